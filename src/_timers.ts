@@ -1,0 +1,173 @@
+/**
+ * Private: the process's timers and ready queue, shared by `sleep`,
+ * `timeout`, `callSoon`, `callLater` and `callAt`.
+ *
+ * Node's own timers cost an object each (about 200 bytes and a linked-list
+ * insert). tsaio groups every timer due in the same millisecond into one
+ * bucket and keeps the bucket keys in a min-heap, so the whole process needs
+ * at most one Node `Timeout` and one `Immediate`, whatever the number of
+ * pending sleeps. A deadline is rounded up to a whole millisecond and runs only
+ * once `performance.now()` has reached it: timers never fire early. Entries of
+ * one bucket run in the order they were added.
+ *
+ * @module
+ */
+
+/** Something the ready queue or a timer bucket can run. */
+export interface Runnable {
+  _fire(): void;
+}
+
+/** A plain function runs as is; an object runs through `_fire` (which checks its own cancelled flag). */
+export type Entry = (() => void) | Runnable;
+
+/** A timer bucket: everything due at one whole millisecond. */
+export interface Bucket {
+  readonly key: number;
+  items: Entry[];
+  live: number;
+}
+
+const MAX_NODE_DELAY = 2 ** 31 - 1;
+
+let ready: Entry[] = [];
+let immediate: NodeJS.Immediate | null = null;
+
+const buckets = new Map<number, Bucket>();
+const heap: number[] = [];
+let liveTimers = 0;
+let nodeTimer: NodeJS.Timeout | null = null;
+let armedKey = Infinity;
+
+/** The loop's clock: monotonic milliseconds (same as `loop.time()`). */
+export const now: () => number = performance.now.bind(performance);
+
+function run(entry: Entry): void {
+  if (typeof entry === 'function') entry();
+  else entry._fire();
+}
+
+/** Runs `entry` on the next turn of the event loop, after pending I/O callbacks. */
+export function scheduleReady(entry: Entry): void {
+  ready.push(entry);
+  if (immediate === null) immediate = setImmediate(flushReady);
+}
+
+function flushReady(): void {
+  immediate = null;
+  const batch = ready;
+  ready = [];
+  for (let i = 0; i < batch.length; i++) run(batch[i]!);
+}
+
+/**
+ * Schedules `entry` to run once the clock reaches `when` (ms). Returns the
+ * bucket, which `cancelTimer` needs; the caller marks its own entry dead.
+ */
+export function addTimer(when: number, entry: Entry): Bucket {
+  const key = Math.ceil(when);
+  let bucket = buckets.get(key);
+  if (bucket === undefined) {
+    bucket = { key, items: [], live: 0 };
+    buckets.set(key, bucket);
+    heapPush(key);
+  }
+  bucket.items.push(entry);
+  bucket.live++;
+  liveTimers++;
+  if (key < armedKey) arm(key);
+  return bucket;
+}
+
+/** Tells the timer heap that one entry of `bucket` was cancelled. */
+export function cancelTimer(bucket: Bucket): void {
+  // A bucket that already fired (or is firing) no longer counts its entries.
+  if (buckets.get(bucket.key) !== bucket) return;
+  bucket.live--;
+  liveTimers--;
+  if (bucket.live === 0) bucket.items = [];
+  if (liveTimers === 0) {
+    buckets.clear();
+    heap.length = 0;
+    disarm();
+  } else if (bucket.live === 0 && bucket.key === armedKey) {
+    rearm();
+  }
+}
+
+function arm(key: number): void {
+  if (nodeTimer !== null) clearTimeout(nodeTimer);
+  armedKey = key;
+  const delay = Math.min(Math.max(0, Math.ceil(key - now())), MAX_NODE_DELAY);
+  nodeTimer = setTimeout(fireTimers, delay);
+}
+
+function disarm(): void {
+  if (nodeTimer !== null) clearTimeout(nodeTimer);
+  nodeTimer = null;
+  armedKey = Infinity;
+}
+
+/** Arms the Node timer for the earliest bucket that still has live entries. */
+function rearm(): void {
+  while (heap.length > 0) {
+    const bucket = buckets.get(heap[0]!);
+    if (bucket !== undefined && bucket.live > 0) break;
+    if (bucket !== undefined) buckets.delete(bucket.key);
+    heapPop();
+  }
+  if (heap.length === 0) disarm();
+  else if (heap[0] !== armedKey || nodeTimer === null) arm(heap[0]!);
+}
+
+function fireTimers(): void {
+  nodeTimer = null;
+  armedKey = Infinity;
+  const t = now();
+  while (heap.length > 0 && heap[0]! <= t) {
+    const key = heapPop();
+    const bucket = buckets.get(key);
+    if (bucket === undefined) continue;
+    buckets.delete(key);
+    liveTimers -= bucket.live;
+    bucket.live = 0;
+    const items = bucket.items;
+    for (let i = 0; i < items.length; i++) run(items[i]!);
+  }
+  rearm();
+}
+
+function heapPush(key: number): void {
+  let i = heap.push(key) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent]! <= key) break;
+    heap[i] = heap[parent]!;
+    i = parent;
+  }
+  heap[i] = key;
+}
+
+function heapPop(): number {
+  const top = heap[0]!;
+  const last = heap.pop()!;
+  const n = heap.length;
+  if (n > 0) {
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && heap[child + 1]! < heap[child]!) child++;
+      if (heap[child]! >= last) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
+  }
+  return top;
+}
+
+/** Internal counters for tests: what tsaio still holds in its queues. */
+export function _timerStats(): { timers: number; ready: number; nodeTimerArmed: boolean; immediateArmed: boolean } {
+  return { timers: liveTimers, ready: ready.length, nodeTimerArmed: nodeTimer !== null, immediateArmed: immediate !== null };
+}

@@ -1,0 +1,234 @@
+/**
+ * The loop facade: `getRunningLoop`, `Handle`, `TimerHandle`, after
+ * `asyncio.events`. Node has one event loop per thread (libuv's); this is a
+ * view of it with asyncio's scheduling methods, not a second loop.
+ *
+ * @module
+ */
+
+import { Future } from './futures.js';
+import { createTask, type Task, type TaskBody, type TaskOptions } from './tasks.js';
+import { debugState } from './_debug.js';
+import { setReporter, type ErrorContext } from './_report.js';
+import { addTimer, cancelTimer, now, scheduleReady, type Bucket, type Runnable } from './_timers.js';
+import { checkDeadline, checkDelay, checkFunction } from './_validate.js';
+
+/** What `setExceptionHandler` takes: `(loop, context) => void`. */
+export type ExceptionHandler = (loop: EventLoop, context: ErrorContext) => void;
+
+/**
+ * A callback scheduled by `callSoon`; `cancel()` stops it from running.
+ * Same as `asyncio.Handle`.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop } from 'tsaio';
+ * const h = getRunningLoop().callSoon(() => console.log('never'));
+ * h.cancel();
+ * console.log(h.cancelled()); // true
+ * ```
+ */
+export class Handle implements Runnable {
+  /** @internal */ _cancelled = false;
+  /** @internal */
+  constructor(
+    readonly _fn: (...args: any[]) => unknown,
+    readonly _args: unknown[],
+  ) {}
+
+  /** Stops the callback from running, if it has not run yet. */
+  cancel(): void {
+    this._cancelled = true;
+  }
+
+  /** True once `cancel()` was called. */
+  cancelled(): boolean {
+    return this._cancelled;
+  }
+
+  toString(): string {
+    return `<${this.constructor.name}${this._cancelled ? ' cancelled' : ''} ${this._fn.name || 'anonymous'}()>`;
+  }
+
+  /** @internal */
+  _fire(): void {
+    if (this._cancelled) return;
+    const start = debugState.enabled ? now() : 0;
+    try {
+      this._fn(...this._args);
+    } catch (exception) {
+      loop.callExceptionHandler({ message: `Exception in callback ${String(this)}`, exception, handle: this });
+    }
+    if (debugState.enabled) {
+      const took = now() - start;
+      if (took > debugState.slowCallbackDuration) {
+        console.warn(`Executing ${String(this)} took ${(took / 1000).toFixed(3)} seconds`);
+      }
+    }
+  }
+}
+
+/**
+ * A callback scheduled by `callLater` or `callAt`; `when()` is its time.
+ * Cancelling it removes its timer. Same as `asyncio.TimerHandle`.
+ *
+ * @example
+ * ```ts
+ * import { getRunningLoop } from 'tsaio';
+ * const loop = getRunningLoop();
+ * const h = loop.callLater(1000, () => console.log('never'));
+ * console.log(h.when() > loop.time()); // true
+ * h.cancel(); // nothing stays scheduled
+ * ```
+ */
+export class TimerHandle extends Handle {
+  /** @internal */ _bucket: Bucket | null = null;
+  /** @internal */
+  constructor(
+    readonly _when: number,
+    fn: (...args: any[]) => unknown,
+    args: unknown[],
+  ) {
+    super(fn, args);
+  }
+
+  /** The time it is scheduled for, in `loop.time()` ms. */
+  when(): number {
+    return this._when;
+  }
+
+  override cancel(): void {
+    if (this._cancelled) return;
+    super.cancel();
+    if (this._bucket !== null) cancelTimer(this._bucket);
+    this._bucket = null;
+  }
+
+  override _fire(): void {
+    this._bucket = null;
+    super._fire();
+  }
+}
+
+/**
+ * The event loop, as `getRunningLoop()` returns it. Same as asyncio's
+ * `AbstractEventLoop`, reduced to what a Node program needs.
+ */
+export class EventLoop {
+  private _handler: ExceptionHandler | null = null;
+
+  /** The loop's monotonic clock, in ms. */
+  time(): number {
+    return now();
+  }
+
+  /** Runs `fn(...args)` on the next turn of the loop, in FIFO order. */
+  callSoon<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Handle {
+    checkFunction(fn, 'callSoon');
+    const handle = new Handle(fn as (...args: any[]) => unknown, args);
+    scheduleReady(handle);
+    return handle;
+  }
+
+  /** Runs `fn(...args)` after `ms` milliseconds. */
+  callLater<A extends unknown[]>(ms: number, fn: (...args: A) => unknown, ...args: A): TimerHandle {
+    const delay = checkDelay(ms, 'callLater');
+    return this.callAt(now() + delay, fn, ...args);
+  }
+
+  /** Runs `fn(...args)` once `loop.time()` reaches `when`. Same-time callbacks run in the order scheduled. */
+  callAt<A extends unknown[]>(when: number, fn: (...args: A) => unknown, ...args: A): TimerHandle {
+    const at = checkDeadline(when, 'callAt');
+    checkFunction(fn, 'callAt');
+    const handle = new TimerHandle(at ?? Infinity, fn as (...args: any[]) => unknown, args);
+    if (at !== null) handle._bucket = addTimer(at, handle);
+    return handle;
+  }
+
+  /** A new pending `Future`. */
+  createFuture<T = unknown>(): Future<T> {
+    return new Future<T>();
+  }
+
+  /** Same as `createTask(body, opts)`. */
+  createTask<T>(body: TaskBody<T>, opts?: TaskOptions): Task<Awaited<T>> {
+    return createTask(body, opts);
+  }
+
+  /** Always true: Node's loop runs whenever JavaScript does. */
+  isRunning(): boolean {
+    return true;
+  }
+
+  /** Turns debug mode on or off (see `run(main, { debug })`). */
+  setDebug(enabled: boolean): void {
+    debugState.enabled = Boolean(enabled);
+  }
+
+  getDebug(): boolean {
+    return debugState.enabled;
+  }
+
+  /** In debug mode, callbacks running longer than this (ms) are reported. Default 100. */
+  get slowCallbackDuration(): number {
+    return debugState.slowCallbackDuration;
+  }
+
+  set slowCallbackDuration(ms: number) {
+    if (typeof ms !== 'number' || !(ms >= 0)) {
+      throw new RangeError(`slowCallbackDuration must be a non-negative number of ms, received ${ms}`);
+    }
+    debugState.slowCallbackDuration = ms;
+  }
+
+  /** Sets the handler for errors no caller can receive (`null`: the default one). */
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null) checkFunction(handler, 'setExceptionHandler', 'the handler');
+    this._handler = handler;
+  }
+
+  getExceptionHandler(): ExceptionHandler | null {
+    return this._handler;
+  }
+
+  /** Hands `context` to the exception handler; a handler that throws falls back to the default. */
+  callExceptionHandler(context: ErrorContext): void {
+    if (this._handler === null) {
+      this.defaultExceptionHandler(context);
+      return;
+    }
+    try {
+      this._handler(this, context);
+    } catch (exception) {
+      this.defaultExceptionHandler({ message: 'Unhandled error in exception handler', exception, context });
+      this.defaultExceptionHandler(context);
+    }
+  }
+
+  /** Prints `context` to stderr. */
+  defaultExceptionHandler(context: ErrorContext): void {
+    const { message, exception } = context;
+    console.error(exception === undefined ? message : `${message}\n`, exception ?? '');
+  }
+}
+
+const loop = new EventLoop();
+setReporter((context) => loop.callExceptionHandler(context));
+
+/**
+ * The event loop. Same as `asyncio.get_running_loop()`; in Node the loop is
+ * always running, so this never throws.
+ *
+ * @example Scheduling callbacks
+ * ```ts
+ * import { getRunningLoop, sleep } from 'tsaio';
+ * const loop = getRunningLoop();
+ * loop.callSoon(console.log, 'Execute immediately');
+ * loop.callLater(20, console.log, 'Execute after 20 ms');
+ * loop.callAt(loop.time() + 30, console.log, 'Execute after 30 ms');
+ * await sleep(50);
+ * ```
+ */
+export function getRunningLoop(): EventLoop {
+  return loop;
+}

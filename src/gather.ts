@@ -1,0 +1,129 @@
+/**
+ * `gather`, after `asyncio.gather`.
+ *
+ * @module
+ */
+
+import { cancelledFrom } from './exceptions.js';
+import { FULFILLED, type Future } from './futures.js';
+import { ensureFuture } from './tasks.js';
+import { checkSignal, describe, linkSignal, unlinkSignal } from './_cancel.js';
+
+/** Options of `gather`. */
+export interface GatherOptions {
+  /** Put errors among the results instead of rejecting on the first one. */
+  returnExceptions?: boolean;
+  /** Aborting it cancels every child, waits for them, and rejects with `CancelledError`. */
+  signal?: AbortSignal;
+}
+
+/** The result type of one input of `gather`: a body's awaited return, or the awaited value. */
+export type GatherResult<E> = E extends (...args: any[]) => infer R ? Awaited<R> : Awaited<E>;
+
+/** The result tuple of `gather`. */
+export type GatherResults<T extends readonly unknown[]> = { -readonly [K in keyof T]: GatherResult<T[K]> };
+
+/**
+ * Runs every input concurrently and resolves to their results, in input
+ * order. Same as `asyncio.gather`. Inputs are promises, futures, tasks, or
+ * task bodies `(signal) => ...` (which become tasks).
+ *
+ * The first failure rejects the gather and does not cancel the others (as in
+ * Python); with `returnExceptions` errors are results instead. Aborting
+ * `signal` cancels every child that is a future or task, waits for all of them
+ * to finish, then rejects with `CancelledError`.
+ *
+ * @throws {TypeError} (as a rejection) if `aws` is not an array.
+ *
+ * @example Five fetches at once
+ * ```ts
+ * import { gather, sleep } from 'tsaio';
+ * const fetch = async (url: string) => { await sleep(100); return `Data from ${url}`; };
+ * const results = await gather(['url1', 'url2', 'url3'].map((u) => () => fetch(u)));
+ * console.log(results); // [ 'Data from url1', 'Data from url2', 'Data from url3' ] after ~100 ms
+ * ```
+ */
+export function gather<const T extends readonly unknown[]>(
+  aws: T,
+  opts?: GatherOptions & { returnExceptions?: false },
+): Promise<GatherResults<T>>;
+export function gather<const T extends readonly unknown[]>(
+  aws: T,
+  opts: GatherOptions & { returnExceptions: true },
+): Promise<{ -readonly [K in keyof T]: GatherResult<T[K]> | Error }>;
+export function gather(aws: readonly unknown[], opts?: GatherOptions): Promise<unknown[]> {
+  let signal: AbortSignal | undefined;
+  try {
+    if (!Array.isArray(aws)) throw new TypeError(`gather: expected an array of awaitables, received ${describe(aws)}`);
+    signal = checkSignal(opts?.signal, 'gather');
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const children = aws.map((aw) => ensureFuture<unknown>(aw));
+  if (signal?.aborted) for (const child of children) child.cancel();
+  if (children.length === 0) return Promise.resolve([]);
+  return new Promise((resolve, reject) => {
+    new Gathering(children, opts?.returnExceptions === true, signal, resolve, reject).start();
+  });
+}
+
+/** The state of one `gather` call: one callback shared by every child. */
+class Gathering {
+  private _remaining: number;
+  private _settled = false;
+  private _cancelling = false;
+  private readonly _onChildDone = (child: Future<unknown>): void => this._childDone(child);
+
+  constructor(
+    private readonly _children: Future<unknown>[],
+    private readonly _returnExceptions: boolean,
+    private readonly _signal: AbortSignal | undefined,
+    private readonly _resolve: (values: unknown[]) => void,
+    private readonly _reject: (error: unknown) => void,
+  ) {
+    this._remaining = _children.length;
+  }
+
+  start(): void {
+    if (this._signal !== undefined) {
+      if (this._signal.aborted) this._cancelling = true;
+      else linkSignal(this._signal, this);
+    }
+    for (const child of this._children) child._addCallback(this._onChildDone);
+  }
+
+  /** The gather's signal aborted: cancel every child, then wait for them. */
+  handleEvent(): void {
+    if (this._settled) return;
+    this._cancelling = true;
+    for (const child of this._children) child.cancel();
+  }
+
+  private _childDone(child: Future<unknown>): void {
+    this._remaining--;
+    if (this._settled) return;
+    if (this._cancelling) {
+      if (this._remaining === 0) this._finish(() => this._reject(cancelledFrom(this._signal!.reason)));
+      return;
+    }
+    if (child._state !== FULFILLED && !this._returnExceptions) {
+      this._finish(() => this._reject(child._value));
+      return;
+    }
+    if (this._remaining === 0) this._finish(() => this._resolve(this._results()));
+  }
+
+  private _results(): unknown[] {
+    const children = this._children;
+    const values = new Array<unknown>(children.length);
+    // A result, an error or a CancelledError: each child's settled value.
+    for (let i = 0; i < children.length; i++) values[i] = children[i]!._value;
+    return values;
+  }
+
+  private _finish(settle: () => void): void {
+    this._settled = true;
+    if (this._signal !== undefined) unlinkSignal(this._signal, this);
+    settle();
+  }
+}

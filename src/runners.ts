@@ -1,0 +1,110 @@
+/**
+ * `run`, after `asyncio.run`.
+ *
+ * @module
+ */
+
+import { InvalidStateError } from './exceptions.js';
+import { PENDING, type Future } from './futures.js';
+import { allTasks, createTask, type Task, type TaskBody } from './tasks.js';
+import { debugState } from './_debug.js';
+import { reportError } from './_report.js';
+import { checkFunction } from './_validate.js';
+
+/** Options of `run`. */
+export interface RunOptions {
+  /** Turn on debug mode for the length of the run. */
+  debug?: boolean;
+}
+
+let running = false;
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * The entry point: runs `main(signal)` as a task and resolves with what it
+ * returns (a plain value or a promise). SIGINT and SIGTERM cancel `main`
+ * (a second one ends the process at once). When `main` ends, every task still
+ * pending is cancelled and awaited before `run` settles. Same as
+ * `asyncio.run`. It may be called again once it has returned, but not while
+ * it runs: inside a running program, `await` the function instead.
+ *
+ * @throws {InvalidStateError} (as a rejection) if a `run` is already active.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep } from 'tsaio';
+ * await run(async () => {
+ *   console.log('Start');
+ *   await sleep(100);
+ *   console.log('Done');
+ * });
+ * ```
+ */
+export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awaited<T>> {
+  checkFunction(main, 'run', 'main');
+  if (running) {
+    throw new InvalidStateError('run() cannot be called while another run() is active; await the function instead');
+  }
+  running = true;
+  const debugBefore = debugState.enabled;
+  if (opts?.debug !== undefined) debugState.enabled = Boolean(opts.debug);
+  const task = createTask(main, { name: 'main' });
+  const stopSignals = cancelOnSignals(task);
+  try {
+    await settled(task);
+    await cancelPending();
+    return task.result();
+  } finally {
+    stopSignals();
+    debugState.enabled = debugBefore;
+    running = false;
+  }
+}
+
+/** Cancels `task` on SIGINT/SIGTERM; a second signal gets Node's default action. */
+function cancelOnSignals(task: Task<unknown>): () => void {
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  const remove = (): void => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+    handlers.clear();
+  };
+  for (const signal of SIGNALS) {
+    const handler = (): void => {
+      if (task.cancelling() > 0 || task.done()) {
+        remove();
+        process.kill(process.pid, signal);
+        return;
+      }
+      process.exitCode ??= 128 + SIGNAL_NUMBERS[signal];
+      task.cancel(`${signal} received`);
+    };
+    handlers.set(signal, handler);
+    process.on(signal, handler);
+  }
+  return remove;
+}
+
+/** Resolves once `future` is done, whatever its outcome. */
+function settled(future: Future<unknown>): Promise<void> {
+  if (future._state !== PENDING) return Promise.resolve();
+  return new Promise((resolve) => future._addCallback(() => resolve()));
+}
+
+/** Cancels every task still pending and waits for all of them. */
+async function cancelPending(): Promise<void> {
+  const pending = allTasks();
+  if (pending.size === 0) return;
+  for (const task of pending) task.cancel();
+  await Promise.all([...pending].map(settled));
+  for (const task of pending) {
+    if (!task.cancelled() && task.exception() !== null) {
+      reportError({
+        message: 'unhandled exception during run() shutdown',
+        exception: task.exception(),
+        task,
+      });
+    }
+  }
+}

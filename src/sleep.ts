@@ -1,0 +1,91 @@
+/**
+ * `sleep`, after `asyncio.sleep`.
+ *
+ * @module
+ */
+
+import { cancelledFrom } from './exceptions.js';
+import { checkSignal, linkSignal, unlinkSignal } from './_cancel.js';
+import { addTimer, cancelTimer, now, scheduleReady, type Bucket, type Runnable } from './_timers.js';
+import { checkDelay } from './_validate.js';
+
+/** Options of `sleep`. */
+export interface SleepOptions {
+  /** Aborting it ends the sleep with `CancelledError`. */
+  signal?: AbortSignal;
+}
+
+/** A sleep that a signal can cancel: a timer entry and a signal hook in one object. */
+class Sleeper<T> implements Runnable {
+  _bucket: Bucket | null = null;
+  _done = false;
+  constructor(
+    readonly _value: T,
+    readonly _signal: AbortSignal,
+    readonly _resolve: (value: T) => void,
+    readonly _reject: (error: unknown) => void,
+  ) {}
+
+  _fire(): void {
+    if (this._done) return;
+    this._done = true;
+    this._bucket = null;
+    unlinkSignal(this._signal, this);
+    this._resolve(this._value);
+  }
+
+  handleEvent(): void {
+    if (this._done) return;
+    this._done = true;
+    if (this._bucket !== null) cancelTimer(this._bucket);
+    this._bucket = null;
+    this._reject(cancelledFrom(this._signal.reason));
+  }
+}
+
+/**
+ * Resolves with `value` after `ms` milliseconds without blocking the loop.
+ * Same as `asyncio.sleep` (in ms). `sleep(0)` yields one turn of the event
+ * loop, in which I/O callbacks may run; a negative delay is 0; `Infinity`
+ * sleeps until the signal aborts.
+ *
+ * @param ms the delay in milliseconds.
+ * @param value what the promise resolves to.
+ * @param opts `signal`: aborting it rejects the sleep with `CancelledError`.
+ * @throws {RangeError} (as a rejection) for a NaN delay; {TypeError} for a non-number.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from 'tsaio';
+ * const start = performance.now();
+ * console.log(await sleep(50, 'woke')); // woke
+ * console.log(performance.now() - start >= 50); // true
+ * ```
+ */
+export function sleep(ms: number): Promise<void>;
+export function sleep<T>(ms: number, value: T, opts?: SleepOptions): Promise<T>;
+export function sleep<T>(ms: number, value?: T, opts?: SleepOptions): Promise<T | undefined> {
+  let delay: number;
+  let signal: AbortSignal | undefined;
+  try {
+    delay = checkDelay(ms, 'sleep');
+    signal = checkSignal(opts?.signal, 'sleep');
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (signal === undefined) {
+    if (delay === Infinity) return new Promise(() => {});
+    return new Promise((resolve) => {
+      const entry = value === undefined ? (resolve as () => void) : () => resolve(value);
+      if (delay === 0) scheduleReady(entry);
+      else addTimer(now() + delay, entry);
+    });
+  }
+  if (signal.aborted) return Promise.reject(cancelledFrom(signal.reason));
+  return new Promise((resolve, reject) => {
+    const sleeper = new Sleeper(value, signal, resolve, reject);
+    linkSignal(signal, sleeper);
+    if (delay === 0) scheduleReady(sleeper);
+    else if (delay !== Infinity) sleeper._bucket = addTimer(now() + delay, sleeper);
+  });
+}

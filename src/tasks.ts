@@ -1,0 +1,295 @@
+/**
+ * `Task`: a body running concurrently, after `asyncio.Task`.
+ *
+ * @module
+ */
+
+import { CancelledError, cancelledFrom, isCancellation } from './exceptions.js';
+import { CANCELLED, FULFILLED, Future, PENDING, REJECTED, futureFromThenable, isThenable } from './futures.js';
+import { abortNode, checkSignal, describe, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
+import { debugState } from './_debug.js';
+
+/** What a task runs: a function of the task's `AbortSignal`. */
+export type TaskBody<T> = (signal: AbortSignal) => T | PromiseLike<T>;
+
+/** Options of `createTask`. */
+export interface TaskOptions {
+  /** The task's name (default `Task-<n>`). */
+  name?: string;
+  /** A parent signal: when it aborts, the task is cancelled. */
+  signal?: AbortSignal;
+}
+
+let taskCounter = 0;
+let current: Task<any> | null = null;
+
+// Tasks not yet done, held strongly in an intrusive list (no Set entry per task).
+const registry = { _next: null as Task<any> | null };
+
+// Task bodies start from one shared microtask, in creation order.
+let startQueue: Task<any>[] = [];
+let startScheduled = false;
+
+function scheduleStart(task: Task<any>): void {
+  startQueue.push(task);
+  if (!startScheduled) {
+    startScheduled = true;
+    queueMicrotask(runStarts);
+  }
+}
+
+function runStarts(): void {
+  const queue = startQueue;
+  startQueue = [];
+  startScheduled = false;
+  for (let i = 0; i < queue.length; i++) queue[i]!._start();
+}
+
+/**
+ * A body running concurrently with its creator; a `Future` of its result.
+ * Made by `createTask`. Same as `asyncio.Task`.
+ *
+ * @example Cancelling a task
+ * ```ts
+ * import { createTask, sleep, CancelledError } from 'tsaio';
+ * const t = createTask(async (signal) => { await sleep(10_000, undefined, { signal }); });
+ * await sleep(10);
+ * t.cancel('enough');
+ * try { await t; } catch (e) { console.log(e instanceof CancelledError, t.cancelled()); } // true true
+ * ```
+ */
+export class Task<T = unknown> extends Future<T> implements CancelNode {
+  /** @internal */ _body: TaskBody<T> | null;
+  /** @internal */ _name: string | number;
+  /** @internal */ _cancelRequests = 0;
+  /** @internal */ _aborted = false;
+  /** @internal */ _reason: unknown = undefined;
+  /** @internal */ _hooks: Hook | Set<Hook> | null = null;
+  /** @internal */ _ctl: AbortController | null = null;
+  /** @internal */ _parent: AbortSignal | null = null;
+  /** @internal */ _prev: Task<any> | typeof registry | null = null;
+  /** @internal */ _next: Task<any> | null = null;
+  /** @internal */ _source: string | undefined = undefined;
+
+  /** @internal Use `createTask`. */
+  constructor(body: TaskBody<T>, name: string | number) {
+    super();
+    this._body = body;
+    this._name = name;
+    const head = registry._next;
+    this._prev = registry;
+    this._next = head;
+    if (head !== null) head._prev = this;
+    registry._next = this;
+    if (debugState.enabled) this._source = creationSite();
+  }
+
+  /** The task's name. */
+  get name(): string {
+    return this.getName();
+  }
+
+  set name(value: string) {
+    this.setName(value);
+  }
+
+  getName(): string {
+    return typeof this._name === 'number' ? `Task-${this._name}` : this._name;
+  }
+
+  setName(value: string): void {
+    this._name = String(value);
+  }
+
+  /**
+   * The task's `AbortSignal`: aborted when the task is cancelled. Made on
+   * first use; a body that declares a parameter receives it.
+   */
+  get signal(): AbortSignal {
+    return signalOf(this);
+  }
+
+  /**
+   * Requests cancellation: aborts the task's signal with a `CancelledError`
+   * carrying `msg`. A task that has not started never runs its body. Returns
+   * false if the task is done already.
+   */
+  override cancel(msg?: string): boolean {
+    if (this._state !== PENDING) return false;
+    this._cancelRequests++;
+    abortNode(this, new CancelledError(msg ?? ''));
+    return true;
+  }
+
+  /** The number of cancel requests not yet taken back by `uncancel()`. */
+  cancelling(): number {
+    return this._cancelRequests;
+  }
+
+  /**
+   * Takes back one cancel request and returns how many remain. The signal
+   * stays aborted (an `AbortSignal` cannot be un-aborted).
+   */
+  uncancel(): number {
+    if (this._cancelRequests > 0) this._cancelRequests--;
+    return this._cancelRequests;
+  }
+
+  /** @internal The parent signal aborted: cancel with its reason as the cause. */
+  handleEvent(): void {
+    if (this._state !== PENDING || this._parent === null) return;
+    this._cancelRequests++;
+    abortNode(this, cancelledFrom(this._parent.reason));
+  }
+
+  override toString(): string {
+    return `<Task ${this._describeState().replace(/^(\w+)/, `$1 name='${this.getName()}'`)}>`;
+  }
+
+  /** @internal */
+  _start(): void {
+    const body = this._body!;
+    this._body = null;
+    if (this._aborted) {
+      this._finish(CANCELLED, this._reason);
+      return;
+    }
+    const previous = current;
+    current = this;
+    let result: unknown;
+    try {
+      result = body.length > 0 ? body(this.signal) : (body as () => unknown)();
+    } catch (error) {
+      current = previous;
+      this._bodyRejected(error);
+      return;
+    }
+    current = previous;
+    if (isThenable(result)) {
+      result.then(
+        (value) => this._finish(FULFILLED, value),
+        (error) => this._bodyRejected(error),
+      );
+    } else {
+      this._finish(FULFILLED, result);
+    }
+  }
+
+  /** @internal */
+  _bodyRejected(error: unknown): void {
+    if (error instanceof CancelledError) this._finish(CANCELLED, error);
+    else if (this._aborted && isCancellation(error)) this._finish(CANCELLED, cancelledFrom(this._reason));
+    else this._finish(REJECTED, error);
+  }
+
+  /** @internal */
+  _finish(state: number, value: unknown): void {
+    if (this._state !== PENDING) return;
+    const prev = this._prev!;
+    const next = this._next;
+    prev._next = next;
+    if (next !== null) next._prev = prev;
+    this._prev = this._next = null;
+    if (this._parent !== null) {
+      unlinkSignal(this._parent, this);
+      this._parent = null;
+    }
+    if (state === CANCELLED && !(value instanceof CancelledError)) value = cancelledFrom(value);
+    this._settle(state, value);
+  }
+}
+
+function creationSite(): string {
+  const stack = new Error().stack ?? '';
+  return stack
+    .split('\n')
+    .slice(1)
+    .filter((line) => !/[\\/]tsaio[\\/](src|dist)[\\/]|node:internal/.test(line))
+    .slice(0, 3)
+    .map((line) => line.trim())
+    .join('\n');
+}
+
+/**
+ * Starts `body` as a task: it runs after the caller's current synchronous
+ * run, receiving the task's `AbortSignal`. Same as `asyncio.create_task`.
+ *
+ * @param body the function to run; `TypeError` if it is not a function.
+ * @param opts `name`, and a parent `signal` that cancels the task when it aborts.
+ * @returns the `Task`, awaitable for the body's result.
+ * @throws {TypeError} if `body` is not a function or `signal` not an `AbortSignal`.
+ *
+ * @example Two tasks at once
+ * ```ts
+ * import { createTask, sleep } from 'tsaio';
+ * const a = createTask(async () => { await sleep(20); return 'a'; });
+ * const b = createTask(async () => { await sleep(20); return 'b'; });
+ * console.log(await a, await b); // a b, after about 20 ms, not 40
+ * ```
+ */
+export function createTask<T>(body: TaskBody<T>, opts?: TaskOptions): Task<Awaited<T>> {
+  if (typeof body !== 'function') {
+    throw new TypeError(`createTask: the body must be a function, received ${describe(body)}`);
+  }
+  const signal = checkSignal(opts?.signal, 'createTask');
+  const task = new Task<Awaited<T>>(body as TaskBody<Awaited<T>>, opts?.name ?? ++taskCounter);
+  if (signal !== undefined) {
+    if (signal.aborted) {
+      task._cancelRequests++;
+      abortNode(task, cancelledFrom(signal.reason));
+    } else {
+      task._parent = signal;
+      linkSignal(signal, task);
+    }
+  }
+  scheduleStart(task);
+  return task;
+}
+
+/**
+ * The task whose body is running synchronously right now, or `null`. Same as
+ * `asyncio.current_task` — but without `AsyncLocalStorage` it sees only the
+ * synchronous part of a body up to its first `await`.
+ *
+ * @example
+ * ```ts
+ * import { createTask, currentTask } from 'tsaio';
+ * await createTask(() => console.log(currentTask()?.name), { name: 'worker' }); // worker
+ * ```
+ */
+export function currentTask(): Task<any> | null {
+  return current;
+}
+
+/**
+ * Every task not yet done. Same as `asyncio.all_tasks`.
+ *
+ * @example
+ * ```ts
+ * import { createTask, allTasks, sleep } from 'tsaio';
+ * const t = createTask(() => sleep(10));
+ * console.log(allTasks().has(t)); // true
+ * ```
+ */
+export function allTasks(): Set<Task<any>> {
+  const tasks = new Set<Task<any>>();
+  for (let t = registry._next; t !== null; t = t._next) tasks.add(t);
+  return tasks;
+}
+
+/** Anything tsaio can wait for: a promise, a future or task, or a task body. */
+export type AwaitableLike<T> = PromiseLike<T> | TaskBody<T>;
+
+/**
+ * The future to wait on for `aw`: a future or task as is, a body as a new
+ * task (with `opts`), a promise wrapped in a future, any other value as a
+ * done future.
+ */
+export function ensureFuture<T>(aw: unknown, opts?: TaskOptions): Future<T> {
+  if (aw instanceof Future) return aw as Future<T>;
+  if (typeof aw === 'function') return createTask(aw as TaskBody<T>, opts) as Future<T>;
+  if (isThenable(aw)) return futureFromThenable(aw as PromiseLike<T>);
+  const future = new Future<T>();
+  future._settle(FULFILLED, aw);
+  return future;
+}

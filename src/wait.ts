@@ -1,0 +1,96 @@
+/**
+ * `wait`, after `asyncio.wait`.
+ *
+ * @module
+ */
+
+import { cancelledFrom } from './exceptions.js';
+import { REJECTED, type Future } from './futures.js';
+import { ensureFuture } from './tasks.js';
+import { checkSignal, describe } from './_cancel.js';
+import { now } from './_timers.js';
+import { checkTimeout } from './_validate.js';
+import { ABORTED, Waiter } from './_waiter.js';
+
+/** `wait` returns when every input is done (the default). */
+export const ALL_COMPLETED = 'ALL_COMPLETED';
+/** `wait` returns when any input is done. */
+export const FIRST_COMPLETED = 'FIRST_COMPLETED';
+/** `wait` returns when any input fails, or when all are done. */
+export const FIRST_EXCEPTION = 'FIRST_EXCEPTION';
+
+/** When `wait` returns. */
+export type ReturnWhen = typeof ALL_COMPLETED | typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION;
+
+/** Options of `wait`. */
+export interface WaitOptions {
+  /** Return after this many ms even if the condition is not met (the unfinished stay pending). */
+  timeout?: number | null;
+  /** `ALL_COMPLETED` (default), `FIRST_COMPLETED` or `FIRST_EXCEPTION`. */
+  returnWhen?: ReturnWhen;
+  /** Aborting it rejects the wait with `CancelledError` (the inputs run on). */
+  signal?: AbortSignal;
+}
+
+/** What `wait` resolves to: the done and the pending futures/tasks. */
+export interface WaitResult<T> {
+  done: Set<Future<T>>;
+  pending: Set<Future<T>>;
+}
+
+/**
+ * Waits until the inputs meet `returnWhen` or the timeout passes, and splits
+ * them into done and pending. Same as `asyncio.wait`: it never cancels
+ * anything and never rejects because an input failed. Bodies become tasks,
+ * promises futures; the sets hold those futures.
+ *
+ * @throws {RangeError} (as a rejection) for an empty input, a bad `returnWhen` or a NaN timeout.
+ *
+ * @example First to finish, then cancel the rest
+ * ```ts
+ * import { wait, createTask, sleep, FIRST_COMPLETED } from 'tsaio';
+ * const tasks = [30, 10, 20].map((ms) => createTask(async (signal) => sleep(ms, ms, { signal })));
+ * const { done, pending } = await wait(tasks, { returnWhen: FIRST_COMPLETED });
+ * for (const t of done) console.log('Done:', t.result()); // Done: 10
+ * for (const t of pending) t.cancel();
+ * ```
+ */
+export async function wait<T>(
+  aws: Iterable<PromiseLike<T> | ((signal: AbortSignal) => T | PromiseLike<T>)>,
+  opts?: WaitOptions,
+): Promise<WaitResult<T>> {
+  if (aws === null || typeof (aws as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
+    throw new TypeError(`wait: expected an iterable of awaitables, received ${describe(aws)}`);
+  }
+  const returnWhen = opts?.returnWhen ?? ALL_COMPLETED;
+  if (returnWhen !== ALL_COMPLETED && returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION) {
+    throw new RangeError(`wait: invalid returnWhen value: ${describe(returnWhen)}`);
+  }
+  const ms = checkTimeout(opts?.timeout, 'wait');
+  const signal = checkSignal(opts?.signal, 'wait');
+  const futures = new Set<Future<T>>();
+  for (const aw of aws) futures.add(ensureFuture<T>(aw));
+  if (futures.size === 0) throw new RangeError('wait: the set of awaitables is empty');
+
+  const waiter = new Waiter(ms === null ? null : now() + ms, signal);
+  let counter = futures.size;
+  const onDone = (f: Future<T>): void => {
+    counter--;
+    if (
+      counter <= 0 ||
+      returnWhen === FIRST_COMPLETED ||
+      (returnWhen === FIRST_EXCEPTION && f._state === REJECTED)
+    ) {
+      waiter.wake(0);
+    }
+  };
+  for (const f of futures) f._addCallback(onDone);
+  const outcome = await waiter.promise;
+  for (const f of futures) f._removeCallback(onDone);
+  if (outcome === ABORTED) throw cancelledFrom(signal!.reason);
+
+  const done = new Set<Future<T>>();
+  const pending = new Set<Future<T>>();
+  for (const f of futures) (f.done() ? done : pending).add(f);
+  return { done, pending };
+}

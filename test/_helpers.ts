@@ -1,0 +1,43 @@
+// Shared test helpers: leak checks and tolerant timing.
+import assert from 'node:assert/strict';
+import { _timerStats } from '../src/_timers.ts';
+
+/** Counts of Node handles of the kinds tsaio may create (timers, immediates). */
+export function activeHandles(): { Timeout: number; Immediate: number } {
+  const counts = { Timeout: 0, Immediate: 0 };
+  for (const kind of process.getActiveResourcesInfo()) {
+    if (kind === 'Timeout' || kind === 'Immediate') counts[kind]++;
+  }
+  return counts;
+}
+
+/**
+ * Asserts that tsaio left nothing behind: no pending internal timer or
+ * ready-queue entry, and no Node timer or immediate of its own. Waits a couple
+ * of loop turns first so that callbacks already due can run.
+ */
+export async function assertNoLeaks(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  const stats = _timerStats();
+  assert.equal(stats.timers, 0, `tsaio timer entries left behind: ${stats.timers}`);
+  assert.equal(stats.ready, 0, `tsaio ready-queue entries left behind: ${stats.ready}`);
+  assert.equal(stats.nodeTimerArmed, false, 'tsaio left a Node timer armed');
+  assert.equal(stats.immediateArmed, false, 'tsaio left a Node immediate armed');
+  const handles = activeHandles();
+  assert.equal(handles.Timeout, 0, `Node timers left: ${JSON.stringify(process.getActiveResourcesInfo())}`);
+}
+
+/** Milliseconds elapsed since `start` (a `performance.now()` reading). */
+export function since(start: number): number {
+  return performance.now() - start;
+}
+
+/** Rejects if `p` resolves; resolves to the error it rejected with. */
+export async function rejection(p: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected a rejection');
+}
