@@ -26,12 +26,15 @@ export interface Bucket {
   readonly key: number;
   items: Entry[];
   live: number;
+  /** The promise every plain `sleep` due in this millisecond shares. */
+  shared: Promise<void> | null;
 }
 
 const MAX_NODE_DELAY = 2 ** 31 - 1;
 
 let ready: Entry[] = [];
 let immediate: NodeJS.Immediate | null = null;
+let nextTurn: Promise<void> | null = null;
 
 const buckets = new Map<number, Bucket>();
 const heap: number[] = [];
@@ -53,8 +56,27 @@ export function scheduleReady(entry: Entry): void {
   if (immediate === null) immediate = setImmediate(flushReady);
 }
 
+/**
+ * A promise that resolves on the next turn of the loop. Every caller in one
+ * turn shares it: a million `sleep(0)` cost one promise, not a million.
+ */
+export function nextTurnPromise(): Promise<void> {
+  if (nextTurn === null) nextTurn = new Promise<void>((resolve) => scheduleReady(resolve as () => void));
+  return nextTurn;
+}
+
+/** A promise that resolves once the clock reaches `when`, shared by every caller due in the same ms. */
+export function timerPromise(when: number): Promise<void> {
+  const bucket = bucketFor(when);
+  if (bucket.shared === null) {
+    bucket.shared = new Promise<void>((resolve) => pushEntry(bucket, resolve as () => void));
+  }
+  return bucket.shared;
+}
+
 function flushReady(): void {
   immediate = null;
+  nextTurn = null;
   const batch = ready;
   ready = [];
   for (let i = 0; i < batch.length; i++) run(batch[i]!);
@@ -65,18 +87,27 @@ function flushReady(): void {
  * bucket, which `cancelTimer` needs; the caller marks its own entry dead.
  */
 export function addTimer(when: number, entry: Entry): Bucket {
+  const bucket = bucketFor(when);
+  pushEntry(bucket, entry);
+  return bucket;
+}
+
+function bucketFor(when: number): Bucket {
   const key = Math.ceil(when);
   let bucket = buckets.get(key);
   if (bucket === undefined) {
-    bucket = { key, items: [], live: 0 };
+    bucket = { key, items: [], live: 0, shared: null };
     buckets.set(key, bucket);
     heapPush(key);
   }
+  return bucket;
+}
+
+function pushEntry(bucket: Bucket, entry: Entry): void {
   bucket.items.push(entry);
   bucket.live++;
   liveTimers++;
-  if (key < armedKey) arm(key);
-  return bucket;
+  if (bucket.key < armedKey) arm(bucket.key);
 }
 
 /** Tells the timer heap that one entry of `bucket` was cancelled. */
@@ -168,6 +199,16 @@ function heapPop(): number {
 }
 
 /** Internal counters for tests: what tsaio still holds in its queues. */
-export function _timerStats(): { timers: number; ready: number; nodeTimerArmed: boolean; immediateArmed: boolean } {
-  return { timers: liveTimers, ready: ready.length, nodeTimerArmed: nodeTimer !== null, immediateArmed: immediate !== null };
+export function _timerStats(): {
+  timers: number;
+  ready: number;
+  nodeTimerArmed: boolean;
+  immediateArmed: boolean;
+} {
+  return {
+    timers: liveTimers,
+    ready: ready.length,
+    nodeTimerArmed: nodeTimer !== null,
+    immediateArmed: immediate !== null,
+  };
 }

@@ -62,6 +62,11 @@ export class Waiter implements Runnable {
     this._resolve(outcome);
   }
 
+  /** A future it observes is done. */
+  _futureDone(): void {
+    this.wake(DONE);
+  }
+
   /** The deadline passed. */
   _fire(): void {
     this._bucket = null;

@@ -5,7 +5,7 @@
  */
 
 import { TimeoutError, cancelledFrom } from './exceptions.js';
-import { Future } from './futures.js';
+import { Future, type Observer } from './futures.js';
 import { ensureFuture, type AwaitableLike } from './tasks.js';
 import { checkSignal, describe } from './_cancel.js';
 import { now } from './_timers.js';
@@ -59,15 +59,11 @@ export function asCompleted<T>(
   return new Completion(futures, owned, ms === null ? null : now() + ms, signal);
 }
 
-class Completion<T> implements AsyncIterableIterator<Future<T>> {
+class Completion<T> implements AsyncIterableIterator<Future<T>>, Observer {
   private readonly _done: Future<T>[] = [];
   private _left: number;
   private _waiter: Waiter | null = null;
   private _closed = false;
-  private readonly _onDone = (f: Future<T>): void => {
-    this._done.push(f);
-    this._waiter?.wake(0);
-  };
 
   constructor(
     private readonly _pending: Set<Future<T>>,
@@ -76,7 +72,13 @@ class Completion<T> implements AsyncIterableIterator<Future<T>> {
     private readonly _signal: AbortSignal | undefined,
   ) {
     this._left = _pending.size;
-    for (const f of _pending) f._addCallback(this._onDone);
+    for (const f of _pending) f._addCallback(this);
+  }
+
+  /** @internal An input is done. */
+  _futureDone(f: Future<T>): void {
+    this._done.push(f);
+    this._waiter?.wake(0);
   }
 
   [Symbol.asyncIterator](): this {
@@ -117,7 +119,7 @@ class Completion<T> implements AsyncIterableIterator<Future<T>> {
     this._closed = true;
     this._waiter?.wake(0);
     for (const f of this._pending) {
-      f._removeCallback(this._onDone);
+      f._removeCallback(this);
       if (this._owned.has(f)) f.cancel();
     }
   }

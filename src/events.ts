@@ -57,7 +57,11 @@ export class Handle implements Runnable {
     try {
       this._fn(...this._args);
     } catch (exception) {
-      loop.callExceptionHandler({ message: `Exception in callback ${String(this)}`, exception, handle: this });
+      loop.callExceptionHandler({
+        message: `Exception in callback ${String(this)}`,
+        exception,
+        handle: this,
+      });
     }
     if (debugState.enabled) {
       const took = now() - start;

@@ -16,7 +16,16 @@ export const CANCELLED = 3;
 /** A done-callback: called with the future once it is done. */
 export type DoneCallback<T> = (future: Future<T>) => void;
 
-type AnyCallback = DoneCallback<any>;
+/**
+ * Private: tsaio's own listeners (gather, wait, task groups). They run
+ * synchronously when the future settles, before the public done-callbacks,
+ * which always run in a microtask.
+ */
+export interface Observer {
+  _futureDone(future: Future<any>): void;
+}
+
+type AnyCallback = DoneCallback<any> | Observer;
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
 
@@ -38,8 +47,8 @@ function runCallbacks(): void {
     const future = queue[i]!;
     const cbs = future._cbs;
     future._cbs = null;
-    if (typeof cbs === 'function') callSafely(cbs, future);
-    else if (cbs !== null) for (const cb of cbs) callSafely(cb, future);
+    if (Array.isArray(cbs)) for (const cb of cbs) callSafely(cb, future);
+    else if (cbs !== null) callSafely(cbs, future);
   }
   callbackQueue = [];
   callbacksScheduled = false;
@@ -47,7 +56,8 @@ function runCallbacks(): void {
 
 function callSafely(cb: AnyCallback, future: Future<any>): void {
   try {
-    cb(future);
+    if (typeof cb === 'function') cb(future);
+    else cb._futureDone(future);
   } catch (exception) {
     reportError({ message: `Exception in done-callback of ${String(future)}`, exception, future });
   }
@@ -197,19 +207,34 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.constructor.name;
   }
 
-  /** @internal The one way to settle; runs the done-callbacks in a microtask. */
+  /**
+   * @internal The one way to settle. Observers run now; done-callbacks in a
+   * microtask, in the order they were added.
+   */
   _settle(state: number, value: unknown): void {
     this._state = state;
     this._value = value;
-    if (this._cbs !== null) scheduleCallbacks(this);
+    const cbs = this._cbs;
+    if (cbs === null) return;
+    if (typeof cbs === 'function') {
+      scheduleCallbacks(this);
+    } else if (!Array.isArray(cbs)) {
+      this._cbs = null;
+      cbs._futureDone(this);
+    } else {
+      const functions = cbs.filter((cb) => typeof cb === 'function');
+      this._cbs = functions.length === 0 ? null : functions;
+      for (const cb of cbs) if (typeof cb !== 'function') cb._futureDone(this);
+      if (functions.length > 0) scheduleCallbacks(this);
+    }
   }
 
-  /** @internal */
+  /** @internal Adds a done-callback or an observer; on a done future, both run in a microtask. */
   _addCallback(cb: AnyCallback): void {
     const cbs = this._cbs;
     if (cbs === null) this._cbs = cb;
-    else if (typeof cbs === 'function') this._cbs = [cbs, cb];
-    else cbs.push(cb);
+    else if (Array.isArray(cbs)) cbs.push(cb);
+    else this._cbs = [cbs, cb];
     if (this._state !== PENDING && cbs === null) scheduleCallbacks(this);
   }
 

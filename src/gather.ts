@@ -5,7 +5,7 @@
  */
 
 import { cancelledFrom } from './exceptions.js';
-import { FULFILLED, type Future } from './futures.js';
+import { FULFILLED, type Future, type Observer } from './futures.js';
 import { ensureFuture } from './tasks.js';
 import { checkSignal, describe, linkSignal, unlinkSignal } from './_cancel.js';
 
@@ -54,7 +54,8 @@ export function gather<const T extends readonly unknown[]>(
 export function gather(aws: readonly unknown[], opts?: GatherOptions): Promise<unknown[]> {
   let signal: AbortSignal | undefined;
   try {
-    if (!Array.isArray(aws)) throw new TypeError(`gather: expected an array of awaitables, received ${describe(aws)}`);
+    if (!Array.isArray(aws))
+      throw new TypeError(`gather: expected an array of awaitables, received ${describe(aws)}`);
     signal = checkSignal(opts?.signal, 'gather');
   } catch (error) {
     return Promise.reject(error);
@@ -68,11 +69,10 @@ export function gather(aws: readonly unknown[], opts?: GatherOptions): Promise<u
 }
 
 /** The state of one `gather` call: one callback shared by every child. */
-class Gathering {
+class Gathering implements Observer {
   private _remaining: number;
   private _settled = false;
   private _cancelling = false;
-  private readonly _onChildDone = (child: Future<unknown>): void => this._childDone(child);
 
   constructor(
     private readonly _children: Future<unknown>[],
@@ -89,7 +89,7 @@ class Gathering {
       if (this._signal.aborted) this._cancelling = true;
       else linkSignal(this._signal, this);
     }
-    for (const child of this._children) child._addCallback(this._onChildDone);
+    for (const child of this._children) child._addCallback(this);
   }
 
   /** The gather's signal aborted: cancel every child, then wait for them. */
@@ -99,7 +99,8 @@ class Gathering {
     for (const child of this._children) child.cancel();
   }
 
-  private _childDone(child: Future<unknown>): void {
+  /** @internal A child is done. */
+  _futureDone(child: Future<unknown>): void {
     this._remaining--;
     if (this._settled) return;
     if (this._cancelling) {

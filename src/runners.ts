@@ -45,7 +45,9 @@ const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
 export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awaited<T>> {
   checkFunction(main, 'run', 'main');
   if (running) {
-    throw new InvalidStateError('run() cannot be called while another run() is active; await the function instead');
+    throw new InvalidStateError(
+      'run() cannot be called while another run() is active; await the function instead',
+    );
   }
   running = true;
   const debugBefore = debugState.enabled;

@@ -6,7 +6,16 @@
 
 import { cancelledFrom } from './exceptions.js';
 import { checkSignal, linkSignal, unlinkSignal } from './_cancel.js';
-import { addTimer, cancelTimer, now, scheduleReady, type Bucket, type Runnable } from './_timers.js';
+import {
+  addTimer,
+  cancelTimer,
+  nextTurnPromise,
+  now,
+  scheduleReady,
+  timerPromise,
+  type Bucket,
+  type Runnable,
+} from './_timers.js';
 import { checkDelay } from './_validate.js';
 
 /** Options of `sleep`. */
@@ -75,8 +84,11 @@ export function sleep<T>(ms: number, value?: T, opts?: SleepOptions): Promise<T 
   }
   if (signal === undefined) {
     if (delay === Infinity) return new Promise(() => {});
+    if (value === undefined) {
+      return (delay === 0 ? nextTurnPromise() : timerPromise(now() + delay)) as Promise<undefined>;
+    }
     return new Promise((resolve) => {
-      const entry = value === undefined ? (resolve as () => void) : () => resolve(value);
+      const entry = (): void => resolve(value);
       if (delay === 0) scheduleReady(entry);
       else addTimer(now() + delay, entry);
     });

@@ -4,10 +4,24 @@
  * @module
  */
 
-import { CancelledError, ExceptionGroup, InvalidStateError, cancelledFrom, isCancellation } from './exceptions.js';
-import { REJECTED, type Future } from './futures.js';
+import {
+  CancelledError,
+  ExceptionGroup,
+  InvalidStateError,
+  cancelledFrom,
+  isCancellation,
+} from './exceptions.js';
+import { REJECTED, type Observer } from './futures.js';
 import { createTask, type Task, type TaskBody, type TaskOptions } from './tasks.js';
-import { abortNode, checkSignal, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
+import {
+  abortNode,
+  checkSignal,
+  linkSignal,
+  signalOf,
+  unlinkSignal,
+  type CancelNode,
+  type Hook,
+} from './_cancel.js';
 import { checkFunction } from './_validate.js';
 
 /** Options of `TaskGroup` and `taskGroup`. */
@@ -40,7 +54,7 @@ const FINISHED = 2;
  * }
  * ```
  */
-export class TaskGroup implements CancelNode, AsyncDisposable {
+export class TaskGroup implements CancelNode, AsyncDisposable, Observer {
   /** @internal */ _aborted = false;
   /** @internal */ _reason: unknown = undefined;
   /** @internal */ _hooks: Hook | Set<Hook> | null = null;
@@ -51,7 +65,6 @@ export class TaskGroup implements CancelNode, AsyncDisposable {
   private _wake: (() => void) | null = null;
   private readonly _parent: AbortSignal | undefined;
   private _parentAborted = false;
-  private readonly _onChildDone = (task: Future<unknown>): void => this._childDone(task as Task<unknown>);
 
   constructor(opts?: TaskGroupOptions) {
     this._parent = checkSignal(opts?.signal, 'TaskGroup');
@@ -72,11 +85,12 @@ export class TaskGroup implements CancelNode, AsyncDisposable {
    */
   createTask<T>(body: TaskBody<T>, opts?: Pick<TaskOptions, 'name'>): Task<Awaited<T>> {
     checkFunction(body, 'TaskGroup.createTask', 'the body');
-    if (this._state === FINISHED) throw new InvalidStateError(`TaskGroup.createTask: ${String(this)} is finished`);
+    if (this._state === FINISHED)
+      throw new InvalidStateError(`TaskGroup.createTask: ${String(this)} is finished`);
     if (this._aborted) throw new InvalidStateError(`TaskGroup.createTask: ${String(this)} is shutting down`);
     const task = createTask(body, opts);
     this._tasks.add(task as Task<unknown>);
-    task._addCallback(this._onChildDone);
+    task._addCallback(this);
     return task;
   }
 
@@ -117,7 +131,8 @@ export class TaskGroup implements CancelNode, AsyncDisposable {
     for (const task of this._tasks) task.cancel();
   }
 
-  private _childDone(task: Task<unknown>): void {
+  /** @internal A child is done. */
+  _futureDone(task: Task<unknown>): void {
     this._tasks.delete(task);
     if (task._state === REJECTED) {
       this._errors.push(task._value);

@@ -5,8 +5,25 @@
  */
 
 import { CancelledError, cancelledFrom, isCancellation } from './exceptions.js';
-import { CANCELLED, FULFILLED, Future, PENDING, REJECTED, futureFromThenable, isThenable } from './futures.js';
-import { abortNode, checkSignal, describe, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
+import {
+  CANCELLED,
+  FULFILLED,
+  Future,
+  PENDING,
+  REJECTED,
+  futureFromThenable,
+  isThenable,
+} from './futures.js';
+import {
+  abortNode,
+  checkSignal,
+  describe,
+  linkSignal,
+  signalOf,
+  unlinkSignal,
+  type CancelNode,
+  type Hook,
+} from './_cancel.js';
 import { debugState } from './_debug.js';
 
 /** What a task runs: a function of the task's `AbortSignal`. */

@@ -4,7 +4,13 @@
  * @module
  */
 
-import { CancelledError, InvalidStateError, TimeoutError, cancelledFrom, isCancellation } from './exceptions.js';
+import {
+  CancelledError,
+  InvalidStateError,
+  TimeoutError,
+  cancelledFrom,
+  isCancellation,
+} from './exceptions.js';
 import {
   abortNode,
   checkSignal,
@@ -196,7 +202,11 @@ export async function timeout<T>(ms: number | null, body: TimeoutBody<T>, opts?:
  * console.log(await timeoutAt(when, () => sleep(10, 'in time'))); // in time
  * ```
  */
-export async function timeoutAt<T>(when: number | null, body: TimeoutBody<T>, opts?: TimeoutOptions): Promise<T> {
+export async function timeoutAt<T>(
+  when: number | null,
+  body: TimeoutBody<T>,
+  opts?: TimeoutOptions,
+): Promise<T> {
   return runScope(checkDeadline(when, 'timeoutAt'), body, opts, 'timeoutAt');
 }
 

@@ -51,11 +51,10 @@ export async function waitFor<T>(
   const waiter = new Waiter(delay === null ? null : now() + Math.max(0, delay), signal);
   if (!waiter.settled) {
     // Not yet timed out or aborted: a task not started by now is cancelled before it runs.
-    const onDone = (): void => waiter.wake(DONE);
-    future._addCallback(onDone);
+    future._addCallback(waiter);
     await waiter.promise;
     if (waiter.outcome === DONE) return future.result();
-    future._removeCallback(onDone);
+    future._removeCallback(waiter);
   }
   await cancelAndWait(future);
   if (future._state !== CANCELLED) return future.result();
