@@ -27,6 +27,10 @@ export interface AsCompletedOptions {
  * early, the tasks made from bodies are cancelled (nobody else holds them),
  * while tasks and futures passed in run on.
  *
+ * TypeScript types the loop variable of `for await` as the awaited value,
+ * since a `Future` is awaitable; `await f` reads it with the right type (the
+ * object itself is the done `Future`/`Task`).
+ *
  * @throws {TypeError} at the call, if `aws` is not iterable.
  *
  * @example

@@ -117,6 +117,16 @@ export class TimerHandle extends Handle {
 /**
  * The event loop, as `getRunningLoop()` returns it. Same as asyncio's
  * `AbstractEventLoop`, reduced to what a Node program needs.
+ *
+ * @example Reporting errors of callbacks
+ * ```ts
+ * import { getRunningLoop, sleep } from 'tsaio';
+ * const loop = getRunningLoop();
+ * loop.setExceptionHandler((_loop, context) => console.log('caught:', context.message));
+ * loop.callSoon(() => { throw new Error('boom'); });
+ * await sleep(0);
+ * loop.setExceptionHandler(null);
+ * ```
  */
 export class EventLoop {
   private _handler: ExceptionHandler | null = null;

@@ -160,7 +160,8 @@ export class Task<T = unknown> extends Future<T> implements CancelNode {
   }
 
   override toString(): string {
-    return `<Task ${this._describeState().replace(/^(\w+)/, `$1 name='${this.getName()}'`)}>`;
+    const state = this._state === PENDING && this._cancelRequests > 0 ? 'cancelling' : this._describeState();
+    return `<Task ${state.replace(/^(\w+)/, `$1 name='${this.getName()}'`)}>`;
   }
 
   /** @internal */

@@ -12,11 +12,41 @@ import { now } from './_timers.js';
 import { checkTimeout } from './_validate.js';
 import { ABORTED, Waiter } from './_waiter.js';
 
-/** `wait` returns when every input is done (the default). */
+/**
+ * `wait` returns when every input is done (the default). Same as `asyncio.ALL_COMPLETED`.
+ *
+ * @example
+ * ```ts
+ * import { wait, sleep, ALL_COMPLETED } from 'tsaio';
+ * const { done } = await wait([sleep(10), sleep(20)], { returnWhen: ALL_COMPLETED });
+ * console.log(done.size); // 2
+ * ```
+ */
 export const ALL_COMPLETED = 'ALL_COMPLETED';
-/** `wait` returns when any input is done. */
+
+/**
+ * `wait` returns when any input is done. Same as `asyncio.FIRST_COMPLETED`.
+ *
+ * @example
+ * ```ts
+ * import { wait, sleep, FIRST_COMPLETED } from 'tsaio';
+ * const { done, pending } = await wait([sleep(10), sleep(50)], { returnWhen: FIRST_COMPLETED });
+ * console.log(done.size, pending.size); // 1 1
+ * ```
+ */
 export const FIRST_COMPLETED = 'FIRST_COMPLETED';
-/** `wait` returns when any input fails, or when all are done. */
+
+/**
+ * `wait` returns when any input fails, or when all are done. Same as `asyncio.FIRST_EXCEPTION`.
+ *
+ * @example
+ * ```ts
+ * import { wait, sleep, FIRST_EXCEPTION } from 'tsaio';
+ * const failing = (async () => { await sleep(10); throw new Error('boom'); })();
+ * const { done, pending } = await wait([failing, sleep(50)], { returnWhen: FIRST_EXCEPTION });
+ * console.log(done.size, pending.size); // 1 1
+ * ```
+ */
 export const FIRST_EXCEPTION = 'FIRST_EXCEPTION';
 
 /** When `wait` returns. */

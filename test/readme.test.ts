@@ -14,7 +14,11 @@ test('the README example runs and prints what it promises', () => {
   const file = `${root}/.readme-example-${process.pid}.ts`;
   writeFileSync(file, code);
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /\[ 'Data from url1', 'Data from url2', 'Data from url3' \]/);
     assert.match(r.stdout, /Timed out! true/);
