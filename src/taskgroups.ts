@@ -81,14 +81,19 @@ export class TaskGroup implements CancelNode, AsyncDisposable, Observer {
 
   /**
    * Starts `body` as a child task. `InvalidStateError` once the group has
-   * finished or is shutting down after a failure.
+   * finished or is shutting down after a child failed; once the outer signal
+   * has aborted, the child is created cancelled and never runs.
    */
   createTask<T>(body: TaskBody<T>, opts?: Pick<TaskOptions, 'name'>): Task<Awaited<T>> {
     checkFunction(body, 'TaskGroup.createTask', 'the body');
     if (this._state === FINISHED)
       throw new InvalidStateError(`TaskGroup.createTask: ${String(this)} is finished`);
-    if (this._aborted) throw new InvalidStateError(`TaskGroup.createTask: ${String(this)} is shutting down`);
+    if (this._aborted && !this._parentAborted) {
+      throw new InvalidStateError(`TaskGroup.createTask: ${String(this)} is shutting down`);
+    }
     const task = createTask(body, opts);
+    // Cancelled from outside: the child is created but never runs, as in CPython.
+    if (this._parentAborted) task.cancel();
     this._tasks.add(task as Task<unknown>);
     task._addCallback(this);
     return task;

@@ -22,7 +22,8 @@ export interface WaitForOptions {
  * Waits for `aw` with a time limit. On timeout it cancels `aw` (a task, a
  * body or a future), waits until it has finished cancelling, and rejects with
  * `TimeoutError`; if `aw` ignores the cancellation and returns a value, that
- * value is the result. A plain promise cannot be cancelled: the wait for it is
+ * value is the result. Aborting `signal` also cancels `aw` and waits for it,
+ * then rejects with `CancelledError` whatever `aw` did. A plain promise cannot be cancelled: the wait for it is
  * abandoned. `ms` of `null` waits without a limit; `0` cancels a task that has
  * not started before it runs, and gives a done future's result. Same as
  * `asyncio.wait_for`.
@@ -57,8 +58,8 @@ export async function waitFor<T>(
     future._removeCallback(waiter);
   }
   await cancelAndWait(future);
-  if (future._state !== CANCELLED) return future.result();
   if (waiter.outcome === ABORTED) throw cancelledFrom(signal!.reason);
+  if (future._state !== CANCELLED) return future.result();
   throw new TimeoutError(`waitFor: timed out after ${delay} ms`, { cause: future._value });
 }
 
