@@ -7,9 +7,10 @@
  * 4 µs and 1 kB on Node 20), which carries a hidden link back to its node.
  *
  * A tsaio wait given a signal calls `linkSignal`: a tsaio signal gets a hook
- * on its node (no event listener at all), a foreign signal one `abort`
- * listener. `unlinkSignal` removes either when the wait settles, so a
- * long-lived signal never piles up listeners.
+ * on its node (no event listener at all); a foreign signal gets a node of its
+ * own, with one `abort` listener shared by every wait linked to it.
+ * `unlinkSignal` removes the hook when the wait settles, and the listener
+ * with the last hook, so a long-lived signal never piles up listeners.
  *
  * @module
  */
@@ -72,29 +73,59 @@ export function addHook(node: CancelNode, hook: Hook): void {
 export function removeHook(node: CancelNode, hook: Hook): void {
   const hooks = node._hooks;
   if (hooks === hook) node._hooks = null;
-  else if (hooks instanceof Set) hooks.delete(hook);
+  else if (hooks instanceof Set && hooks.delete(hook) && hooks.size === 0) node._hooks = null;
 }
 
 /**
- * Runs `hook` when `signal` aborts: a hook on the node of a tsaio signal, an
- * `abort` listener on any other. The caller checks `signal.aborted` first.
+ * A foreign `AbortSignal` seen as a node: one `abort` listener, attached while
+ * at least one wait is linked to it, serves every wait.
+ */
+class ForeignNode implements CancelNode {
+  _aborted = false;
+  _reason: unknown = undefined;
+  _hooks: Hook | Set<Hook> | null = null;
+  _ctl: AbortController | null = null;
+  constructor(readonly _signal: AbortSignal) {}
+  handleEvent(): void {
+    abortNode(this, this._signal.reason);
+  }
+}
+
+const foreign = new WeakMap<AbortSignal, ForeignNode>();
+
+/**
+ * Runs `hook` when `signal` aborts: a hook on the node of a tsaio signal; for
+ * any other signal, a hook on its `ForeignNode`, whose single listener is
+ * attached while it has hooks. The caller checks `signal.aborted` first.
  */
 export function linkSignal(signal: AbortSignal, hook: Hook): void {
   const node = (signal as LinkedSignal)[kNode];
-  if (node !== undefined) addHook(node, hook);
-  else signal.addEventListener('abort', hook as Listener, { once: true });
+  if (node !== undefined) {
+    addHook(node, hook);
+    return;
+  }
+  let adopted = foreign.get(signal);
+  if (adopted === undefined) {
+    adopted = new ForeignNode(signal);
+    foreign.set(signal, adopted);
+  }
+  if (adopted._hooks === null) signal.addEventListener('abort', adopted as Listener, { once: true });
+  addHook(adopted, hook);
 }
 
-/** Undoes `linkSignal`. */
+/** Undoes `linkSignal`; the last hook off a foreign signal removes its listener. */
 export function unlinkSignal(signal: AbortSignal, hook: Hook): void {
-  const node = (signal as LinkedSignal)[kNode];
-  if (node !== undefined) removeHook(node, hook);
-  else signal.removeEventListener('abort', hook as Listener);
+  const node = (signal as LinkedSignal)[kNode] ?? foreign.get(signal);
+  if (node === undefined) return;
+  removeHook(node, hook);
+  if (node._hooks === null && node instanceof ForeignNode) {
+    signal.removeEventListener('abort', node as Listener);
+  }
 }
 
 /** Number of hooks and listeners tsaio holds on `signal` (for tests). */
 export function _hookCount(signal: AbortSignal): number {
-  const node = (signal as LinkedSignal)[kNode];
+  const node = (signal as LinkedSignal)[kNode] ?? foreign.get(signal);
   if (node === undefined) return -1;
   const hooks = node._hooks;
   return hooks === null ? 0 : hooks instanceof Set ? hooks.size : 1;
