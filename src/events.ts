@@ -13,6 +13,14 @@ import { setReporter, type ErrorContext } from './_report.js';
 import { addTimer, cancelTimer, now, scheduleReady, type Bucket, type Runnable } from './_timers.js';
 import { checkDeadline, checkDelay, checkFunction } from './_validate.js';
 
+// Callbacks scheduled and not yet run or cancelled; `run()` cancels those it saw scheduled.
+const scheduled = new Set<Handle>();
+
+/** The handles scheduled now (for `run()`). */
+export function scheduledHandles(): Set<Handle> {
+  return scheduled;
+}
+
 /** What `setExceptionHandler` takes: `(loop, context) => void`. */
 export type ExceptionHandler = (loop: EventLoop, context: ErrorContext) => void;
 
@@ -39,6 +47,7 @@ export class Handle implements Runnable {
   /** Stops the callback from running, if it has not run yet. */
   cancel(): void {
     this._cancelled = true;
+    scheduled.delete(this);
   }
 
   /** True once `cancel()` was called. */
@@ -53,6 +62,7 @@ export class Handle implements Runnable {
   /** @internal */
   _fire(): void {
     if (this._cancelled) return;
+    scheduled.delete(this);
     const start = debugState.enabled ? now() : 0;
     try {
       this._fn(...this._args);
@@ -141,6 +151,7 @@ export class EventLoop {
     checkFunction(fn, 'callSoon');
     const handle = new Handle(fn as (...args: any[]) => unknown, args);
     scheduleReady(handle);
+    scheduled.add(handle);
     return handle;
   }
 
@@ -156,6 +167,7 @@ export class EventLoop {
     checkFunction(fn, 'callAt');
     const handle = new TimerHandle(at ?? Infinity, fn as (...args: any[]) => unknown, args);
     if (at !== null) handle._bucket = addTimer(at, handle);
+    scheduled.add(handle);
     return handle;
   }
 

@@ -129,3 +129,79 @@ export function cancelledFrom(reason: unknown): CancelledError {
   if (reason instanceof CancelledError) return new CancelledError(reason.message, { cause: reason });
   return new CancelledError('', { cause: reason });
 }
+
+/**
+ * `getNowait()` found the queue empty. Same as `asyncio.QueueEmpty`.
+ *
+ * @example
+ * ```ts
+ * import { Queue, QueueEmpty } from 'tsaio';
+ * try { new Queue<number>().getNowait(); } catch (e) { console.log(e instanceof QueueEmpty); } // true
+ * ```
+ */
+export class QueueEmpty extends Error {
+  declare readonly code: 'TSAIO_ERR_QUEUE_EMPTY';
+  constructor(message = 'the queue is empty', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+brand(QueueEmpty, 'TSAIO_ERR_QUEUE_EMPTY');
+
+/**
+ * `putNowait()` found the queue full. Same as `asyncio.QueueFull`.
+ *
+ * @example
+ * ```ts
+ * import { Queue, QueueFull } from 'tsaio';
+ * const q = new Queue<number>(1);
+ * q.putNowait(1);
+ * try { q.putNowait(2); } catch (e) { console.log(e instanceof QueueFull); } // true
+ * ```
+ */
+export class QueueFull extends Error {
+  declare readonly code: 'TSAIO_ERR_QUEUE_FULL';
+  constructor(message = 'the queue is full', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+brand(QueueFull, 'TSAIO_ERR_QUEUE_FULL');
+
+/**
+ * The queue was shut down: puts fail at once, gets once it is drained.
+ * Same as `asyncio.QueueShutDown` (3.13).
+ *
+ * @example
+ * ```ts
+ * import { Queue, QueueShutDown } from 'tsaio';
+ * const q = new Queue<number>();
+ * q.shutdown();
+ * try { await q.put(1); } catch (e) { console.log(e instanceof QueueShutDown); } // true
+ * ```
+ */
+export class QueueShutDown extends Error {
+  declare readonly code: 'TSAIO_ERR_QUEUE_SHUT_DOWN';
+  constructor(message = 'the queue was shut down', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+brand(QueueShutDown, 'TSAIO_ERR_QUEUE_SHUT_DOWN');
+
+/**
+ * A `Barrier` was reset or aborted while it was waited on, or is broken.
+ * Same as `asyncio.BrokenBarrierError`.
+ *
+ * @example
+ * ```ts
+ * import { Barrier, BrokenBarrierError } from 'tsaio';
+ * const b = new Barrier(2);
+ * b.abort();
+ * try { await b.wait(); } catch (e) { console.log(e instanceof BrokenBarrierError); } // true
+ * ```
+ */
+export class BrokenBarrierError extends Error {
+  declare readonly code: 'TSAIO_ERR_BROKEN_BARRIER';
+  constructor(message = 'the barrier is broken', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+brand(BrokenBarrierError, 'TSAIO_ERR_BROKEN_BARRIER');

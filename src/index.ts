@@ -35,3 +35,15 @@ export { TaskGroup, taskGroup, type TaskGroupOptions } from './taskgroups.js';
 export { EventLoop, Handle, TimerHandle, getRunningLoop, type ExceptionHandler } from './events.js';
 export { run, type RunOptions } from './runners.js';
 export type { ErrorContext } from './_report.js';
+export { QueueEmpty, QueueFull, QueueShutDown, BrokenBarrierError } from './exceptions.js';
+export {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  Semaphore,
+  type AcquireOptions,
+  type Held,
+} from './locks.js';
+export { LifoQueue, PriorityQueue, Queue, type QueueWaitOptions } from './queues.js';

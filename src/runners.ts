@@ -7,6 +7,7 @@
 import { InvalidStateError } from './exceptions.js';
 import { PENDING, type Future } from './futures.js';
 import { allTasks, createTask, type Task, type TaskBody } from './tasks.js';
+import { scheduledHandles } from './events.js';
 import { debugState } from './_debug.js';
 import { reportError } from './_report.js';
 import { checkFunction } from './_validate.js';
@@ -26,7 +27,8 @@ const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
  * The entry point: runs `main(signal)` as a task and resolves with what it
  * returns (a plain value or a promise). SIGINT and SIGTERM cancel `main`
  * (a second one ends the process at once). When `main` ends, every task still
- * pending is cancelled and awaited before `run` settles. Same as
+ * pending is cancelled and awaited, and every `callSoon`/`callLater`/`callAt`
+ * callback it scheduled that has not run is cancelled, before `run` settles. Same as
  * `asyncio.run`. It may be called again once it has returned, but not while
  * it runs: inside a running program, `await` the function instead.
  *
@@ -52,11 +54,14 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
   running = true;
   const debugBefore = debugState.enabled;
   if (opts?.debug !== undefined) debugState.enabled = Boolean(opts.debug);
+  const handlesBefore = new Set(scheduledHandles());
   const task = createTask(main, { name: 'main' });
   const stopSignals = cancelOnSignals(task);
   try {
     await settled(task);
     await cancelPending();
+    // As asyncio.run closes its loop: callbacks the run scheduled and never ran are dropped.
+    for (const handle of [...scheduledHandles()]) if (!handlesBefore.has(handle)) handle.cancel();
     return task.result();
   } finally {
     stopSignals();

@@ -1,0 +1,394 @@
+/**
+ * Queues, after `asyncio.queues`: `Queue` (FIFO), `PriorityQueue`
+ * (smallest first, stable) and `LifoQueue`, with 3.13's `shutdown`.
+ *
+ * Getters and putters wait on the one fair wait-queue. An item goes straight
+ * from a putter to a waiting getter, and a freed slot straight to the longest
+ * waiting putter, so no waiter is overtaken and none is woken for nothing. A
+ * getter cancelled after an item was handed to it gives the item back to the
+ * front of the queue: no item is lost.
+ *
+ * @module
+ */
+
+import { QueueEmpty, QueueFull, QueueShutDown, cancelledFrom } from './exceptions.js';
+import { checkSignal, describe } from './_cancel.js';
+import { ParkingLot, resumeCheck } from './_waitqueue.js';
+
+/** Options of every wait of a queue. */
+export interface QueueWaitOptions {
+  /** Aborting it ends the wait with `CancelledError`; nothing is taken or put. */
+  signal?: AbortSignal;
+}
+
+/** The storage a queue kind keeps its items in. */
+interface Store<T> {
+  size(): number;
+  push(item: T): void;
+  pop(): T;
+  /** Puts an item back where `pop` would take it next (a cancelled getter's item). */
+  unpop(item: T): void;
+  clear(): void;
+}
+
+/** FIFO storage: an array with a moving head, compacted now and then. */
+class Fifo<T> implements Store<T> {
+  private _items: T[] = [];
+  private _head = 0;
+  size(): number {
+    return this._items.length - this._head;
+  }
+  push(item: T): void {
+    this._items.push(item);
+  }
+  pop(): T {
+    const item = this._items[this._head]!;
+    this._items[this._head++] = undefined as T;
+    if (this._head > 1024 && this._head * 2 > this._items.length) {
+      this._items = this._items.slice(this._head);
+      this._head = 0;
+    }
+    return item;
+  }
+  unpop(item: T): void {
+    if (this._head > 0) this._items[--this._head] = item;
+    else this._items.unshift(item);
+  }
+  clear(): void {
+    this._items = [];
+    this._head = 0;
+  }
+}
+
+/** LIFO storage. */
+class Lifo<T> implements Store<T> {
+  private _items: T[] = [];
+  size(): number {
+    return this._items.length;
+  }
+  push(item: T): void {
+    this._items.push(item);
+  }
+  pop(): T {
+    return this._items.pop()!;
+  }
+  unpop(item: T): void {
+    this._items.push(item);
+  }
+  clear(): void {
+    this._items = [];
+  }
+}
+
+/** Compares like Python: numbers, strings and bigints by value, arrays (tuples) element by element. */
+export function defaultCompare(a: unknown, b: unknown): number {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      const c = defaultCompare(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
+  }
+  if (typeof a !== typeof b || (typeof a !== 'number' && typeof a !== 'string' && typeof a !== 'bigint')) {
+    throw new TypeError(
+      `PriorityQueue: cannot compare ${describe(a)} with ${describe(b)}; pass a compare function`,
+    );
+  }
+  return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+}
+
+/** A binary min-heap, stable: equal items come out in insertion order. */
+class Heap<T> implements Store<T> {
+  private readonly _items: { item: T; seq: number }[] = [];
+  private _seq = 0;
+  private _front = 0;
+  constructor(private readonly _compare: (a: T, b: T) => number) {}
+  size(): number {
+    return this._items.length;
+  }
+  private _less(i: number, j: number): boolean {
+    const a = this._items[i]!;
+    const b = this._items[j]!;
+    const c = this._compare(a.item, b.item);
+    return c < 0 || (c === 0 && a.seq < b.seq);
+  }
+  private _swap(i: number, j: number): void {
+    const items = this._items;
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  push(item: T): void {
+    this._insert({ item, seq: this._seq++ });
+  }
+  unpop(item: T): void {
+    this._insert({ item, seq: --this._front });
+  }
+  private _insert(entry: { item: T; seq: number }): void {
+    let i = this._items.push(entry) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this._less(i, parent)) break;
+      this._swap(i, parent);
+      i = parent;
+    }
+  }
+  pop(): T {
+    const items = this._items;
+    const top = items[0]!.item;
+    const last = items.pop()!;
+    if (items.length > 0) {
+      items[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < items.length && this._less(l, m)) m = l;
+        if (r < items.length && this._less(r, m)) m = r;
+        if (m === i) break;
+        this._swap(i, m);
+        i = m;
+      }
+    }
+    return top;
+  }
+  clear(): void {
+    this._items.length = 0;
+  }
+}
+
+/**
+ * A FIFO queue for producers and consumers. Same as `asyncio.Queue`:
+ * `maxsize` (0: unbounded) makes `put` wait while the queue is full;
+ * `taskDone()`/`join()` track unfinished items; `shutdown()` ends it (3.13).
+ * `for await (const item of queue)` takes items until the queue is shut down
+ * and drained.
+ *
+ * @example Producer and consumers (the seed's section 7)
+ * ```ts
+ * import { Queue, gather, sleep } from 'tsaio';
+ * const queue = new Queue<number | null>(5);
+ * const producer = async () => { for (let i = 0; i < 6; i++) await queue.put(i); await queue.put(null); await queue.put(null); };
+ * const consumer = (name: string) => async () => {
+ *   for (;;) {
+ *     const item = await queue.get();
+ *     queue.taskDone();
+ *     if (item === null) break;
+ *     await sleep(1);
+ *     console.log(`[${name}] Consumed: ${item}`);
+ *   }
+ * };
+ * await gather([producer, consumer('A'), consumer('B')]);
+ * ```
+ */
+export class Queue<T> implements AsyncIterable<T> {
+  readonly maxsize: number;
+  /** @internal */ readonly _store: Store<T>;
+  private readonly _getters = new ParkingLot<T>();
+  private readonly _putters = new ParkingLot<void>();
+  private readonly _joiners = new ParkingLot<void>();
+  private _unfinished = 0;
+  private _shutdown = false;
+
+  constructor(maxsize = 0) {
+    if (typeof maxsize !== 'number' || Number.isNaN(maxsize)) {
+      throw new RangeError(`${new.target.name}: maxsize must be a number, received ${describe(maxsize)}`);
+    }
+    this.maxsize = maxsize;
+    this._store = this._makeStore();
+  }
+
+  /** @internal The storage of this kind of queue. */
+  _makeStore(): Store<T> {
+    return new Fifo<T>();
+  }
+
+  /** Number of items in the queue. */
+  qsize(): number {
+    return this._store.size();
+  }
+
+  /** True if the queue holds no item. */
+  empty(): boolean {
+    return this._store.size() === 0;
+  }
+
+  /** True if the queue holds `maxsize` items (never, when `maxsize` ≤ 0). */
+  full(): boolean {
+    return this.maxsize > 0 && this._store.size() >= this.maxsize;
+  }
+
+  /** Puts `item`, waiting while the queue is full. `QueueShutDown` once shut down. */
+  put(item: T, opts?: QueueWaitOptions): Promise<void> {
+    const signal = checkSignal(opts?.signal, `${this.constructor.name}.put`);
+    if (this._shutdown) return Promise.reject(new QueueShutDown());
+    if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
+    if (!this.full()) {
+      this._add(item);
+      return Promise.resolve();
+    }
+    return this._putters.park(signal, item);
+  }
+
+  /** Puts `item` now; `QueueFull` if full, `QueueShutDown` if shut down. */
+  putNowait(item: T): void {
+    if (this._shutdown) throw new QueueShutDown();
+    if (this.full()) throw new QueueFull();
+    this._add(item);
+  }
+
+  /** Takes the next item, waiting while the queue is empty. `QueueShutDown` once shut down and empty. */
+  get(opts?: QueueWaitOptions): Promise<T> {
+    const signal = checkSignal(opts?.signal, `${this.constructor.name}.get`);
+    if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
+    if (this._store.size() > 0) return Promise.resolve(this._take());
+    if (this._shutdown) return Promise.reject(new QueueShutDown());
+    return resumeCheck(this._getters.park(signal), signal, (item) => this._giveBack(item));
+  }
+
+  /** Takes the next item now; `QueueEmpty` if empty, `QueueShutDown` if shut down and empty. */
+  getNowait(): T {
+    if (this._store.size() > 0) return this._take();
+    if (this._shutdown) throw new QueueShutDown();
+    throw new QueueEmpty();
+  }
+
+  /** Marks one item taken earlier as processed. `RangeError` if called more often than items were put. */
+  taskDone(): void {
+    if (this._unfinished <= 0) {
+      throw new RangeError(`${this.constructor.name}.taskDone: called more times than there were items`);
+    }
+    if (--this._unfinished === 0) this._joiners.unparkAll();
+  }
+
+  /** Waits until every item put has been marked done with `taskDone()`. */
+  join(opts?: QueueWaitOptions): Promise<void> {
+    const signal = checkSignal(opts?.signal, `${this.constructor.name}.join`);
+    if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
+    if (this._unfinished === 0) return Promise.resolve();
+    return this._joiners.park(signal);
+  }
+
+  /**
+   * Shuts the queue down: puts fail with `QueueShutDown` from now on, and
+   * gets once the queue is empty. With `immediate`, the items still queued
+   * are dropped (and counted done, so `join()` returns). Every blocked
+   * caller is woken. Same as `asyncio.Queue.shutdown` (3.13).
+   */
+  shutdown(immediate = false): void {
+    this._shutdown = true;
+    if (immediate) {
+      const dropped = this._store.size();
+      this._store.clear();
+      this._unfinished = Math.max(0, this._unfinished - dropped);
+      if (this._unfinished === 0) this._joiners.unparkAll();
+    }
+    this._getters.rejectAll(() => new QueueShutDown());
+    this._putters.rejectAll(() => new QueueShutDown());
+  }
+
+  /** Yields items until the queue is shut down and drained. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.get();
+      } catch (error) {
+        if (error instanceof QueueShutDown) return;
+        throw error;
+      }
+      yield item;
+    }
+  }
+
+  statistics(): { qsize: number; maxsize: number; unfinished: number; getters: number; putters: number } {
+    return {
+      qsize: this.qsize(),
+      maxsize: this.maxsize,
+      unfinished: this._unfinished,
+      getters: this._getters.size,
+      putters: this._putters.size,
+    };
+  }
+
+  toString(): string {
+    const parts = [`maxsize=${this.maxsize}`, `qsize=${this.qsize()}`];
+    if (this._getters.size > 0) parts.push(`getters=${this._getters.size}`);
+    if (this._putters.size > 0) parts.push(`putters=${this._putters.size}`);
+    if (this._unfinished > 0) parts.push(`tasks=${this._unfinished}`);
+    if (this._shutdown) parts.push('shutdown');
+    return `<${this.constructor.name} ${parts.join(' ')}>`;
+  }
+
+  /** An item enters: straight to the longest-waiting getter, or into the store. */
+  private _add(item: T): void {
+    this._unfinished++;
+    if (!this._getters.unparkOne(item)) this._store.push(item);
+  }
+
+  /** An item leaves the store; the freed slot goes to the longest-waiting putter. */
+  private _take(): T {
+    const item = this._store.pop();
+    const putter = this._putters.first();
+    if (putter !== null && !this.full()) {
+      this._store.push(putter.payload as T);
+      this._unfinished++;
+      this._putters.unparkOne();
+    }
+    return item;
+  }
+
+  /** A getter cancelled after it was handed `item`: back to the front, or to the next getter. */
+  private _giveBack(item: T): void {
+    if (!this._getters.unparkOne(item)) this._store.unpop(item);
+  }
+}
+
+/**
+ * A queue that gives the smallest item first; equal items come out in the
+ * order they were put. Same as `asyncio.PriorityQueue`. Without `compare`,
+ * items compare as Python would: numbers, strings, bigints, and arrays as
+ * tuples (`[priority, data]`).
+ *
+ * @example
+ * ```ts
+ * import { PriorityQueue } from 'tsaio';
+ * const q = new PriorityQueue<[number, string]>();
+ * q.putNowait([2, 'low']); q.putNowait([1, 'high']);
+ * console.log(q.getNowait()); // [ 1, 'high' ]
+ * ```
+ */
+export class PriorityQueue<T> extends Queue<T> {
+  private _compare: (a: T, b: T) => number = defaultCompare;
+
+  constructor(maxsize = 0, compare: (a: T, b: T) => number = defaultCompare) {
+    super(maxsize);
+    if (typeof compare !== 'function') {
+      throw new TypeError(`PriorityQueue: compare must be a function, received ${describe(compare)}`);
+    }
+    this._compare = compare;
+  }
+
+  /** @internal The heap reads the comparator set after `super()` returns. */
+  override _makeStore(): Store<T> {
+    return new Heap<T>((a, b) => this._compare(a, b));
+  }
+}
+
+/**
+ * A queue that gives the most recently put item first. Same as
+ * `asyncio.LifoQueue`.
+ *
+ * @example
+ * ```ts
+ * import { LifoQueue } from 'tsaio';
+ * const q = new LifoQueue<number>();
+ * q.putNowait(1); q.putNowait(2);
+ * console.log(q.getNowait()); // 2
+ * ```
+ */
+export class LifoQueue<T> extends Queue<T> {
+  /** @internal */
+  override _makeStore(): Store<T> {
+    return new Lifo<T>();
+  }
+}

@@ -1,0 +1,185 @@
+// Runs every program in examples/ as a user would (`node --import tsx <file>`,
+// importing from 'tsaio' through the package's "exports", so `npm run build`
+// must have run) and checks that it prints what the seed says. Times are in
+// units of TSAIO_EXAMPLE_UNIT_MS, set small here; the examples print elapsed
+// time in units, so the checks hold at any unit. Lower bounds are exact
+// (timers never fire early). Upper bounds sit between the right answer and the
+// one a wrong implementation would give (gather: 1 unit, not 5 as sequential
+// awaits would take), leaving slack for a busy machine: cold code in a child
+// process on a loaded 2-CPU box was seen running 100+ ms late, hence also a
+// 100 ms unit rather than less.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const UNIT_MS = 100;
+
+interface Output {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runExample(file: string): Promise<Output> {
+  const env: NodeJS.ProcessEnv = { ...process.env, TSAIO_EXAMPLE_UNIT_MS: String(UNIT_MS) };
+  delete env.NODE_TEST_CONTEXT; // the child is a plain program, not a test file
+  delete env.NODE_OPTIONS;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', `examples/${file}`],
+      { cwd: ROOT, env, timeout: 30_000, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: unknown; signal?: NodeJS.Signals }) | null;
+        resolve({
+          code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+          signal: e?.signal ?? null,
+          stdout,
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+/** Reads the elapsed units from a line like `Elapsed: 2.0s` and checks `min <= x < max`. */
+function elapsed(line: string | undefined, prefix: string, min: number, max: number): number {
+  assert.ok(line !== undefined, `missing "${prefix}" line`);
+  const m = new RegExp(`^${prefix.replace(/[[\]]/g, '\\$&')}(\\d+\\.\\d)s$`).exec(line);
+  assert.ok(m, `expected "${prefix}<n.n>s", got ${JSON.stringify(line)}`);
+  const units = Number(m[1]);
+  assert.ok(units >= min, `${JSON.stringify(line)}: expected >= ${min} units`);
+  assert.ok(units < max, `${JSON.stringify(line)}: expected < ${max} units`);
+  return units;
+}
+
+/** A timestamped line of the section 12 example: `[2.0s] message`. */
+function stamped(line: string | undefined, message: string, min: number, max: number): void {
+  assert.ok(line !== undefined, `missing line "${message}"`);
+  const m = /^\[(\d+\.\d)s\] (.*)$/.exec(line);
+  assert.ok(m, `expected "[n.ns] ${message}", got ${JSON.stringify(line)}`);
+  assert.equal(m[2], message);
+  elapsed(`Elapsed: ${m[1]}s`, 'Elapsed: ', min, max);
+}
+
+const checks: Record<string, (lines: string[]) => void> = {
+  // §2: holding a body runs nothing; run() runs it.
+  '02-coroutines.ts': (lines) => {
+    assert.deepEqual(lines, ['typeof coro: function', 'Nothing has run yet', 'Hello']);
+  },
+  // §2: the three kinds of awaitables.
+  '02-awaitables.ts': (lines) => {
+    assert.deepEqual(lines, [
+      'coroutine: operation result',
+      'task: operation result',
+      'future: future result',
+    ]);
+  },
+  // §3: run() entry point.
+  '03-run.ts': (lines) => {
+    assert.deepEqual(lines, ['Start', 'Done']);
+  },
+  // §3: sequential awaits take 1 + 2 = 3 units.
+  '03-sleep.ts': (lines) => {
+    assert.deepEqual(lines.slice(0, 4), ['A start', 'A done', 'B start', 'B done']);
+    elapsed(lines[4], 'Elapsed: ', 3, 4.5); // concurrent: 2
+    assert.equal(lines.length, 5);
+  },
+  // §4: three tasks run concurrently: total = the longest, 2 units.
+  '04-create-task.ts': (lines) => {
+    assert.deepEqual(lines.slice(0, 7), [
+      'A start',
+      'B start',
+      'C start',
+      'A done',
+      'C done',
+      'B done',
+      "Results: A's result, B's result, C's result",
+    ]);
+    elapsed(lines[7], 'Elapsed: ', 2, 3.5); // sequential: 4
+    assert.equal(lines.length, 8);
+  },
+  // §4: 5 concurrent fetches take about 1 unit, results in input order.
+  '04-gather.ts': (lines) => {
+    assert.deepEqual(
+      lines.slice(0, 5),
+      [1, 2, 3, 4, 5].map((i) => `Data from url${i}`),
+    );
+    elapsed(lines[5], 'Elapsed: ', 1, 2.5); // sequential: 5
+    assert.equal(lines.length, 6);
+  },
+  // §4: gather raises the first error by default; with returnExceptions errors are results.
+  '04-gather-exceptions.ts': (lines) => {
+    assert.deepEqual(lines, [
+      'gather raised: two failed',
+      'Success: one',
+      'Error: two failed',
+      'Success: three',
+    ]);
+  },
+  // §4: wait FIRST_COMPLETED returns after 1 unit; the cancelled rest raise CancelledError.
+  '04-wait-first-completed.ts': (lines) => {
+    assert.deepEqual(lines.slice(0, 3), ['Done: 1', 'Cancelled: task-3', 'Cancelled: task-2']);
+    elapsed(lines[3], 'Elapsed: ', 1, 2.5); // with the rest left running: 3
+    assert.equal(lines.length, 4);
+  },
+  // §4: timeout() and waitFor() both give up after 1 unit (not the task's 10).
+  '04-timeout.ts': (lines) => {
+    assert.equal(lines.length, 4, lines.join('\n'));
+    assert.equal(lines[0], 'Timed out!');
+    elapsed(lines[1], 'timeout elapsed: ', 1, 3); // not cancelled: 10
+    assert.equal(lines[2], 'Timed out!');
+    elapsed(lines[3], 'waitFor elapsed: ', 1, 3);
+  },
+  // §5: `await using` on the handle acquire() returns; disposed even when the block throws.
+  '05-context-manager.ts': (lines) => {
+    assert.deepEqual(lines, [
+      'Connecting to database',
+      'Executed: SELECT 1',
+      'Closing connection',
+      'Connecting to database',
+      'Executed: SELECT broken',
+      'Closing connection',
+      'Caught: query failed',
+    ]);
+  },
+  // §5: an async iterator class, 5 steps of 0.1 unit.
+  '05-async-iterator.ts': (lines) => {
+    assert.deepEqual(lines.slice(0, 5), ['0', '1', '2', '3', '4']);
+    elapsed(lines[5], 'Elapsed: ', 0.5, 2);
+    assert.equal(lines.length, 6);
+  },
+  // §5: an async generator, iterated and collected.
+  '05-async-generator.ts': (lines) => {
+    assert.deepEqual(lines, ['0', '1', '2', '3', '4', 'results: [0, 1, 2, 3, 4]']);
+  },
+  // §12: callSoon at once, callLater at 2 units, main ends at 3 so callAt(+5) never runs.
+  '12-call-soon-later-at.ts': (lines) => {
+    assert.equal(lines.length, 3, lines.join('\n'));
+    stamped(lines[0], 'Execute immediately', 0, 1);
+    stamped(lines[1], 'Execute after 2 seconds', 2, 3);
+    stamped(lines[2], 'main done; 5-second callback cancelled: true', 3, 4.5);
+    assert.ok(!lines.some((l) => l.includes('Execute after 5 seconds')));
+  },
+};
+
+void test('every example in examples/ has a check here, and every check an example', () => {
+  const files = readdirSync(new URL('../examples/', import.meta.url))
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
+  assert.deepEqual(files, Object.keys(checks).sort());
+});
+
+for (const [file, check] of Object.entries(checks)) {
+  void test(`examples/${file} prints what the seed says`, async () => {
+    const out = await runExample(file);
+    assert.equal(out.signal, null, `killed by ${out.signal}\n${out.stderr}`);
+    assert.equal(out.code, 0, `exit code ${out.code}\n${out.stderr}`);
+    assert.equal(out.stderr, '', 'nothing on stderr');
+    check(out.stdout.replace(/\n$/, '').split('\n'));
+  });
+}
