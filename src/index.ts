@@ -47,3 +47,18 @@ export {
   type Held,
 } from './locks.js';
 export { LifoQueue, PriorityQueue, Queue, type QueueWaitOptions } from './queues.js';
+export {
+  batch,
+  buffer,
+  chunk,
+  filter,
+  map,
+  merge,
+  take,
+  timeoutEach,
+  toArray,
+  type AnyIterable,
+  type BatchOptions,
+  type MapOptions,
+} from './iterables.js';
+export { RateLimiter, type RateLimiterOptions } from './ratelimit.js';

@@ -20,7 +20,7 @@ interface Example {
 
 /** The JSDoc block that ends right before `export ... name`, if any. */
 function docOf(text: string, name: string): string | undefined {
-  const decl = new RegExp(`\\*/\\s*export (?:async )?(?:function|class|const|abstract class) ${name}\\b`);
+  const decl = new RegExp(`\\*/\\s*export (?:async )?(?:function\\*?|class|const|abstract class) ${name}\\b`);
   const m = decl.exec(text);
   if (!m) return undefined;
   const start = text.lastIndexOf('/**', m.index);
