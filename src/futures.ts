@@ -180,6 +180,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this._asPromise().finally(onfinally);
   }
 
+  /** Makes a future usable wherever a `Promise` is expected (same shape). */
+  get [Symbol.toStringTag](): string {
+    return this.constructor.name;
+  }
+
   toString(): string {
     return `<${this.constructor.name} ${this._describeState()}>`;
   }

@@ -21,8 +21,11 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
-/** What `acquire()` resolves to: dispose it (or call `release()`) once to release. */
-export interface Held extends Disposable {
+/**
+ * What `acquire()` resolves to: dispose it (`using` or `await using`), or
+ * call `release()`, once to release.
+ */
+export interface Held extends Disposable, AsyncDisposable {
   /** Releases what was acquired; a second call does nothing. */
   release(): void;
 }
@@ -41,6 +44,10 @@ class Holding implements Held {
   }
   [Symbol.dispose](): void {
     this.release();
+  }
+  [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+    return Promise.resolve();
   }
 }
 

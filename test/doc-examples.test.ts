@@ -41,10 +41,10 @@ function examplesIn(file: string, text: string): Example[] {
   return found;
 }
 
-describe('JSDoc examples', () => {
+void describe('JSDoc examples', () => {
   const runtimeNames = Object.keys(tsaio).sort();
 
-  test('every public name has a JSDoc @example', () => {
+  void test('every public name has a JSDoc @example', () => {
     const missing = runtimeNames.filter((name) => {
       const doc = sources.map((s) => docOf(s.text, name)).find((d) => d !== undefined);
       return doc === undefined || !doc.includes('@example');
@@ -53,10 +53,10 @@ describe('JSDoc examples', () => {
   });
 
   const all = sources.flatMap((s) => examplesIn(s.file, s.text));
-  test('there are examples to run', () => assert.ok(all.length >= runtimeNames.length / 2));
+  void test('there are examples to run', () => assert.ok(all.length >= runtimeNames.length / 2));
 
   for (const [i, ex] of all.entries()) {
-    test(`example runs: ${ex.where}`, () => {
+    void test(`example runs: ${ex.where}`, () => {
       const file = `${root}/.doc-example-${process.pid}-${i}.ts`;
       writeFileSync(file, ex.code);
       try {

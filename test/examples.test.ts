@@ -157,6 +157,84 @@ const checks: Record<string, (lines: string[]) => void> = {
   '05-async-generator.ts': (lines) => {
     assert.deepEqual(lines, ['0', '1', '2', '3', '4', 'results: [0, 1, 2, 3, 4]']);
   },
+  // §6: the lock serializes the read/sleep/write: 1..5 in FIFO order, 5 x 0.1 units.
+  '06-lock.ts': (lines) => {
+    assert.deepEqual(lines.slice(0, 6), ['W0: 1', 'W1: 2', 'W2: 3', 'W3: 4', 'W4: 5', 'Final value: 5']);
+    elapsed(lines[6], 'Elapsed: ', 0.5, 2.5); // without the lock: 0.1, and every worker prints 1
+    assert.equal(lines.length, 7);
+  },
+  // §6: both waiters wait, the setter fires after 2 units, one set() wakes both in order.
+  '06-event.ts': (lines) => {
+    assert.deepEqual(lines.slice(0, 5), [
+      'W1 waiting...',
+      'W2 waiting...',
+      'Triggering event!',
+      'W1 received signal, continuing',
+      'W2 received signal, continuing',
+    ]);
+    elapsed(lines[5], 'Elapsed: ', 2, 5); // the one sleep is 2 units; a lost wake-up would hang
+    assert.equal(lines.length, 6);
+  },
+  // §6: Semaphore(10) over 100 fetches of 0.1 unit: never more than 10 at once, 1 unit in all.
+  '06-semaphore.ts': (lines) => {
+    assert.deepEqual(lines.slice(0, 2), ['Results: 100', 'Peak concurrency: 10']);
+    elapsed(lines[2], 'Elapsed: ', 1, 5); // unlimited: 0.1; one at a time: 10
+    assert.equal(lines.length, 3);
+  },
+  // §7: 10 items produced in order, each consumed exactly once, both consumers stop, join returns.
+  '07-queue.ts': (lines) => {
+    assert.equal(lines.length, 10 + 10 + 2 + 2, lines.join('\n'));
+    const produced: number[] = [];
+    const consumed = new Map<string, number[]>([
+      ['Consumer A', []],
+      ['Consumer B', []],
+    ]);
+    const stopped: string[] = [];
+    for (const line of lines.slice(0, -2)) {
+      let m = /^Produced: (\d+), queue size: (\d+)$/.exec(line);
+      if (m) {
+        produced.push(Number(m[1]));
+        const size = Number(m[2]);
+        assert.ok(size >= 0 && size <= 5, `queue size out of 0..5: ${line}`);
+        continue;
+      }
+      m = /^\[(Consumer [AB])\] Consumed: (\d+)$/.exec(line);
+      if (m) {
+        assert.ok(!stopped.includes(m[1]!), `${m[1]} consumed after it stopped: ${line}`);
+        assert.ok(produced.includes(Number(m[2])), `consumed before produced: ${line}`);
+        consumed.get(m[1]!)!.push(Number(m[2]));
+        continue;
+      }
+      m = /^\[(Consumer [AB])\] End signal, stopping$/.exec(line);
+      assert.ok(m, `unexpected line ${JSON.stringify(line)}`);
+      stopped.push(m[1]!);
+    }
+    const range = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    assert.deepEqual(produced, range);
+    // Every item consumed exactly once, each consumer taking its items in FIFO order.
+    const a = consumed.get('Consumer A')!;
+    const b = consumed.get('Consumer B')!;
+    assert.deepEqual(
+      [...a, ...b].sort((x, y) => x - y),
+      range,
+    );
+    assert.deepEqual(
+      a,
+      [...a].sort((x, y) => x - y),
+    );
+    assert.deepEqual(
+      b,
+      [...b].sort((x, y) => x - y),
+    );
+    assert.ok(a.length > 0 && b.length > 0, 'both consumers took items');
+    // Both consumers got an end signal (the seed's single None stops only one).
+    assert.deepEqual([...stopped].sort(), ['Consumer A', 'Consumer B']);
+    assert.equal(lines.at(-2), 'Queue joined: all items processed');
+    // The producer alone takes 10 x 0.5 = 5 units; the last item takes 1 more. The upper
+    // bound is loose: 11 sleeps in a row, each late on a busy machine (9.7 units seen with
+    // three test runs at once on 2 CPUs); a single consumer is caught by the checks above.
+    elapsed(lines.at(-1), 'Elapsed: ', 6, 11);
+  },
   // §12: callSoon at once, callLater at 2 units, main ends at 3 so callAt(+5) never runs.
   '12-call-soon-later-at.ts': (lines) => {
     assert.equal(lines.length, 3, lines.join('\n'));

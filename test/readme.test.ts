@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-test('the README example runs and prints what it promises', () => {
+void test('the README example runs and prints what it promises', () => {
   const readme = readFileSync(`${root}/README.md`, 'utf8');
   const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(code, 'README.md has a ```ts block');
@@ -27,7 +27,7 @@ test('the README example runs and prints what it promises', () => {
   }
 });
 
-test('the quick start names the commands CI runs', () => {
+void test('the quick start names the commands CI runs', () => {
   const readme = readFileSync(`${root}/README.md`, 'utf8');
   assert.match(readme, /^npm ci$/m);
   assert.match(readme, /^npm test$/m);
