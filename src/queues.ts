@@ -188,6 +188,7 @@ export class Queue<T> implements AsyncIterable<T> {
   private readonly _joiners = new ParkingLot<void>();
   private _unfinished = 0;
   private _shutdown = false;
+  private _dropping = false;
 
   constructor(maxsize = 0) {
     if (typeof maxsize !== 'number' || Number.isNaN(maxsize)) {
@@ -277,6 +278,7 @@ export class Queue<T> implements AsyncIterable<T> {
   shutdown(immediate = false): void {
     this._shutdown = true;
     if (immediate) {
+      this._dropping = true;
       const dropped = this._store.size();
       this._store.clear();
       this._unfinished = Math.max(0, this._unfinished - dropped);
@@ -339,7 +341,13 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** A getter cancelled after it was handed `item`: back to the front, or to the next getter. */
   private _giveBack(item: T): void {
-    if (!this._getters.unparkOne(item)) this._store.unpop(item);
+    if (this._getters.unparkOne(item)) return;
+    if (!this._dropping) {
+      this._store.unpop(item);
+      return;
+    }
+    // Shut down with `immediate` meanwhile: the item is dropped like the others, and counted done.
+    if (--this._unfinished === 0) this._joiners.unparkAll();
   }
 }
 
