@@ -246,13 +246,18 @@ export class Condition {
     let failed = false;
     let error: unknown;
     try {
-      await resumeCheck(this._waiters.park(signal), signal, () => this._waiters.unparkOne());
+      await this._waiters.park(signal);
     } catch (e) {
       failed = true;
       error = e;
     }
     await this._lock.acquire(); // never cancelled: the caller gets the lock back
     if (failed) throw error;
+    if (signal?.aborted) {
+      // Notified, then cancelled before it resumed: the notification goes to the next waiter.
+      this._waiters.unparkOne();
+      throw cancelledFrom(signal.reason);
+    }
     return true;
   }
 

@@ -13,7 +13,7 @@
 
 import { QueueEmpty, QueueFull, QueueShutDown, cancelledFrom } from './exceptions.js';
 import { checkSignal, describe } from './_cancel.js';
-import { ParkingLot, resumeCheck } from './_waitqueue.js';
+import { ParkingLot } from './_waitqueue.js';
 
 /** Options of every wait of a queue. */
 export interface QueueWaitOptions {
@@ -107,11 +107,12 @@ class Heap<T> implements Store<T> {
   size(): number {
     return this._items.length;
   }
-  private _less(i: number, j: number): boolean {
-    const a = this._items[i]!;
-    const b = this._items[j]!;
+  private _before(a: { item: T; seq: number }, b: { item: T; seq: number }): boolean {
     const c = this._compare(a.item, b.item);
     return c < 0 || (c === 0 && a.seq < b.seq);
+  }
+  private _less(i: number, j: number): boolean {
+    return this._before(this._items[i]!, this._items[j]!);
   }
   private _swap(i: number, j: number): void {
     const items = this._items;
@@ -124,13 +125,21 @@ class Heap<T> implements Store<T> {
     this._insert({ item, seq: --this._front });
   }
   private _insert(entry: { item: T; seq: number }): void {
-    let i = this._items.push(entry) - 1;
-    while (i > 0) {
+    const items = this._items;
+    // Find the place first: a comparator that throws leaves the heap as it was.
+    let at = items.length;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (!this._before(entry, items[parent]!)) break;
+      at = parent;
+    }
+    let i = items.push(entry) - 1;
+    while (i > at) {
       const parent = (i - 1) >> 1;
-      if (!this._less(i, parent)) break;
-      this._swap(i, parent);
+      items[i] = items[parent]!;
       i = parent;
     }
+    items[at] = entry;
   }
   pop(): T {
     const items = this._items;
@@ -189,6 +198,8 @@ export class Queue<T> implements AsyncIterable<T> {
   private _unfinished = 0;
   private _shutdown = false;
   private _dropping = false;
+  // Items handed to getters that can still give them back (they have a signal) and have not resumed.
+  private _inTransit = 0;
 
   constructor(maxsize = 0) {
     if (typeof maxsize !== 'number' || Number.isNaN(maxsize)) {
@@ -215,7 +226,7 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** True if the queue holds `maxsize` items (never, when `maxsize` ≤ 0). */
   full(): boolean {
-    return this.maxsize > 0 && this._store.size() >= this.maxsize;
+    return this.maxsize > 0 && this._store.size() + this._inTransit >= this.maxsize;
   }
 
   /** Puts `item`, waiting while the queue is full. `QueueShutDown` once shut down. */
@@ -243,7 +254,18 @@ export class Queue<T> implements AsyncIterable<T> {
     if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
     if (this._store.size() > 0) return Promise.resolve(this._take());
     if (this._shutdown) return Promise.reject(new QueueShutDown());
-    return resumeCheck(this._getters.park(signal), signal, (item) => this._giveBack(item));
+    const granted = this._getters.park(signal);
+    if (signal === undefined) return granted;
+    // Until it resumes, a handed item still takes its slot (as in asyncio, where it is still queued).
+    return granted.then((item) => {
+      this._inTransit--;
+      if (signal.aborted) {
+        this._giveBack(item);
+        throw cancelledFrom(signal.reason);
+      }
+      this._admitPutters();
+      return item;
+    });
   }
 
   /** Takes the next item now; `QueueEmpty` if empty, `QueueShutDown` if shut down and empty. */
@@ -323,25 +345,40 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** An item enters: straight to the longest-waiting getter, or into the store. */
   private _add(item: T): void {
+    if (!this._handToGetter(item)) this._store.push(item);
     this._unfinished++;
-    if (!this._getters.unparkOne(item)) this._store.push(item);
   }
 
-  /** An item leaves the store; the freed slot goes to the longest-waiting putter. */
+  private _handToGetter(item: T): boolean {
+    const getter = this._getters.first();
+    if (getter === null) return false;
+    if (getter._signal !== undefined) this._inTransit++;
+    this._getters.unparkOne(item);
+    return true;
+  }
+
+  /** An item leaves the store; a freed slot goes to the longest-waiting putter. */
   private _take(): T {
     const item = this._store.pop();
-    const putter = this._putters.first();
-    if (putter !== null && !this.full()) {
-      this._store.push(putter.payload as T);
-      this._unfinished++;
+    this._admitPutters();
+    return item;
+  }
+
+  /** Moves the items of waiting putters in while there is room, oldest first. */
+  private _admitPutters(): void {
+    for (
+      let putter = this._putters.first();
+      putter !== null && !this.full();
+      putter = this._putters.first()
+    ) {
+      this._add(putter.payload as T);
       this._putters.unparkOne();
     }
-    return item;
   }
 
   /** A getter cancelled after it was handed `item`: back to the front, or to the next getter. */
   private _giveBack(item: T): void {
-    if (this._getters.unparkOne(item)) return;
+    if (this._handToGetter(item)) return;
     if (!this._dropping) {
       this._store.unpop(item);
       return;

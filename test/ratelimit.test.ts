@@ -1,0 +1,348 @@
+// Behaviour tests for `RateLimiter`, a token bucket: `rate` acquisitions per
+// `interval` ms on average with bursts of up to `burst`, waiters served
+// first-come first-served, an aborted waiter takes no token, and one timer
+// runs only while someone waits. Timing is kept tolerant: the suite runs on a
+// shared, noisy machine, and timers never fire early, so lower bounds are
+// tight and upper bounds loose.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { CancelledError, RateLimiter, gather, sleep } from '../src/index.ts';
+import { assertNoLeaks, rejection, since } from './_helpers.ts';
+
+/** One full turn of the Node event loop. */
+function turn(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+/** Watches a promise without awaiting it (and marks its rejection handled). */
+class Probe<T> {
+  status: 'pending' | 'fulfilled' | 'rejected' = 'pending';
+  reason: unknown;
+  constructor(readonly promise: Promise<T>) {
+    void promise.then(
+      () => void (this.status = 'fulfilled'),
+      (reason: unknown) => {
+        this.status = 'rejected';
+        this.reason = reason;
+      },
+    );
+  }
+}
+
+void describe('RateLimiter: construction', () => {
+  void test('keeps its options; interval defaults to 1000 and burst to rate', () => {
+    const a = new RateLimiter({ rate: 5 });
+    assert.equal(a.rate, 5);
+    assert.equal(a.interval, 1000);
+    assert.equal(a.burst, 5);
+    const b = new RateLimiter({ rate: 2, interval: 50, burst: 7 });
+    assert.equal(b.interval, 50);
+    assert.equal(b.burst, 7);
+    assert.deepEqual(b.statistics(), { tokens: 7, waiters: 0 });
+    assert.match(String(b), /RateLimiter/);
+  });
+
+  void test('bad options are RangeErrors', () => {
+    const bad: unknown[] = [
+      undefined,
+      {},
+      { rate: 0 },
+      { rate: -1 },
+      { rate: NaN },
+      { rate: Infinity },
+      { rate: '5' },
+      { rate: 5, interval: 0 },
+      { rate: 5, interval: -10 },
+      { rate: 5, interval: NaN },
+      { rate: 5, interval: Infinity },
+      { rate: 5, burst: 0 },
+      { rate: 5, burst: 0.5 },
+      { rate: 5, burst: -1 },
+      { rate: 5, burst: NaN },
+      { rate: 5, burst: Infinity },
+    ];
+    for (const opts of bad) {
+      assert.throws(
+        () => new RateLimiter(opts as ConstructorParameters<typeof RateLimiter>[0]),
+        RangeError,
+        `options ${JSON.stringify(opts)}`,
+      );
+    }
+  });
+});
+
+void describe('RateLimiter: acquire', () => {
+  void test('a burst is served at once', async () => {
+    // A long interval: nothing refills during the test, however slow the machine.
+    const limiter = new RateLimiter({ rate: 5, interval: 60_000 });
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) await limiter.acquire();
+    assert.ok(since(t0) < 50, `the burst took ${since(t0).toFixed(0)} ms`);
+    const { tokens, waiters } = limiter.statistics();
+    assert.ok(tokens < 1, `tokens left: ${tokens}`);
+    assert.equal(waiters, 0);
+    await assertNoLeaks();
+  });
+
+  void test('then `rate` per `interval`: 15 acquisitions at 5 per 100 ms take about 200 ms', async () => {
+    const t0 = performance.now();
+    const limiter = new RateLimiter({ rate: 5, interval: 100 });
+    await gather(Array.from({ length: 15 }, () => () => limiter.acquire()));
+    const elapsed = since(t0);
+    assert.ok(elapsed >= 190, `took ${elapsed.toFixed(0)} ms: faster than the rate`);
+    assert.ok(elapsed < 1000, `took ${elapsed.toFixed(0)} ms`);
+    await assertNoLeaks();
+  });
+
+  void test('the k-th acquisition never comes before (k - burst + 1) * interval / rate', async () => {
+    const t0 = performance.now();
+    const limiter = new RateLimiter({ rate: 1, interval: 10, burst: 3 });
+    const times: number[] = [];
+    await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        await limiter.acquire();
+        times.push(since(t0));
+      }),
+    );
+    assert.equal(times.length, 12);
+    times.forEach((at, k) => {
+      const earliest = Math.max(0, (k - 3 + 1) * 10);
+      assert.ok(at >= earliest - 1, `acquisition ${k} at ${at.toFixed(1)} ms, before ${earliest} ms`);
+    });
+    assert.ok(times[11]! < 1000, `the last came at ${times[11]!.toFixed(0)} ms`);
+    await assertNoLeaks();
+  });
+
+  void test('a custom burst: that many at once, then the rate', async () => {
+    const t0 = performance.now();
+    const limiter = new RateLimiter({ rate: 1, interval: 400, burst: 3 });
+    const probes = Array.from({ length: 4 }, () => new Probe(limiter.acquire()));
+    await turn();
+    assert.deepEqual(
+      probes.map((p) => p.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'pending'],
+    );
+    assert.equal(limiter.statistics().waiters, 1);
+    await probes[3]!.promise;
+    assert.ok(since(t0) >= 395, `the fourth came after ${since(t0).toFixed(0)} ms`);
+    assert.equal(limiter.statistics().waiters, 0);
+    await assertNoLeaks();
+  });
+
+  void test('waiters are served first-come first-served', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 10, burst: 1 });
+    await limiter.acquire();
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        await limiter.acquire();
+        order.push(i);
+      }),
+    );
+    assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
+    await assertNoLeaks();
+  });
+
+  void test('an aborted waiter rejects with CancelledError, takes no token, and the next is served', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 60, burst: 1 });
+    await limiter.acquire();
+    const ac = new AbortController();
+    const reason = new Error('no longer needed');
+    const t0 = performance.now();
+    const a = new Probe(limiter.acquire({ signal: ac.signal }));
+    const b = new Probe(limiter.acquire());
+    const c = new Probe(limiter.acquire());
+    assert.equal(limiter.statistics().waiters, 3);
+    ac.abort(reason);
+    await turn();
+    assert.equal(a.status, 'rejected');
+    assert.ok(a.reason instanceof CancelledError, `got ${String(a.reason)}`);
+    assert.equal((a.reason as CancelledError).cause, reason);
+    assert.equal(limiter.statistics().waiters, 2);
+    await b.promise;
+    const bAt = since(t0);
+    assert.ok(bAt >= 55 && bAt < 600, `b was served after ${bAt.toFixed(0)} ms: the first new token is b's`);
+    assert.equal(c.status, 'pending');
+    await c.promise;
+    const cAt = since(t0);
+    assert.ok(cAt >= 115 && cAt < 1000, `c was served after ${cAt.toFixed(0)} ms`);
+    await assertNoLeaks();
+  });
+
+  void test('the only waiter aborting leaves no timer behind', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 5000, burst: 1 });
+    await limiter.acquire();
+    const ac = new AbortController();
+    const p = new Probe(limiter.acquire({ signal: ac.signal }));
+    await turn();
+    assert.equal(p.status, 'pending');
+    ac.abort();
+    await turn();
+    assert.equal(p.status, 'rejected');
+    assert.ok(p.reason instanceof CancelledError);
+    assert.equal(limiter.statistics().waiters, 0);
+    await assertNoLeaks();
+  });
+
+  void test('an aborted waiter does not delay the token: tokens accrue as if it never waited', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 40, burst: 1 });
+    await limiter.acquire();
+    const ac = new AbortController();
+    const a = new Probe(limiter.acquire({ signal: ac.signal }));
+    ac.abort();
+    await turn();
+    assert.equal(a.status, 'rejected');
+    await sleep(60);
+    // The token that accrued meanwhile is still there, untouched by the aborted waiter.
+    assert.ok(limiter.statistics().tokens >= 1, `tokens ${limiter.statistics().tokens}`);
+    assert.equal(limiter.tryAcquire(), true);
+    await assertNoLeaks();
+  });
+
+  void test('a pre-aborted signal rejects at once and takes nothing, even with tokens free', async () => {
+    const limiter = new RateLimiter({ rate: 2, interval: 1000 });
+    const reason = new Error('already');
+    const err = await rejection(limiter.acquire({ signal: AbortSignal.abort(reason) }));
+    assert.ok(err instanceof CancelledError, `got ${String(err)}`);
+    assert.equal((err as CancelledError).cause, reason);
+    assert.equal(limiter.statistics().tokens, 2);
+    assert.equal(limiter.statistics().waiters, 0);
+    await assertNoLeaks();
+  });
+
+  void test('a signal that never aborts does not get in the way', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 20, burst: 1 });
+    const ac = new AbortController();
+    await limiter.acquire({ signal: ac.signal });
+    await limiter.acquire({ signal: ac.signal });
+    await assertNoLeaks();
+  });
+
+  void test('a signal that is not an AbortSignal is a TypeError', async () => {
+    const limiter = new RateLimiter({ rate: 1 });
+    await assert.rejects(async () => limiter.acquire({ signal: {} as AbortSignal }), TypeError);
+    assert.deepEqual(limiter.statistics().waiters, 0);
+  });
+
+  void test('no timer is left once nobody waits', async () => {
+    const limiter = new RateLimiter({ rate: 10, interval: 50, burst: 2 });
+    await Promise.all(Array.from({ length: 6 }, () => limiter.acquire()));
+    assert.equal(limiter.statistics().waiters, 0);
+    await assertNoLeaks();
+  });
+});
+
+void describe('RateLimiter: tryAcquire', () => {
+  void test('takes a token when one is free, and refills with time', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 60_000, burst: 2 });
+    assert.equal(limiter.tryAcquire(), true);
+    assert.equal(limiter.tryAcquire(), true);
+    assert.equal(limiter.tryAcquire(), false);
+    // burst 1: whatever the sleep really takes, at most one token is there after it.
+    const one = new RateLimiter({ rate: 1, interval: 30, burst: 1 });
+    assert.equal(one.tryAcquire(), true);
+    assert.equal(one.tryAcquire(), false);
+    await sleep(40);
+    assert.equal(one.tryAcquire(), true);
+    assert.equal(one.tryAcquire(), false);
+    await assertNoLeaks();
+  });
+
+  void test('does not jump the queue of waiters', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 30, burst: 1 });
+    assert.equal(limiter.tryAcquire(), true);
+    const waiter = new Probe(limiter.acquire());
+    await sleep(10);
+    assert.equal(limiter.tryAcquire(), false);
+    await waiter.promise;
+    assert.equal(waiter.status, 'fulfilled');
+    await assertNoLeaks();
+  });
+
+  void test('the bucket never holds more than burst', async () => {
+    const limiter = new RateLimiter({ rate: 10, interval: 10, burst: 3 });
+    await sleep(30);
+    assert.equal(limiter.statistics().tokens, 3);
+    let n = 0;
+    while (limiter.tryAcquire()) n++;
+    assert.equal(n, 3);
+  });
+});
+
+void describe('RateLimiter: run', () => {
+  void test('runs fn once a token is taken and returns its value', async () => {
+    const limiter = new RateLimiter({ rate: 2, interval: 50, burst: 1 });
+    const t0 = performance.now();
+    const results = await Promise.all([
+      limiter.run(() => 'a'),
+      limiter.run(async () => {
+        await sleep(1);
+        return 'b';
+      }),
+      limiter.run(() => since(t0)),
+    ]);
+    assert.equal(results[0], 'a');
+    assert.equal(results[1], 'b');
+    assert.ok(results[2] >= 45, `the third ran after ${results[2].toFixed(0)} ms`);
+    await assertNoLeaks();
+  });
+
+  void test("fn's error propagates; the token stays taken", async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 1000, burst: 1 });
+    const boom = new Error('boom');
+    assert.equal(
+      await rejection(
+        limiter.run(() => {
+          throw boom;
+        }),
+      ),
+      boom,
+    );
+    assert.equal(limiter.tryAcquire(), false);
+  });
+
+  void test('an aborted wait never calls fn', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 1000, burst: 1 });
+    await limiter.acquire();
+    let called = false;
+    const ac = new AbortController();
+    const p = limiter.run(
+      () => {
+        called = true;
+      },
+      { signal: ac.signal },
+    );
+    setTimeout(() => ac.abort(), 10);
+    const err = await rejection(p);
+    assert.ok(err instanceof CancelledError, `got ${String(err)}`);
+    assert.equal(called, false);
+    const e2 = await rejection(limiter.run(() => (called = true), { signal: AbortSignal.abort() }));
+    assert.ok(e2 instanceof CancelledError);
+    assert.equal(called, false);
+    await assertNoLeaks();
+  });
+
+  void test('a non-function is a TypeError', async () => {
+    const limiter = new RateLimiter({ rate: 1 });
+    const err = await rejection(limiter.run(42 as unknown as () => void));
+    assert.ok(err instanceof TypeError, `got ${String(err)}`);
+  });
+});
+
+void describe('RateLimiter: statistics', () => {
+  void test('reports tokens and waiters', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 200, burst: 2 });
+    assert.deepEqual(limiter.statistics(), { tokens: 2, waiters: 0 });
+    await limiter.acquire();
+    await limiter.acquire();
+    assert.ok(limiter.statistics().tokens < 1);
+    const a = limiter.acquire();
+    const b = limiter.acquire();
+    assert.equal(limiter.statistics().waiters, 2);
+    await a;
+    assert.equal(limiter.statistics().waiters, 1);
+    await b;
+    assert.equal(limiter.statistics().waiters, 0);
+    await assertNoLeaks();
+  });
+});
