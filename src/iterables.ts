@@ -13,12 +13,12 @@
  */
 
 import { TimeoutError, cancelledFrom } from './exceptions.js';
-import { FULFILLED, PENDING, futureFromThenable, type Future } from './futures.js';
+import { FULFILLED, futureFromThenable, type Future, type Observer } from './futures.js';
 import { createTask, type Task } from './tasks.js';
 import { checkSignal, describe } from './_cancel.js';
 import { now } from './_timers.js';
 import { checkFunction } from './_validate.js';
-import { ABORTED, TIMEOUT, Waiter } from './_waiter.js';
+import { ABORTED, DONE, TIMEOUT, Waiter } from './_waiter.js';
 import { waitFor } from './waitfor.js';
 
 /** Anything `for await` accepts. */
@@ -45,6 +45,79 @@ function iteratorOf<T>(source: AnyIterable<T>, where: string): AsyncIterator<T> 
   throw new TypeError(`${where}: expected an iterable or async iterable, received ${describe(source)}`);
 }
 
+/**
+ * Reads a source one `next()` at a time, so that a wait for the next item can
+ * be abandoned (deadline, signal) without losing the item: the read stays
+ * pending and the following call takes it. `close()` never waits for a
+ * source stuck in `next()`; it asks it to return in the background.
+ */
+class Reader<T> {
+  private readonly _it: AsyncIterator<T> | Iterator<T>;
+  private _read: Future<IteratorResult<T>> | null = null;
+  private _ended = false;
+
+  constructor(source: AnyIterable<T>, where: string) {
+    this._it = iteratorOf(source, where);
+  }
+
+  /** The read under way, started if there is none. */
+  request(): Future<IteratorResult<T>> {
+    if (this._read === null) {
+      let step: IteratorResult<T> | PromiseLike<IteratorResult<T>>;
+      try {
+        step = this._it.next();
+      } catch (error) {
+        step = Promise.reject(error);
+      }
+      this._read = futureFromThenable(Promise.resolve(step));
+    }
+    return this._read;
+  }
+
+  /** The result of the read, once it is done; throws what the source threw. */
+  take(): IteratorResult<T> {
+    const read = this._read!;
+    this._read = null;
+    if (read._state !== FULFILLED) this._ended = true;
+    const result = read.result();
+    if (result.done === true) this._ended = true;
+    return result;
+  }
+
+  /**
+   * The next result. Rejects with `CancelledError` when `signal` aborts and
+   * `TimeoutError` past `deadline`; a read cut short stays pending.
+   */
+  async next(signal?: AbortSignal, deadline: number | null = null): Promise<IteratorResult<T>> {
+    const read = this.request();
+    if (!read.done()) {
+      const waiter = new Waiter(deadline, signal);
+      read._addCallback(waiter);
+      await waiter.promise;
+      read._removeCallback(waiter);
+      if (waiter.outcome === ABORTED) throw cancelledFrom(signal!.reason);
+      if (waiter.outcome === TIMEOUT) throw new TimeoutError(`no item within the time limit`);
+    }
+    return this.take();
+  }
+
+  /**
+   * Closes the source unless it ended. Waits for its `return()` unless a read
+   * is stuck: an async generator queues `return()` behind its pending
+   * `next()`, so then the close finishes in the background.
+   */
+  async close(): Promise<void> {
+    if (this._ended) return;
+    this._ended = true;
+    const it = this._it;
+    if (typeof it.return !== 'function') return;
+    const closing = Promise.resolve(it.return());
+    const read = this._read;
+    if (read !== null && !read.done()) closing.catch(() => undefined);
+    else await closing;
+  }
+}
+
 function checkPositive(value: unknown, where: string, what: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value >= 1) || (!Number.isInteger(value) && value !== Infinity)) {
@@ -55,17 +128,34 @@ function checkPositive(value: unknown, where: string, what: string, fallback: nu
   return value;
 }
 
-/** Resolves once `future` is done, whatever its outcome. */
-function settled(future: Future<unknown>): Promise<void> {
-  if (future._state !== PENDING) return Promise.resolve();
-  return new Promise((resolve) => future._addCallback(() => resolve()));
-}
-
 /** Cancels `tasks` and waits until every one has stopped. */
 async function cancelAll(tasks: Iterable<Task<unknown>>): Promise<void> {
   const list = [...tasks];
   for (const task of list) task.cancel();
-  await Promise.all(list.map(settled));
+  await Promise.all(list.map((task) => new Promise<void>((resolve) => task._addCallback(() => resolve()))));
+}
+
+/** The calls of one `map`, in the order they finish. */
+class Finishing<R> implements Observer {
+  readonly order: Task<R>[] = [];
+  failed: Task<R> | null = null;
+  waiter: Waiter | null = null;
+  _futureDone(future: Future<unknown>): void {
+    const task = future as Task<R>;
+    this.order.push(task);
+    if (task._state !== FULFILLED) this.failed ??= task;
+    this.waiter?.wake(DONE);
+  }
+  /** The next call to hand out: a failure first, else the head (ordered) or the first finished. */
+  next(window: Task<R>[], ordered: boolean): Task<R> | null {
+    if (this.failed !== null) return this.failed;
+    if (!ordered) return this.order[0] ?? null;
+    return window[0]!.done() ? window[0]! : null;
+  }
+  remove(task: Task<R>): void {
+    const at = this.order.indexOf(task);
+    if (at >= 0) this.order.splice(at, 1);
+  }
 }
 
 /**
@@ -94,11 +184,7 @@ export async function* map<T, R>(
   const ordered = opts?.ordered ?? true;
   const signal = checkSignal(opts?.signal, 'map');
   const limit = opts?.timeout ?? null;
-  const it = iteratorOf(source, 'map');
-  const inFlight = new Set<Task<Awaited<R>>>();
-  const window: Task<Awaited<R>>[] = [];
-  let index = 0;
-  let exhausted = false;
+  const reader = new Reader(source, 'map');
   const apply = async (item: T, s: AbortSignal, i: number): Promise<Awaited<R>> => await fn(item, s, i);
   const call =
     (item: T, i: number) =>
@@ -106,47 +192,41 @@ export async function* map<T, R>(
       limit === null
         ? apply(item, s, i)
         : waitFor((inner: AbortSignal) => apply(item, inner, i), limit, { signal: s });
+  const window: Task<Awaited<R>>[] = []; // started, not yet yielded, in input order
+  const finishing = new Finishing<Awaited<R>>();
+  let index = 0;
+  let exhausted = false;
   try {
     for (;;) {
-      while (!exhausted && inFlight.size < concurrency) {
-        if (signal?.aborted) throw cancelledFrom(signal.reason);
-        const next = await it.next();
+      while (!exhausted && window.length < concurrency && finishing.failed === null) {
+        const next = await reader.next(signal);
         if (next.done === true) exhausted = true;
         else {
           const task = createTask(call(next.value, index++), { signal });
-          inFlight.add(task);
+          task._addCallback(finishing);
           window.push(task);
         }
       }
       if (window.length === 0) return;
-      const at = ordered ? 0 : await firstDone(window, signal);
-      const done = window[at]!;
-      await settled(done);
-      window.splice(at, 1);
-      inFlight.delete(done);
-      if (done._state !== FULFILLED && signal?.aborted) throw cancelledFrom(signal.reason);
-      yield done.result();
+      // The first failure ends the map at once, even behind a slower head (p-map #42).
+      const ready = finishing.next(window, ordered);
+      if (ready === null) {
+        finishing.waiter = new Waiter(null, signal);
+        await finishing.waiter.promise;
+        const outcome = finishing.waiter.outcome;
+        finishing.waiter = null;
+        if (outcome === ABORTED) throw cancelledFrom(signal!.reason);
+        continue;
+      }
+      if (ready._state !== FULFILLED && signal?.aborted) throw cancelledFrom(signal.reason);
+      window.splice(window.indexOf(ready), 1);
+      finishing.remove(ready);
+      yield ready.result();
     }
   } finally {
-    await cancelAll(inFlight);
-    if (!exhausted) await it.return?.();
+    await cancelAll(window);
+    await reader.close();
   }
-}
-
-/**
- * The index of the first task of `tasks` to finish (or a rejection once
- * `signal` aborts). An index, not the task: an async function returning a
- * task would resolve to the task's result, since tasks are awaitable.
- */
-async function firstDone<T>(tasks: Task<T>[], signal: AbortSignal | undefined): Promise<number> {
-  const ready = tasks.findIndex((t) => t.done());
-  if (ready >= 0) return ready;
-  const waiter = new Waiter(null, signal);
-  for (const task of tasks) task._addCallback(waiter);
-  await waiter.promise;
-  for (const task of tasks) task._removeCallback(waiter);
-  if (waiter.outcome === ABORTED) throw cancelledFrom(signal!.reason);
-  return tasks.findIndex((t) => t.done());
 }
 
 /**
@@ -223,37 +303,32 @@ export async function* batch<T>(
     );
   }
   const signal = checkSignal(opts?.signal, 'batch');
-  const it = iteratorOf(source, 'batch');
-  let pending: Future<IteratorResult<T>> | null = null;
-  let exhausted = false;
+  const reader = new Reader(source, 'batch');
   let items: T[] = [];
   let deadline: number | null = null;
   try {
-    while (!exhausted) {
-      pending ??= futureFromThenable(Promise.resolve(it.next()));
-      const waiter = new Waiter(deadline, signal);
-      pending._addCallback(waiter);
-      await waiter.promise;
-      pending._removeCallback(waiter);
-      if (waiter.outcome === ABORTED) throw cancelledFrom(signal!.reason);
-      if (waiter.outcome !== TIMEOUT) {
-        const next = pending.result();
-        pending = null;
-        if (next.done === true) exhausted = true;
-        else {
-          if (items.length === 0 && ms !== null) deadline = now() + ms;
-          items.push(next.value);
-        }
+    for (;;) {
+      let next: IteratorResult<T> | null = null;
+      try {
+        next = await reader.next(signal, deadline);
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
       }
-      if (items.length >= size || (items.length > 0 && (exhausted || waiter.outcome === TIMEOUT))) {
+      if (next !== null && next.done !== true) {
+        if (items.length === 0 && ms !== null) deadline = now() + ms;
+        items.push(next.value);
+      }
+      const ended = next !== null && next.done === true;
+      if (items.length >= size || (items.length > 0 && (ended || next === null))) {
         const full = items;
         items = [];
         deadline = null;
         yield full;
       }
+      if (ended) return;
     }
   } finally {
-    if (!exhausted) await it.return?.();
+    await reader.close();
   }
 }
 
@@ -282,32 +357,23 @@ export const chunk = batch;
  * ```
  */
 export async function* merge<T>(...sources: AnyIterable<T>[]): AsyncGenerator<T, void, undefined> {
-  const iterators = sources.map((s) => iteratorOf(s, 'merge'));
-  const pending = new Map<Future<IteratorResult<T>>, number>();
-  const pull = (i: number): void => {
-    pending.set(futureFromThenable(Promise.resolve(iterators[i]!.next())), i);
-  };
-  const open = new Set(iterators.keys());
+  const readers = sources.map((source) => new Reader(source, 'merge'));
+  const open = new Set(readers);
   try {
-    for (const i of open) pull(i);
-    while (pending.size > 0) {
+    while (open.size > 0) {
       const waiter = new Waiter(null, undefined);
-      for (const f of pending.keys()) f._addCallback(waiter);
+      for (const reader of open) reader.request()._addCallback(waiter);
       await waiter.promise;
-      for (const f of pending.keys()) f._removeCallback(waiter);
-      for (const [f, i] of [...pending]) {
-        if (!f.done()) continue;
-        pending.delete(f);
-        const next = f.result();
-        if (next.done === true) open.delete(i);
-        else {
-          pull(i);
-          yield next.value;
-        }
+      for (const reader of open) reader.request()._removeCallback(waiter);
+      for (const reader of [...open]) {
+        if (!reader.request().done()) continue;
+        const next = reader.take();
+        if (next.done === true) open.delete(reader);
+        else yield next.value;
       }
     }
   } finally {
-    await Promise.all([...open].map(async (i) => iterators[i]!.return?.()));
+    await Promise.all(readers.map((reader) => reader.close()));
   }
 }
 
@@ -325,32 +391,37 @@ export async function* merge<T>(...sources: AnyIterable<T>[]): AsyncGenerator<T,
 export async function* buffer<T>(source: AnyIterable<T>, size: number): AsyncGenerator<T, void, undefined> {
   checkPositive(size, 'buffer', 'size', 1);
   const it = iteratorOf(source, 'buffer');
-  const ahead: Future<IteratorResult<T>>[] = [];
-  let exhausted = false;
+  const ahead: Promise<IteratorResult<T>>[] = [];
+  let ended = false;
   const fill = (): void => {
-    while (!exhausted && ahead.length < size) {
-      const f = futureFromThenable(Promise.resolve(it.next()));
-      ahead.push(f);
-      // Stop asking once a result says the source ended or failed.
-      f._addCallback((done: Future<IteratorResult<T>>) => {
-        if (done._state !== FULFILLED || done.result().done === true) exhausted = true;
-      });
+    while (!ended && ahead.length < size) {
+      const read = Promise.resolve(it.next());
+      // Stop asking once a read says the source ended or failed.
+      read.then(
+        (r) => void (r.done === true && (ended = true)),
+        () => void (ended = true),
+      );
+      ahead.push(read);
     }
   };
+  let finished = false;
   try {
     for (;;) {
       fill();
-      const head = ahead.shift();
-      if (head === undefined) return;
-      const next = await head;
+      const next = await ahead.shift()!;
       if (next.done === true) {
-        exhausted = true;
+        finished = true;
         return;
       }
       yield next.value;
     }
   } finally {
-    if (!exhausted) await it.return?.();
+    if (!finished && !ended) {
+      const last = ahead.at(-1);
+      const close = (): void => void Promise.resolve(it.return?.()).catch(() => undefined);
+      if (last === undefined) close();
+      else last.then(close, close);
+    }
   }
 }
 
@@ -366,12 +437,17 @@ export async function* buffer<T>(source: AnyIterable<T>, size: number): AsyncGen
  */
 export async function toArray<T>(source: AnyIterable<T>, opts?: { signal?: AbortSignal }): Promise<T[]> {
   const signal = checkSignal(opts?.signal, 'toArray');
+  if (signal?.aborted) throw cancelledFrom(signal.reason);
+  const reader = new Reader(source, 'toArray');
   const items: T[] = [];
-  for await (const item of source) {
-    if (signal?.aborted) throw cancelledFrom(signal.reason);
-    items.push(item);
+  try {
+    for (let next = await reader.next(signal); next.done !== true; next = await reader.next(signal)) {
+      items.push(next.value);
+    }
+    return items;
+  } finally {
+    await reader.close();
   }
-  return items;
 }
 
 /**
@@ -395,25 +471,20 @@ export async function* timeoutEach<T>(
     throw new RangeError(`timeoutEach: ms must be a non-negative number, received ${describe(ms)}`);
   }
   const signal = checkSignal(opts?.signal, 'timeoutEach');
-  const it = iteratorOf(source, 'timeoutEach');
-  let exhausted = false;
+  const reader = new Reader(source, 'timeoutEach');
   try {
     for (;;) {
-      const next = futureFromThenable(Promise.resolve(it.next()));
-      const waiter = new Waiter(now() + ms, signal);
-      next._addCallback(waiter);
-      await waiter.promise;
-      next._removeCallback(waiter);
-      if (waiter.outcome === ABORTED) throw cancelledFrom(signal!.reason);
-      if (waiter.outcome === TIMEOUT) throw new TimeoutError(`timeoutEach: no item within ${ms} ms`);
-      const result = next.result();
-      if (result.done === true) {
-        exhausted = true;
-        return;
+      let next: IteratorResult<T>;
+      try {
+        next = await reader.next(signal, now() + ms);
+      } catch (error) {
+        if (error instanceof TimeoutError) throw new TimeoutError(`timeoutEach: no item within ${ms} ms`);
+        throw error;
       }
-      yield result.value;
+      if (next.done === true) return;
+      yield next.value;
     }
   } finally {
-    if (!exhausted) await it.return?.();
+    await reader.close();
   }
 }
