@@ -84,8 +84,11 @@ function cancelOnSignals(task: Task<unknown>): () => void {
         process.kill(process.pid, signal);
         return;
       }
-      process.exitCode ??= 128 + SIGNAL_NUMBERS[signal];
       task.cancel(`${signal} received`);
+      // The shell's convention for a program ended by a signal, if main ends cancelled by it.
+      task.addDoneCallback((t) => {
+        if (t.cancelled()) process.exitCode ??= 128 + SIGNAL_NUMBERS[signal];
+      });
     };
     handlers.set(signal, handler);
     process.on(signal, handler);
