@@ -5,7 +5,7 @@
  */
 
 import { cancelledFrom } from './exceptions.js';
-import { FULFILLED, type Future, type Observer } from './futures.js';
+import { FULFILLED, Future, isThenable, type Observer } from './futures.js';
 import { ensureFuture } from './tasks.js';
 import { checkSignal, describe, linkSignal, unlinkSignal } from './_cancel.js';
 
@@ -60,12 +60,34 @@ export function gather(aws: readonly unknown[], opts?: GatherOptions): Promise<u
   } catch (error) {
     return Promise.reject(error);
   }
-  const children = aws.map((aw) => ensureFuture<unknown>(aw));
+  const children = toFutures(aws);
   if (signal?.aborted) for (const child of children) child.cancel();
   if (children.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
     new Gathering(children, opts?.returnExceptions === true, signal, resolve, reject).start();
   });
+}
+
+/**
+ * One future per input. The same promise given twice shares one future, as
+ * CPython's gather shares one per awaitable (plain sleeps due in the same ms
+ * share a promise, so a hundred thousand of them need only a few futures).
+ */
+function toFutures(aws: readonly unknown[]): Future<unknown>[] {
+  let seen: Map<unknown, Future<unknown>> | null = null;
+  const children = new Array<Future<unknown>>(aws.length);
+  for (let i = 0; i < aws.length; i++) {
+    const aw = aws[i];
+    if (aw instanceof Future || typeof aw === 'function' || !isThenable(aw)) {
+      children[i] = ensureFuture<unknown>(aw);
+      continue;
+    }
+    seen ??= new Map();
+    let future = seen.get(aw);
+    if (future === undefined) seen.set(aw, (future = ensureFuture<unknown>(aw)));
+    children[i] = future;
+  }
+  return children;
 }
 
 /** The state of one `gather` call: one callback shared by every child. */

@@ -1,0 +1,352 @@
+// The benchmark runner: `npm run bench [-- --runs N --only W2,W6 --no-write]`.
+//
+// Every run of every variant happens in a fresh child process, so the peak
+// RSS of one variant never includes another's. Variants are interleaved
+// (A B C, A B C, ...) so that drift in the machine's speed hits all of them.
+// Each round makes two kinds of run per variant:
+//   time — measures elapsed ms and peak RSS; nothing is forced;
+//   heap — forces a GC at the workload's peak (the variant's `mark`) to read
+//          the live heap; its elapsed time is not used.
+// The figures are medians (with min–max); ratios are the median over rounds
+// of variant / baseline within the same round.
+//
+// With no `--only` and no `--no-write`, docs/benchmarks.md is rewritten.
+//
+// To profile one variant, run its child directly, e.g.
+//   node --import tsx --expose-gc --cpu-prof bench/run.ts --child W2 tsaio-tasks time
+import { spawn, execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Stats, VariantSummary, Verdict, Workload } from './_workload.ts';
+import { int, times } from './_workload.ts';
+import { w2 } from './w2-tasks.ts';
+import { w6 } from './w6-sleep.ts';
+
+const WORKLOADS: Workload[] = [w2, w6];
+const CHILD_TIMEOUT_MS = 10 * 60_000;
+const MB = 1024 * 1024;
+
+type Mode = 'time' | 'heap';
+
+/** What one child process reports. */
+interface Sample {
+  elapsedMs: number;
+  /** ms from the start of the body to its first `mark()`: the time to get everything pending. */
+  markMs: number | null;
+  /** CPU time (user + system, all threads) of the child during the body, ms: less sensitive to a busy machine. */
+  cpuMs: number;
+  peakRssMB: number;
+  startRssMB: number;
+  heapAtPeakBytes: number | null;
+  heapLeftBytes: number;
+}
+
+type Outcome = { ok: true; sample: Sample } | { ok: false; error: string };
+
+// ---------------------------------------------------------------- child side
+
+async function child(workloadId: string, variantName: string, mode: Mode): Promise<void> {
+  const variant = WORKLOADS.find((w) => w.id === workloadId)?.variants.find((v) => v.name === variantName);
+  const n = WORKLOADS.find((w) => w.id === workloadId)?.n;
+  if (variant === undefined || n === undefined)
+    throw new Error(`unknown variant ${workloadId}/${variantName}`);
+  const gc = globalThis.gc;
+  if (gc === undefined) throw new Error('run node with --expose-gc');
+
+  const body = await variant.load();
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const startRss = process.memoryUsage.rss();
+  let markedAt: number | null = null;
+  let heapAtPeak: number | null = null;
+  const mark = () => {
+    if (markedAt !== null) return;
+    markedAt = performance.now();
+    if (mode === 'time') return;
+    gc();
+    heapAtPeak = process.memoryUsage().heapUsed;
+  };
+
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await body(n, mark);
+  const elapsedMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const peakRssKB = process.resourceUsage().maxRSS;
+  gc();
+  const heapLeft = process.memoryUsage().heapUsed;
+  if (mode === 'heap' && heapAtPeak === null) throw new Error('the variant never called mark()');
+
+  const sample: Sample = {
+    elapsedMs,
+    markMs: markedAt === null ? null : markedAt - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peakRssMB: peakRssKB / 1024,
+    startRssMB: startRss / MB,
+    heapAtPeakBytes: heapAtPeak === null ? null : heapAtPeak - heapBefore,
+    heapLeftBytes: heapLeft - heapBefore,
+  };
+  // Exit at once: a variant that leaves a timer behind must not stall the run.
+  process.stdout.write(JSON.stringify(sample) + '\n', () => process.exit(0));
+}
+
+// --------------------------------------------------------------- parent side
+
+function runChild(w: Workload, variant: string, mode: Mode): Promise<Outcome> {
+  const execArgv = process.execArgv.includes('--expose-gc')
+    ? process.execArgv
+    : [...process.execArgv, '--expose-gc'];
+  const args = [...execArgv, fileURLToPath(import.meta.url), '--child', w.id, variant, mode];
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && line.startsWith('{'))
+        return resolve({ ok: true, sample: JSON.parse(line) as Sample });
+      const lines = err.trim().split('\n');
+      const why = lines.find((l) => /^\w*Error\b|^Error|FATAL|heap out of memory/.test(l)) ?? lines.pop();
+      resolve({ ok: false, error: `exit ${code ?? signal}: ${why || line || 'no output'}` });
+    });
+  });
+}
+
+function stats(xs: number[]): Stats | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]! };
+}
+
+/** Median over rounds of a(round) / b(round), using only rounds where both succeeded. */
+function pairedRatio(a: Outcome[], b: Outcome[], pick: (s: Sample) => number): number | null {
+  const ratios: number[] = [];
+  a.forEach((x, i) => {
+    const y = b[i];
+    if (x.ok && y?.ok) ratios.push(pick(x.sample) / pick(y.sample));
+  });
+  return stats(ratios)?.median ?? null;
+}
+
+interface WorkloadResult {
+  workload: Workload;
+  summaries: Map<string, VariantSummary>;
+  verdicts: Verdict[];
+}
+
+async function measure(w: Workload, runs: number): Promise<WorkloadResult> {
+  const time = new Map<string, Outcome[]>(w.variants.map((v) => [v.name, []]));
+  const heap = new Map<string, Outcome[]>(w.variants.map((v) => [v.name, []]));
+  for (let round = 1; round <= runs; round++) {
+    for (const [mode, store] of [
+      ['time', time],
+      ['heap', heap],
+    ] as const) {
+      for (const v of w.variants) {
+        const o = await runChild(w, v.name, mode);
+        store.get(v.name)!.push(o);
+        const what = !o.ok
+          ? `FAILED ${o.error}`
+          : mode === 'time'
+            ? `${int(o.sample.elapsedMs)} ms, peak RSS ${o.sample.peakRssMB.toFixed(1)} MB`
+            : `heap at peak ${(o.sample.heapAtPeakBytes! / MB).toFixed(1)} MB`;
+        console.error(`${w.id} round ${round}/${runs} ${mode} ${v.name}: ${what}`);
+      }
+    }
+  }
+
+  const base = time.get(w.baseline)!;
+  const summaries = new Map<string, VariantSummary>();
+  for (const v of w.variants) {
+    const t = time.get(v.name)!;
+    const h = heap.get(v.name)!;
+    const ok = (os: Outcome[]) => os.flatMap((o) => (o.ok ? [o.sample] : []));
+    const growth = (s: Sample) => s.peakRssMB - s.startRssMB;
+    summaries.set(v.name, {
+      name: v.name,
+      runs: ok(t).length,
+      failures: [...t, ...h].flatMap((o) => (o.ok ? [] : [o.error])),
+      elapsed: stats(ok(t).map((s) => s.elapsedMs)),
+      toPeak: stats(ok(t).map((s) => s.markMs ?? NaN)),
+      cpu: stats(ok(t).map((s) => s.cpuMs)),
+      peakRss: stats(ok(t).map((s) => s.peakRssMB)),
+      rssGrowth: stats(ok(t).map(growth)),
+      heapAtPeak: stats(ok(h).map((s) => s.heapAtPeakBytes ?? NaN)),
+      heapLeft: stats(ok(h).map((s) => s.heapLeftBytes)),
+      elapsedRatio: pairedRatio(t, base, (s) => s.elapsedMs),
+      peakRssRatio: pairedRatio(t, base, (s) => s.peakRssMB),
+      rssGrowthRatio: pairedRatio(t, base, growth),
+    });
+  }
+  return { workload: w, summaries, verdicts: w.judge(summaries) };
+}
+
+// ------------------------------------------------------------------- report
+
+const range = (s: Stats | null, f: (x: number) => string) =>
+  s === null ? 'failed' : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+const mb = (x: number) => x.toFixed(1);
+const verdictWord = (v: Verdict) => (v.met === null ? 'not measured' : v.met ? 'met' : 'MISSED');
+
+function table(r: WorkloadResult): string {
+  const w = r.workload;
+  const head =
+    `| variant | elapsed ms | × ${w.baseline} | ms to peak | CPU ms | peak RSS MB | × ${w.baseline} | RSS growth MB | ` +
+    `live heap at peak, bytes per ${w.unit} | heap left after, KB |`;
+  const rows = [...r.summaries.values()].map((s) =>
+    [
+      s.name,
+      range(s.elapsed, int),
+      times(s.elapsedRatio),
+      range(s.toPeak, int),
+      range(s.cpu, int),
+      range(s.peakRss, mb),
+      times(s.peakRssRatio),
+      range(s.rssGrowth, mb),
+      range(s.heapAtPeak, (x) => int(x / w.n)),
+      range(s.heapLeft, (x) => int(x / 1024)),
+    ].join(' | '),
+  );
+  return [head, '|' + ' --- |'.repeat(10), ...rows.map((row) => `| ${row} |`)].join('\n');
+}
+
+function section(r: WorkloadResult): string {
+  const w = r.workload;
+  const failures = [...r.summaries.values()].flatMap((s) =>
+    s.failures.map((f) => `- ${s.name} failed: ${f}`),
+  );
+  return [
+    `## ${w.id} — ${w.title}`,
+    '',
+    `N = ${int(w.n)}. Baseline for the ratios: \`${w.baseline}\`. ${w.note}`,
+    '',
+    table(r),
+    '',
+    '**Targets (from the issue)**',
+    '',
+    ...r.verdicts.map((v) => `- ${v.target}: **${verdictWord(v)}** — ${v.detail}`),
+    ...(failures.length ? ['', '**Failed runs**', '', ...failures] : []),
+    '',
+    '**Variants**',
+    '',
+    ...w.variants.map((v) => `- \`${v.name}\`: \`${v.code}\``),
+    '',
+  ].join('\n');
+}
+
+function sh(cmd: string, args: string[]): string | null {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function commandLine(argv: string[]): string {
+  if (process.env.npm_lifecycle_event === 'bench') {
+    const extra = argv.length ? ` -- ${argv.join(' ')}` : '';
+    return `\`npm run bench${extra}\` (script: \`${process.env.npm_lifecycle_script ?? '?'}\`)`;
+  }
+  return `\`${['node', ...process.execArgv, 'bench/run.ts', ...argv].join(' ')}\``;
+}
+
+function document(
+  results: WorkloadResult[],
+  meta: { date: string; command: string; runs: number; load: string },
+) {
+  const cpus = os.cpus();
+  const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
+  const dirty = sh('git', ['status', '--porcelain', '--', 'src']);
+  const code =
+    commit === null
+      ? 'no commit yet (working tree)'
+      : `${commit}${dirty ? ' with uncommitted changes in src/' : ''}`;
+  return [
+    '# Benchmarks',
+    '',
+    'Written by `bench/run.ts` (`npm run bench`); do not edit by hand. Every figure below was measured',
+    'in the run described here.',
+    '',
+    `- Date: ${meta.date}`,
+    `- Command: ${meta.command}`,
+    `- Node: ${process.version} (V8 ${process.versions.v8}), ${process.platform} ${os.release()}`,
+    `- CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores; RAM ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    `- Load average (1 min) at start / end: ${meta.load}`,
+    `- Code: ${code}`,
+    '',
+    '## Method',
+    '',
+    `- ${meta.runs} round${meta.runs === 1 ? '' : 's'}. In each round every variant runs once in a fresh child process for`,
+    '  timing, then once more in a fresh child process for the heap figure. Variants run in a fixed',
+    '  order inside each round (A B C, A B C, ...) so that drift in machine speed hits all of them.',
+    '- Figures are the median over rounds, with min–max in parentheses. A ratio `× raw` is the',
+    '  median over rounds of (variant / baseline) with both measured in the same round.',
+    '- **elapsed ms**: wall time of the workload body (`performance.now()`), excluding process',
+    '  start-up and module loading. **ms to peak**: from the start of the body to the moment',
+    '  everything is pending (the first `mark()`, see below). **CPU ms**: user + system CPU time of',
+    '  the child (all its threads, GC helpers included) during the body; less sensitive than',
+    '  elapsed time to other processes on the machine.',
+    '- **peak RSS MB**: `process.resourceUsage().maxRSS` of the child at the end; it includes the',
+    '  Node + tsx start-up footprint, which **RSS growth** (peak RSS minus RSS just before the body)',
+    '  leaves out.',
+    '- **live heap at peak**: in the heap run, the variant calls `mark()` once everything is',
+    '  pending; `mark` forces a full GC and reads `heapUsed`. The figure is that minus `heapUsed`',
+    '  (after a forced GC) just before the body, divided by N.',
+    '- **heap left after**: `heapUsed` after the body and a forced GC, minus the same before: what',
+    '  the workload leaves behind.',
+    '',
+    ...results.map(section),
+  ].join('\n');
+}
+
+function printSummary(r: WorkloadResult): void {
+  console.log(`\n${r.workload.id} — ${r.workload.title}\n`);
+  console.log(table(r));
+  for (const v of r.verdicts) console.log(`  ${v.target}: ${verdictWord(v)} — ${v.detail}`);
+}
+
+// --------------------------------------------------------------------- main
+
+function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--child') return child(argv[1]!, argv[2]!, argv[3] as Mode);
+
+  const runs = Number(option(argv, '--runs') ?? 5);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new RangeError(`--runs must be a positive integer, received ${runs}`);
+  const only = option(argv, '--only')?.toUpperCase().split(',');
+  const selected = WORKLOADS.filter((w) => only === undefined || only.includes(w.id));
+  if (selected.length === 0)
+    throw new RangeError(`--only matched no workload (have ${WORKLOADS.map((w) => w.id)})`);
+
+  const date = sh('date', ['-u']) ?? new Date().toUTCString();
+  const loadStart = os.loadavg()[0]!.toFixed(2);
+  const results: WorkloadResult[] = [];
+  for (const w of selected) {
+    const r = await measure(w, runs);
+    printSummary(r);
+    results.push(r);
+  }
+  const load = `${loadStart} / ${os.loadavg()[0]!.toFixed(2)}`;
+
+  if (only !== undefined || argv.includes('--no-write')) {
+    console.log('\ndocs/benchmarks.md not written (partial run or --no-write).');
+    return;
+  }
+  const doc = document(results, { date, command: commandLine(argv), runs, load });
+  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), doc);
+  console.log('\nWrote docs/benchmarks.md');
+}
+
+await main(process.argv.slice(2));
