@@ -1,0 +1,372 @@
+/**
+ * `ClientSession`, after `aiohttp.ClientSession`, on undici's `Agent`
+ * (`dispatch`/`request`, not its `fetch`).
+ *
+ * @module
+ */
+
+import { Agent, type Dispatcher } from 'undici';
+import { InvalidStateError, cancelledFrom } from '../exceptions.js';
+import { Semaphore, type Held } from '../locks.js';
+import { RateLimiter } from '../ratelimit.js';
+import { sleep } from '../sleep.js';
+import { checkSignal, describe } from '../_cancel.js';
+import { encodeBody, type RequestData } from './_body.js';
+import { RequestScope, translateError, type Timeouts } from './_scope.js';
+import { ClientError, ClientResponseError } from './errors.js';
+import { ClientResponse } from './response.js';
+
+/** Anything `new Headers(...)` takes. */
+export type HeadersLike = ConstructorParameters<typeof Headers>[0];
+
+/** The timeouts of a session or a request, in ms; `null` turns one off. */
+export interface TimeoutOptions {
+  /** The whole request, from the call until the body is read (default 300,000). */
+  total?: number | null;
+  /** Opening a connection (default: undici's, 10,000). Session-wide only. */
+  connect?: number | null;
+  /** The longest wait for the next bytes from the server: headers, then each body chunk (default: none). */
+  sockRead?: number | null;
+}
+
+/** Options of `new ClientSession(...)`. */
+export interface ClientSessionOptions {
+  /** Relative request URLs are resolved against it. */
+  baseUrl?: string | URL;
+  /** Headers sent with every request. */
+  headers?: HeadersLike;
+  /** Timeouts; a number is `total`. */
+  timeout?: TimeoutOptions | number;
+  /** At most this many requests in flight (and so connections in use) at once (default 100). */
+  limit?: number;
+  /** At most this many connections to one origin (default 0: only `limit`). */
+  limitPerHost?: number;
+  /** Reject 4xx/5xx responses with `ClientResponseError` (default false). */
+  raiseForStatus?: boolean;
+  /** Retry a failed attempt up to this many times (default 0: `n` means at most `n + 1` attempts). */
+  retries?: number;
+  /** Exponential backoff with full jitter: the nth retry waits a random time up to `min(max, base * 2^n)` ms. */
+  retryBackoff?: { base?: number; max?: number };
+  /** Methods that may be retried (default the idempotent ones). */
+  retryMethods?: readonly string[];
+  /** Statuses that are retried (default 429, 502, 503, 504); `Retry-After` is honoured. */
+  retryStatuses?: readonly number[];
+  /** At most this many requests started per second (a token bucket), or a `RateLimiter` of your own. */
+  rateLimit?: number | RateLimiter;
+  /** Follow redirects (default true), at most `maxRedirects` (default 10). */
+  followRedirects?: boolean;
+  maxRedirects?: number;
+  /** How long an idle pooled connection stays open, in ms (default 4,000). */
+  keepAliveTimeout?: number;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** A value sent as JSON (`application/json`). */
+  json?: unknown;
+  /** A form, text, bytes, a `FormData` or an async iterable of chunks. */
+  data?: RequestData;
+  /** Headers for this request (over the session's). */
+  headers?: HeadersLike;
+  /** Query parameters appended to the URL. */
+  params?:
+    Record<string, string | number | boolean | readonly (string | number | boolean)[]> | URLSearchParams;
+  /** Timeouts for this request (over the session's); a number is `total`. */
+  timeout?: TimeoutOptions | number;
+  /** Aborting it cancels the request at any stage, reading the body included. */
+  signal?: AbortSignal;
+  /** Override the session's `raiseForStatus`. */
+  raiseForStatus?: boolean;
+  /** Override the session's `retries`. */
+  retries?: number;
+  /** Override the session's `followRedirects`. */
+  followRedirects?: boolean;
+}
+
+const IDEMPOTENT = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+function checkMs(value: unknown, what: string): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new RangeError(
+      `ClientSession: ${what} must be a non-negative number of ms or null, received ${describe(value)}`,
+    );
+  }
+  return value === Infinity ? null : value;
+}
+
+function checkCount(value: unknown, what: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new RangeError(`ClientSession: ${what} must be an integer >= ${min}, received ${describe(value)}`);
+  }
+  return value;
+}
+
+function timeoutsOf(option: TimeoutOptions | number | undefined, base: Timeouts): Timeouts {
+  if (option === undefined) return base;
+  if (typeof option === 'number') return { ...base, total: checkMs(option, 'timeout') };
+  if (option === null || typeof option !== 'object') {
+    throw new TypeError(`ClientSession: timeout must be a number or an object, received ${describe(option)}`);
+  }
+  return {
+    total: 'total' in option ? checkMs(option.total, 'timeout.total') : base.total,
+    connect: 'connect' in option ? checkMs(option.connect, 'timeout.connect') : base.connect,
+    sockRead: 'sockRead' in option ? checkMs(option.sockRead, 'timeout.sockRead') : base.sockRead,
+  };
+}
+
+/**
+ * One client for many requests: pooled keep-alive connections, default
+ * headers and base URL, timeouts, a concurrency limit, retries with backoff,
+ * a rate limit. Same as `aiohttp.ClientSession`. Close it (or `await using`)
+ * to close every pooled connection.
+ *
+ * @example GET JSON, POST JSON
+ * ```ts
+ * import { ClientSession, startTestServer } from 'tsaio/http';
+ * await using server = await startTestServer();
+ * await using session = new ClientSession({ baseUrl: server.url, timeout: { total: 10_000 } });
+ * const data = await (await session.get('/json')).json();
+ * const echo = await (await session.post('/post', { json: { key: 'value' } })).json<{ json: unknown }>();
+ * console.log(typeof data, echo.json); // object { key: 'value' }
+ * ```
+ */
+export class ClientSession implements AsyncDisposable {
+  private readonly _agent: Agent;
+  private readonly _baseUrl: URL | undefined;
+  private readonly _headers: Headers;
+  private readonly _timeouts: Timeouts;
+  private readonly _slots: Semaphore;
+  private readonly _limiter: RateLimiter | null;
+  private readonly _options: ClientSessionOptions;
+  private readonly _retries: number;
+  private readonly _maxRedirects: number;
+  private readonly _open = new Set<ClientResponse>();
+  private _closed = false;
+
+  constructor(opts: ClientSessionOptions = {}) {
+    if (opts === null || typeof opts !== 'object') {
+      throw new TypeError(`ClientSession: options must be an object, received ${describe(opts)}`);
+    }
+    this._options = opts;
+    this._baseUrl = opts.baseUrl === undefined ? undefined : parseUrl(String(opts.baseUrl), undefined);
+    this._headers = new Headers(opts.headers);
+    this._timeouts = timeoutsOf(opts.timeout, { total: 300_000, connect: null, sockRead: null });
+    const limit = checkCount(opts.limit, 'limit', 100, 1);
+    const perHost = checkCount(opts.limitPerHost, 'limitPerHost', 0, 0);
+    this._retries = checkCount(opts.retries, 'retries', 0, 0);
+    this._maxRedirects = checkCount(opts.maxRedirects, 'maxRedirects', 10, 0);
+    this._slots = new Semaphore(limit);
+    this._limiter =
+      opts.rateLimit === undefined
+        ? null
+        : opts.rateLimit instanceof RateLimiter
+          ? opts.rateLimit
+          : new RateLimiter({ rate: opts.rateLimit, interval: 1000 });
+    const keepAlive = checkMs(opts.keepAliveTimeout, 'keepAliveTimeout') ?? 4_000;
+    this._agent = new Agent({
+      connections: perHost > 0 ? Math.min(perHost, limit) : limit,
+      keepAliveTimeout: keepAlive,
+      keepAliveMaxTimeout: Math.max(keepAlive, 600_000),
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      ...(this._timeouts.connect === null ? {} : { connect: { timeout: this._timeouts.connect } }),
+    });
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this._closed;
+  }
+
+  get(url: string | URL, opts?: RequestOptions): Promise<ClientResponse> {
+    return this.request('GET', url, opts);
+  }
+  post(url: string | URL, opts?: RequestOptions): Promise<ClientResponse> {
+    return this.request('POST', url, opts);
+  }
+  put(url: string | URL, opts?: RequestOptions): Promise<ClientResponse> {
+    return this.request('PUT', url, opts);
+  }
+  patch(url: string | URL, opts?: RequestOptions): Promise<ClientResponse> {
+    return this.request('PATCH', url, opts);
+  }
+  delete(url: string | URL, opts?: RequestOptions): Promise<ClientResponse> {
+    return this.request('DELETE', url, opts);
+  }
+  head(url: string | URL, opts?: RequestOptions): Promise<ClientResponse> {
+    return this.request('HEAD', url, opts);
+  }
+
+  /**
+   * Sends a request; resolves once the response headers arrived. Bad input
+   * (a URL that is not one, a negative timeout, a `json` that cannot be
+   * serialized) rejects at once, before anything is sent.
+   */
+  async request(method: string, url: string | URL, opts: RequestOptions = {}): Promise<ClientResponse> {
+    if (this._closed) throw new InvalidStateError('ClientSession.request: the session is closed');
+    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method)) {
+      throw new TypeError(`ClientSession.request: invalid method ${describe(method)}`);
+    }
+    const verb = method.toUpperCase();
+    const target = withParams(parseUrl(String(url), this._baseUrl), opts.params);
+    const timeouts = timeoutsOf(opts.timeout, this._timeouts);
+    const signal = checkSignal(opts.signal, 'ClientSession.request');
+    const body = encodeBody(opts.json, opts.data, 'json' in opts && opts.json !== undefined);
+    const headers = new Headers(this._headers);
+    for (const [name, value] of new Headers(opts.headers)) headers.set(name, value);
+    if (body.contentType !== null && !headers.has('content-type'))
+      headers.set('content-type', body.contentType);
+    if (signal?.aborted) throw cancelledFrom(signal.reason);
+    const scope = new RequestScope(target.href, timeouts, signal);
+    try {
+      const response = await this._send(verb, target, headers, body, scope, opts);
+      this._open.add(response);
+      scope.onEnd(() => this._open.delete(response));
+      return response;
+    } catch (error) {
+      scope.end();
+      throw translateError(error, scope);
+    }
+  }
+
+  /** Closes every pooled connection; responses still open are released first. */
+  async close(): Promise<void> {
+    if (this._closed) return;
+    this._closed = true;
+    await Promise.all([...this._open].map((r) => r.close()));
+    await this._agent.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  toString(): string {
+    return `<ClientSession${this._closed ? ' closed' : ''} base=${this._baseUrl?.href ?? 'none'} open=${this._open.size}>`;
+  }
+
+  private async _send(
+    method: string,
+    target: URL,
+    headers: Headers,
+    body: ReturnType<typeof encodeBody>,
+    scope: RequestScope,
+    opts: RequestOptions,
+  ): Promise<ClientResponse> {
+    const retries = opts.retries === undefined ? this._retries : checkCount(opts.retries, 'retries', 0, 0);
+    const retryMethods = this._options.retryMethods ?? IDEMPOTENT;
+    const retryStatuses = this._options.retryStatuses ?? [429, 502, 503, 504];
+    const follow = opts.followRedirects ?? this._options.followRedirects ?? true;
+    const raise = opts.raiseForStatus ?? this._options.raiseForStatus ?? false;
+    const canRetry = (): boolean => body.replayable && retryMethods.includes(method);
+    let url = target;
+    let verb = method;
+    let payload = body;
+    let attempt = 0;
+    for (let hops = 0; ;) {
+      scope.check();
+      await this._limiter?.acquire({ signal: scope.signal });
+      const held = await this._slots.acquire({ signal: scope.signal });
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this._agent.request({
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: verb as Dispatcher.HttpMethod,
+          headers: Object.fromEntries(headers),
+          body: payload.body as Dispatcher.RequestOptions['body'],
+          signal: scope.signal,
+          headersTimeout: scope.timeouts.sockRead ?? 0,
+          bodyTimeout: scope.timeouts.sockRead ?? 0,
+        });
+      } catch (error) {
+        held.release();
+        const failure = translateError(error, scope);
+        if (failure instanceof ClientError && attempt < retries && canRetry()) {
+          await this._backoff(attempt++, null, scope);
+          continue;
+        }
+        throw failure;
+      }
+      const status = res.statusCode;
+      const location = res.headers['location'];
+      if (follow && REDIRECTS.has(status) && typeof location === 'string') {
+        await release(res, held);
+        if (++hops > this._maxRedirects) {
+          throw new ClientError(`too many redirects (more than ${this._maxRedirects}) from ${target.href}`);
+        }
+        url = parseUrl(location, url);
+        if (status === 303 || ((status === 301 || status === 302) && verb === 'POST')) {
+          verb = verb === 'HEAD' ? 'HEAD' : 'GET';
+          payload = { body: null, contentType: null, replayable: true };
+          headers.delete('content-type');
+        }
+        continue;
+      }
+      if (retryStatuses.includes(status) && attempt < retries && canRetry()) {
+        await release(res, held);
+        await this._backoff(attempt++, retryAfter(res.headers['retry-after']), scope);
+        continue;
+      }
+      const response = new ClientResponse(verb, url.href, status, res.headers, res.body, scope);
+      scope.onEnd(() => held.release());
+      if (raise && status >= 400) {
+        await response.close();
+        throw new ClientResponseError(status, url.href, response.headers);
+      }
+      return response;
+    }
+  }
+
+  /** Waits before retry number `attempt` (from 0): `Retry-After` if given, else exponential backoff with full jitter. */
+  private async _backoff(attempt: number, after: number | null, scope: RequestScope): Promise<void> {
+    const base = this._options.retryBackoff?.base ?? 100;
+    const max = this._options.retryBackoff?.max ?? 10_000;
+    const delay = after ?? Math.random() * Math.min(max, base * 2 ** attempt);
+    await sleep(delay, undefined, { signal: scope.signal });
+  }
+}
+
+/** Drops a response that will not be handed out (redirect, retry) and frees its slot. */
+async function release(res: Dispatcher.ResponseData, held: Held): Promise<void> {
+  try {
+    await res.body.dump({ limit: 64 * 1024 });
+  } finally {
+    held.release();
+  }
+}
+
+/** `Retry-After` in ms: seconds or an HTTP date; `null` if absent or unreadable. */
+function retryAfter(value: string | string[] | undefined): number | null {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined) return null;
+  const seconds = Number(text);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+function parseUrl(url: string, base: URL | undefined): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url, base);
+  } catch (error) {
+    throw new TypeError(`ClientSession: not a valid URL: ${describe(url)}`, { cause: error });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new TypeError(`ClientSession: only http and https URLs are supported, received ${describe(url)}`);
+  }
+  return parsed;
+}
+
+function withParams(url: URL, params: RequestOptions['params']): URL {
+  if (params === undefined) return url;
+  const entries = params instanceof URLSearchParams ? [...params] : Object.entries(params);
+  for (const [key, value] of entries) {
+    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(v));
+  }
+  return url;
+}
