@@ -15,6 +15,8 @@
  * @module
  */
 
+import { cancelledFrom } from './exceptions.js';
+
 /** Called when a node is cancelled: a function, or an object (a listener) with `handleEvent`. */
 export type Hook = (() => void) | { handleEvent(): void };
 
@@ -129,6 +131,11 @@ export function _hookCount(signal: AbortSignal): number {
   if (node === undefined) return -1;
   const hooks = node._hooks;
   return hooks === null ? 0 : hooks instanceof Set ? hooks.size : 1;
+}
+
+/** A rejection with `CancelledError` if `signal` is already aborted (a wait then takes nothing), else `null`. */
+export function abortedRejection(signal: AbortSignal | undefined): Promise<never> | null {
+  return signal?.aborted ? Promise.reject(cancelledFrom(signal.reason)) : null;
 }
 
 /** Throws a `TypeError` unless `signal` is undefined or an `AbortSignal`. */

@@ -285,6 +285,12 @@ function short(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** Resolves once `future` is done, whatever its outcome (never rejects). */
+export function whenDone(future: Future<unknown>): Promise<void> {
+  if (future._state !== PENDING) return Promise.resolve();
+  return new Promise((resolve) => future._addCallback(() => resolve()));
+}
+
 /** True for anything with a callable `then` (a promise or a future). */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

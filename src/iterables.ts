@@ -19,7 +19,7 @@ import { checkSignal, describe } from './_cancel.js';
 import { now } from './_timers.js';
 import { checkFunction } from './_validate.js';
 import { ABORTED, DONE, TIMEOUT, Waiter } from './_waiter.js';
-import { waitFor } from './waitfor.js';
+import { cancelAndWait, waitFor } from './waitfor.js';
 
 /** Anything `for await` accepts. */
 export type AnyIterable<T> = AsyncIterable<T> | Iterable<T>;
@@ -130,9 +130,7 @@ function checkPositive(value: unknown, where: string, what: string, fallback: nu
 
 /** Cancels `tasks` and waits until every one has stopped. */
 async function cancelAll(tasks: Iterable<Task<unknown>>): Promise<void> {
-  const list = [...tasks];
-  for (const task of list) task.cancel();
-  await Promise.all(list.map((task) => new Promise<void>((resolve) => task._addCallback(() => resolve()))));
+  await Promise.all([...tasks].map(cancelAndWait));
 }
 
 /** The calls of one `map`, in the order they finish. */

@@ -11,7 +11,7 @@
  */
 
 import { BrokenBarrierError, InvalidStateError, cancelledFrom } from './exceptions.js';
-import { checkSignal, describe } from './_cancel.js';
+import { abortedRejection, checkSignal, describe } from './_cancel.js';
 import { ParkingLot, resumeCheck } from './_waitqueue.js';
 import { checkFunction } from './_validate.js';
 
@@ -49,10 +49,6 @@ class Holding implements Held {
     this.release();
     return Promise.resolve();
   }
-}
-
-function preAborted(signal: AbortSignal | undefined): Promise<never> | null {
-  return signal?.aborted ? Promise.reject(cancelledFrom(signal.reason)) : null;
 }
 
 /** Runs `fn` while holding what `acquire` gives; releases it even if `fn` throws. */
@@ -97,7 +93,7 @@ export class Lock {
   /** Waits until the lock is free, takes it, and resolves to its handle. */
   acquire(opts?: AcquireOptions): Promise<Held> {
     const signal = checkSignal(opts?.signal, 'Lock.acquire');
-    const aborted = preAborted(signal);
+    const aborted = abortedRejection(signal);
     if (aborted !== null) return aborted;
     if (!this._locked) {
       this._locked = true;
@@ -150,7 +146,7 @@ export class Event {
   /** Resolves to `true` once the flag is set (at once if it is). */
   wait(opts?: AcquireOptions): Promise<true> {
     const signal = checkSignal(opts?.signal, 'Event.wait');
-    const aborted = preAborted(signal);
+    const aborted = abortedRejection(signal);
     if (aborted !== null) return aborted;
     if (this._flag) return Promise.resolve(true);
     return this._waiters.park(signal);
@@ -331,7 +327,7 @@ export class Semaphore {
   /** Waits for a permit, takes it, and resolves to its handle. */
   acquire(opts?: AcquireOptions): Promise<Held> {
     const signal = checkSignal(opts?.signal, 'Semaphore.acquire');
-    const aborted = preAborted(signal);
+    const aborted = abortedRejection(signal);
     if (aborted !== null) return aborted;
     if (this._value > 0) {
       this._value--;
@@ -420,7 +416,7 @@ export class Barrier {
   wait(opts?: AcquireOptions): Promise<number> {
     const signal = checkSignal(opts?.signal, 'Barrier.wait');
     if (this._broken) return Promise.reject(new BrokenBarrierError());
-    const aborted = preAborted(signal);
+    const aborted = abortedRejection(signal);
     if (aborted !== null) return aborted;
     if (this._waiters.size + 1 < this._parties) return this._waiters.park(signal);
     for (let index = 0; this._waiters.unparkOne(index); index++);

@@ -12,7 +12,7 @@
  */
 
 import { QueueEmpty, QueueFull, QueueShutDown, cancelledFrom } from './exceptions.js';
-import { checkSignal, describe } from './_cancel.js';
+import { abortedRejection, checkSignal, describe } from './_cancel.js';
 import { ParkingLot } from './_waitqueue.js';
 
 /** Options of every wait of a queue. */
@@ -233,7 +233,8 @@ export class Queue<T> implements AsyncIterable<T> {
   put(item: T, opts?: QueueWaitOptions): Promise<void> {
     const signal = checkSignal(opts?.signal, `${this.constructor.name}.put`);
     if (this._shutdown) return Promise.reject(new QueueShutDown());
-    if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
+    const aborted = abortedRejection(signal);
+    if (aborted !== null) return aborted;
     if (!this.full()) {
       this._add(item);
       return Promise.resolve();
@@ -251,7 +252,8 @@ export class Queue<T> implements AsyncIterable<T> {
   /** Takes the next item, waiting while the queue is empty. `QueueShutDown` once shut down and empty. */
   get(opts?: QueueWaitOptions): Promise<T> {
     const signal = checkSignal(opts?.signal, `${this.constructor.name}.get`);
-    if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
+    const aborted = abortedRejection(signal);
+    if (aborted !== null) return aborted;
     if (this._store.size() > 0) return Promise.resolve(this._take());
     if (this._shutdown) return Promise.reject(new QueueShutDown());
     const granted = this._getters.park(signal);
@@ -286,7 +288,8 @@ export class Queue<T> implements AsyncIterable<T> {
   /** Waits until every item put has been marked done with `taskDone()`. */
   join(opts?: QueueWaitOptions): Promise<void> {
     const signal = checkSignal(opts?.signal, `${this.constructor.name}.join`);
-    if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
+    const aborted = abortedRejection(signal);
+    if (aborted !== null) return aborted;
     if (this._unfinished === 0) return Promise.resolve();
     return this._joiners.park(signal);
   }

@@ -5,8 +5,7 @@
  * @module
  */
 
-import { cancelledFrom } from './exceptions.js';
-import { checkSignal, describe } from './_cancel.js';
+import { abortedRejection, checkSignal, describe } from './_cancel.js';
 import { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
 import { checkFunction } from './_validate.js';
 import { ParkingLot } from './_waitqueue.js';
@@ -77,7 +76,8 @@ export class RateLimiter {
   /** Waits for a token and takes it. */
   acquire(opts?: { signal?: AbortSignal }): Promise<void> {
     const signal = checkSignal(opts?.signal, 'RateLimiter.acquire');
-    if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
+    const aborted = abortedRejection(signal);
+    if (aborted !== null) return aborted;
     if (this.tryAcquire()) return Promise.resolve();
     const granted = this._waiters.park(signal);
     this._schedule();

@@ -5,7 +5,7 @@
  */
 
 import { InvalidStateError } from './exceptions.js';
-import { PENDING, type Future } from './futures.js';
+import { whenDone } from './futures.js';
 import { allTasks, createTask, type Task, type TaskBody } from './tasks.js';
 import { scheduledHandles } from './events.js';
 import { debugState } from './_debug.js';
@@ -58,7 +58,7 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
   const task = createTask(main, { name: 'main' });
   const stopSignals = cancelOnSignals(task);
   try {
-    await settled(task);
+    await whenDone(task);
     await cancelPending();
     // As asyncio.run closes its loop: callbacks the run scheduled and never ran are dropped.
     for (const handle of [...scheduledHandles()]) if (!handlesBefore.has(handle)) handle.cancel();
@@ -96,18 +96,12 @@ function cancelOnSignals(task: Task<unknown>): () => void {
   return remove;
 }
 
-/** Resolves once `future` is done, whatever its outcome. */
-function settled(future: Future<unknown>): Promise<void> {
-  if (future._state !== PENDING) return Promise.resolve();
-  return new Promise((resolve) => future._addCallback(() => resolve()));
-}
-
 /** Cancels every task still pending and waits for all of them. */
 async function cancelPending(): Promise<void> {
   const pending = allTasks();
   if (pending.size === 0) return;
   for (const task of pending) task.cancel();
-  await Promise.all([...pending].map(settled));
+  await Promise.all([...pending].map(whenDone));
   for (const task of pending) {
     if (!task.cancelled() && task.exception() !== null) {
       reportError({

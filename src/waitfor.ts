@@ -5,7 +5,7 @@
  */
 
 import { TimeoutError, cancelledFrom } from './exceptions.js';
-import { CANCELLED, type Future } from './futures.js';
+import { CANCELLED, whenDone, type Future } from './futures.js';
 import { ensureFuture, type AwaitableLike } from './tasks.js';
 import { checkSignal } from './_cancel.js';
 import { now } from './_timers.js';
@@ -66,6 +66,5 @@ export async function waitFor<T>(
 /** Cancels `future` and resolves once it is done (a task may take a while to stop). */
 export function cancelAndWait(future: Future<unknown>): Promise<void> {
   future.cancel();
-  if (future.done()) return Promise.resolve();
-  return new Promise((resolve) => future._addCallback(() => resolve()));
+  return whenDone(future);
 }
