@@ -196,8 +196,13 @@ export async function* map<T, R>(
   let exhausted = false;
   try {
     for (;;) {
+      // Start calls while there is room; a read still in flight does not hold back finished results.
+      let read: Future<IteratorResult<T>> | null = null;
       while (!exhausted && window.length < concurrency && finishing.failed === null) {
-        const next = await reader.next(signal);
+        read = reader.request();
+        if (!read.done()) break;
+        read = null;
+        const next = reader.take();
         if (next.done === true) exhausted = true;
         else {
           const task = createTask(call(next.value, index++), { signal });
@@ -205,15 +210,17 @@ export async function* map<T, R>(
           window.push(task);
         }
       }
-      if (window.length === 0) return;
+      if (window.length === 0 && read === null) return;
       // The first failure ends the map at once, even behind a slower head (p-map #42).
-      const ready = finishing.next(window, ordered);
+      const ready = window.length === 0 ? null : finishing.next(window, ordered);
       if (ready === null) {
-        finishing.waiter = new Waiter(null, signal);
-        await finishing.waiter.promise;
-        const outcome = finishing.waiter.outcome;
+        const waiter = new Waiter(null, signal);
+        finishing.waiter = waiter;
+        read?._addCallback(waiter);
+        await waiter.promise;
         finishing.waiter = null;
-        if (outcome === ABORTED) throw cancelledFrom(signal!.reason);
+        read?._removeCallback(waiter);
+        if (waiter.outcome === ABORTED) throw cancelledFrom(signal!.reason);
         continue;
       }
       if (ready._state !== FULFILLED && signal?.aborted) throw cancelledFrom(signal.reason);

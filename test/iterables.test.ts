@@ -135,6 +135,24 @@ const LONG = 10_000;
 // map
 
 void describe('map', () => {
+  void test('a finished result is yielded while the source is slow to give the next item', async () => {
+    const g = gate(2000);
+    async function* slowSource(): AsyncGenerator<number> {
+      yield 1;
+      await g.promise; // the next input line is late
+      yield 2;
+    }
+    const t0 = performance.now();
+    const it = map(slowSource(), async (x) => x * 10, { concurrency: 4 });
+    const first = await it.next();
+    const elapsed = since(t0);
+    assert.equal(first.value, 10);
+    assert.ok(elapsed < 1000, `the first result waited ${elapsed.toFixed(0)} ms for the source`);
+    g.release();
+    assert.deepEqual(await toArray(it), [20]);
+    await assertNoLeaks();
+  });
+
   void test('never runs more than `concurrency` calls at once, and reaches it', async () => {
     const gauge = new Gauge();
     const delays = [15, 5, 25, 10, 5, 20, 5, 15, 10, 5, 25, 5, 10, 15, 5, 20];

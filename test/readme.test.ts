@@ -29,6 +29,8 @@ void test('the README example runs and prints what it promises', () => {
 
 void test('the quick start names the commands CI runs', () => {
   const readme = readFileSync(`${root}/README.md`, 'utf8');
-  assert.match(readme, /^npm ci$/m);
+  assert.match(readme, /^npm ci && npm run tsaio -- bench$/m);
   assert.match(readme, /^npm test$/m);
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts['tsaio'], 'node dist/cli/main.js');
 });

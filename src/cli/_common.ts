@@ -51,7 +51,9 @@ export function numberAtLeastZero(positive = false): (value: string) => number {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (positive && n === 0)) {
-      throw new InvalidArgumentError(`expected a ${positive ? 'positive' : 'non-negative'} number, got '${value}'.`);
+      throw new InvalidArgumentError(
+        `expected a ${positive ? 'positive' : 'non-negative'} number, got '${value}'.`,
+      );
     }
     return n;
   };
@@ -81,8 +83,9 @@ export function httpUrl(value: string): string {
 /** One line of text for an error: `Name: message`. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-    return `${error.name}: ${error.message}${cause}`;
+    const inner = error.cause instanceof Error ? error.cause.message : '';
+    const cause = inner !== '' && !error.message.includes(inner) ? ` (${inner})` : '';
+    return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}${cause}`;
   }
   return String(error);
 }

@@ -1,0 +1,45 @@
+/**
+ * `tsaio serve`: runs the httpbin-style test server of `tsaio/http` until
+ * Ctrl-C.
+ *
+ * @module
+ */
+
+import type { Command } from 'commander';
+import { Event } from '../index.js';
+import { startTestServer } from '../http/index.js';
+import { colorsFor, port, runCommand } from './_common.js';
+
+/** What `tsaio serve` takes on the command line. */
+interface ServeFlags {
+  port: number;
+  host: string;
+}
+
+/** Adds `tsaio serve` to `program`. */
+export function registerServe(program: Command): Command {
+  return program
+    .command('serve')
+    .description('run the httpbin-style test server (/get, /delay/:s, /status/:code, ...) until Ctrl-C')
+    .option('-p, --port <n>', 'port to listen on (0: any free port)', port, 8080)
+    .option('-H, --host <address>', 'address to listen on', '127.0.0.1')
+    .addHelpText(
+      'after',
+      '\nRoutes: /get /post /json /headers /delay/:seconds /status/:code /bytes/:n /stream/:n\n' +
+        '        /drip?numbytes=&duration=&delay= /redirect/:n /redirect-to?url=&status_code=\n' +
+        '\nExample:\n  $ tsaio serve --port 8080 &\n  $ tsaio bench --url http://127.0.0.1:8080',
+    )
+    .action(async (flags: ServeFlags) => {
+      process.exitCode = await runCommand((signal) => serve(flags, signal));
+    });
+}
+
+async function serve(flags: ServeFlags, signal: AbortSignal): Promise<number> {
+  const colors = colorsFor(process.stdout);
+  await using server = await startTestServer({ port: flags.port, host: flags.host });
+  process.stdout.write(`tsaio test server listening on ${colors.bold(colors.cyan(server.url))}\n`);
+  if (process.stdout.isTTY) process.stdout.write(colors.dim('press Ctrl-C to stop\n'));
+  // Serve until cancelled (Ctrl-C): a wait on an event nobody sets.
+  await new Event().wait({ signal });
+  return 0;
+}

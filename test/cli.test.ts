@@ -1,0 +1,487 @@
+// Tests of the `tsaio` command (SPEC "the seed's experiments"): the built CLI
+// (dist/cli/main.js, from `npm run build`) runs as a child process.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inflateSync } from 'node:zlib';
+import { startTestServer, type TestServer } from '../src/http/index.ts';
+import { MODE_COLORS } from '../src/cli/report.ts';
+
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+
+/** The environment of every child: no colours, whatever the CI sets. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env['FORCE_COLOR'];
+  return env;
+}
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Resolves once `child` exited, with what it wrote. */
+function finished(child: ChildProcess): Promise<Outcome> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Runs the CLI with `args` (and `input` on stdin) and waits for it to end. */
+async function cli(args: string[], opts: { input?: string; timeout?: number } = {}): Promise<Outcome> {
+  assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` first`);
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: childEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: opts.timeout ?? 60_000,
+  });
+  const done = finished(child);
+  child.stdin!.end(opts.input ?? '');
+  return done;
+}
+
+/** Runs `cmd` and waits for it, with a time limit. */
+async function runProgram(cmd: string, args: string[], timeout = 120_000): Promise<Outcome> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout });
+  return finished(child);
+}
+
+/** Waits until `read()` passes `check`, or fails after `ms`. */
+async function until(what: string, read: () => string, check: (text: string) => boolean, ms = 30_000) {
+  const deadline = performance.now() + ms;
+  while (!check(read())) {
+    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}; got:\n${read()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The `| Method | Expected | Measured |` rows of `bench`'s output, in seconds. */
+function tableRows(stdout: string): Map<string, { expected: number; measured: number }> {
+  const rows = new Map<string, { expected: number; measured: number }>();
+  for (const line of stdout.split('\n')) {
+    const m = /^\| (.+?)\s*\| ≈ ([\d.]+)s\s*\| ([\d.]+)s\s*\|$/.exec(line);
+    if (m) rows.set(m[1]!, { expected: Number(m[2]), measured: Number(m[3]) });
+  }
+  return rows;
+}
+
+/** Decodes an 8-bit, non-interlaced PNG (what Chromium writes) into raw pixels. */
+function decodePng(png: Buffer): { width: number; height: number; channels: number; pixels: Buffer } {
+  assert.ok(png.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])), 'not a PNG');
+  let width = 0;
+  let height = 0;
+  let channels = 0;
+  const idat: Buffer[] = [];
+  for (let pos = 8; pos < png.length;) {
+    const length = png.readUInt32BE(pos);
+    const type = png.toString('ascii', pos + 4, pos + 8);
+    const data = png.subarray(pos + 8, pos + 8 + length);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      assert.equal(data[8], 8, 'PNG bit depth');
+      assert.equal(data[12], 0, 'PNG interlace');
+      channels = ({ 0: 1, 2: 3, 4: 2, 6: 4 } as Record<number, number>)[data[9]!] ?? 0;
+      assert.ok(channels > 0, `PNG colour type ${data[9]}`);
+    } else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    pos += 12 + length;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const pixels = Buffer.alloc(height * stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)]!;
+    const line = y * (stride + 1) + 1;
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? pixels[y * stride + x - channels]! : 0;
+      const b = y > 0 ? pixels[(y - 1) * stride + x]! : 0;
+      const c = x >= channels && y > 0 ? pixels[(y - 1) * stride + x - channels]! : 0;
+      let predicted = 0;
+      if (filter === 1) predicted = a;
+      else if (filter === 2) predicted = b;
+      else if (filter === 3) predicted = (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a);
+        const pb = Math.abs(p - b);
+        const pc = Math.abs(p - c);
+        predicted = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      pixels[y * stride + x] = (raw[line + x]! + predicted) & 0xff;
+    }
+  }
+  return { width, height, channels, pixels };
+}
+
+/** How many pixels of `image` are within a small distance of `hex`. */
+function countColor(image: ReturnType<typeof decodePng>, hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  let n = 0;
+  for (let i = 0; i < image.pixels.length; i += image.channels) {
+    const d =
+      Math.abs(image.pixels[i]! - r!) +
+      Math.abs(image.pixels[i + 1]! - g!) +
+      Math.abs(image.pixels[i + 2]! - b!);
+    if (d <= 24) n++;
+  }
+  return n;
+}
+
+let tmp = '';
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'tsaio-cli-'));
+});
+after(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+void describe('tsaio: arguments', () => {
+  void test('--help of the program and of every command exits 0', async () => {
+    const top = await cli(['--help']);
+    assert.equal(top.code, 0, top.stderr);
+    for (const name of ['bench', 'fetch', 'serve'])
+      assert.match(top.stdout, new RegExp(`^  ${name}\\b`, 'm'));
+    const expected: Record<string, RegExp[]> = {
+      bench: [/--requests/, /--delay/, /--limit/, /--url/, /--html/],
+      fetch: [/--concurrency/, /--rate/, /--timeout/, /--retries/, /--method/, /--header/, /--out/],
+      serve: [/--port/],
+    };
+    for (const [name, options] of Object.entries(expected)) {
+      const r = await cli([name, '--help']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^Usage: tsaio ${name}`, 'm'));
+      for (const option of options) assert.match(r.stdout, option, `${name} --help lists ${option}`);
+    }
+  });
+
+  void test('--version prints the package version', async () => {
+    const r = await cli(['--version']);
+    assert.equal(r.code, 0);
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+
+  void test('bad arguments exit 2 with a message on stderr', async () => {
+    for (const args of [
+      ['bench', '--requests', '0'],
+      ['bench', '--delay', 'soon'],
+      ['bench', '--url', 'ftp://example.com'],
+      ['fetch', '--concurrency', '-1'],
+      ['fetch', '--header', 'no colon'],
+      ['serve', '--port', '70000'],
+      ['nosuchcommand'],
+      ['bench', '--nosuchoption'],
+      [],
+    ]) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, `tsaio ${args.join(' ')}: ${r.stderr}`);
+      assert.notEqual(r.stderr.trim(), '', `tsaio ${args.join(' ')} explains on stderr`);
+      assert.equal(r.stdout, '');
+    }
+  });
+});
+
+void describe('tsaio bench', () => {
+  void test('prints the seed table: async < limited < sequential (6 × /delay/0.3, limit 3)', async () => {
+    const r = await cli(['bench', '--requests', '6', '--delay', '0.3', '--limit', '3']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\| Method\s+\| Expected \| Measured \|$/m);
+    assert.match(r.stdout, /^Sync elapsed: [\d.]+s$/m);
+    const rows = tableRows(r.stdout);
+    const sync = rows.get('Sync');
+    const all = rows.get('Async (unlimited)');
+    const limited = rows.get('Async (rate-limited 3)');
+    assert.ok(sync && all && limited, `the three rows of the table:\n${r.stdout}`);
+    assert.deepEqual([sync.expected, all.expected, limited.expected], [1.8, 0.3, 0.6]);
+    // Each can only be slower than the server's delays allow, never faster.
+    assert.ok(sync.measured >= 1.75, `sync ${sync.measured}s >= 1.8s`);
+    assert.ok(all.measured >= 0.29, `async ${all.measured}s >= 0.3s`);
+    assert.ok(limited.measured >= 0.59, `limited ${limited.measured}s >= 0.6s`);
+    // And the point of the experiment, with room for a loaded machine.
+    assert.ok(all.measured < limited.measured, `async ${all.measured}s < limited ${limited.measured}s`);
+    assert.ok(limited.measured < sync.measured, `limited ${limited.measured}s < sync ${sync.measured}s`);
+    assert.ok(all.measured < sync.measured / 2, `async ${all.measured}s well under sync ${sync.measured}s`);
+  });
+
+  void test('--url aims at another server', async () => {
+    await using server = await startTestServer();
+    const r = await cli(['bench', '-n', '2', '-d', '0.05', '-l', '1', '--url', server.url]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(`${server.url}/delay/0.05`), r.stdout);
+    assert.equal(server.requests, 6);
+    assert.equal(tableRows(r.stdout).size, 3);
+  });
+
+  void test('failed requests are shown and exit 1', async () => {
+    await using server = await startTestServer();
+    const r = await cli(['bench', '-n', '2', '-d', '0', '--url', `${server.url}/status/500`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /\(2 failed\)/);
+    assert.match(r.stderr, /HTTP 500/);
+  });
+
+  void test(
+    '--html writes a timeline that Chromium draws: one bar per request per mode',
+    { timeout: 240_000 },
+    async () => {
+      assert.ok(
+        existsSync(CHROMIUM),
+        `${CHROMIUM} is missing: this test needs Debian's chromium (apt-get install chromium); CI installs it`,
+      );
+      const html = join(tmp, 'report.html');
+      const requests = 4;
+      const r = await cli(['bench', '-n', String(requests), '-d', '0.2', '-l', '2', '--html', html]);
+      assert.equal(r.code, 0, r.stderr);
+      const page = await readFile(html, 'utf8');
+      assert.doesNotMatch(page, /(src|href)=["']?(https?:)?\/\//, 'the page loads nothing from the network');
+
+      const chromium = async (extra: string[]): Promise<Outcome> => {
+        const profile = await mkdtemp(join(tmp, 'chromium-'));
+        const out = await runProgram(CHROMIUM, [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          `--user-data-dir=${profile}`,
+          '--window-size=1200,900',
+          ...extra,
+          `file://${html}`,
+        ]);
+        assert.equal(out.code, 0, `chromium ${extra.join(' ')} failed:\n${out.stderr.slice(-2000)}`);
+        return out;
+      };
+
+      // The rendered DOM: every bar laid out with a width.
+      const dom = (await chromium(['--dump-dom'])).stdout;
+      const bars = [...dom.matchAll(/<div class="bar [^"]*"[^>]*>/g)].map((m) => m[0]);
+      assert.equal(bars.length, 3 * requests, 'one bar per request per mode');
+      assert.match(dom, new RegExp(`data-bars-drawn="${3 * requests}"`), 'every bar drawn with a width');
+      for (const mode of ['sync', 'async', 'limited']) {
+        const own = bars.filter((b) => b.includes(`data-mode="${mode}"`));
+        assert.equal(own.length, requests, `${mode} bars`);
+        const indexes = own.map((b) => Number(/data-index="(\d+)"/.exec(b)![1])).sort((a, b) => a - b);
+        assert.deepEqual(indexes, [0, 1, 2, 3]);
+        for (const bar of own) {
+          const start = Number(/data-start-ms="([\d.]+)"/.exec(bar)![1]);
+          const end = Number(/data-end-ms="([\d.]+)"/.exec(bar)![1]);
+          const width = Number(/data-drawn-width="([\d.]+)"/.exec(bar)![1]);
+          assert.ok(end - start >= 150, `${mode} bar spans the 200 ms delay: ${start}..${end}`);
+          assert.ok(width > 5, `${mode} bar drawn ${width}px wide`);
+        }
+      }
+      // Sequential bars follow each other; concurrent ones overlap.
+      const starts = (mode: string): number[] =>
+        bars
+          .filter((b) => b.includes(`data-mode="${mode}"`))
+          .map((b) => Number(/data-start-ms="([\d.]+)"/.exec(b)![1]))
+          .sort((a, b) => a - b);
+      assert.ok(starts('sync')[3]! > 500, 'the 4th sequential request starts after the first three');
+      assert.ok(starts('async')[3]! < 150, 'every concurrent request starts at once');
+
+      // The screenshot: a real PNG with the bars' colours on it.
+      const png = join(tmp, 'report.png');
+      await chromium([`--screenshot=${png}`]);
+      assert.ok((await stat(png)).size > 5_000, 'the screenshot is not trivial');
+      const image = decodePng(await readFile(png));
+      assert.deepEqual([image.width, image.height], [1200, 900]);
+      for (const [mode, color] of Object.entries(MODE_COLORS)) {
+        const n = countColor(image, color);
+        assert.ok(n > requests * 11 * 30, `${mode} bars drawn in ${color}: ${n} pixels`);
+      }
+      const white = countColor(image, '#ffffff');
+      assert.ok(white < image.width * image.height * 0.97, 'the page is not blank');
+    },
+  );
+});
+
+void describe('tsaio fetch', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const urlFile = (): string =>
+    [
+      `${server.url}/get`,
+      `${server.url}/status/404`,
+      '',
+      '# a comment',
+      `${server.url}/bytes/100`,
+      'not a url',
+      `${server.url}/delay/0.1`,
+    ].join('\n');
+
+  type Line = { url: string; status: number | null; bytes: number; ms: number; error: string | null };
+
+  function parseLines(stdout: string): Line[] {
+    const lines = stdout.split('\n').filter((l) => l !== '');
+    return lines.map((l) => {
+      const record = JSON.parse(l) as Line;
+      assert.deepEqual(Object.keys(record), ['url', 'status', 'bytes', 'ms', 'error']);
+      return record;
+    });
+  }
+
+  function checkResults(records: Line[]): void {
+    assert.equal(records.length, 5);
+    const by = new Map(records.map((r) => [r.url.replace(server.url, ''), r]));
+    assert.deepEqual([by.get('/get')?.status, by.get('/get')?.error], [200, null]);
+    assert.ok(by.get('/get')!.bytes > 0);
+    assert.equal(by.get('/status/404')?.status, 404);
+    assert.deepEqual([by.get('/bytes/100')?.status, by.get('/bytes/100')?.bytes], [200, 100]);
+    assert.ok(by.get('/delay/0.1')!.ms >= 90, 'ms counts the delay');
+    const bad = by.get('not a url');
+    assert.equal(bad?.status, null);
+    assert.match(bad?.error ?? '', /not a valid URL/);
+    for (const r of records) assert.ok(typeof r.ms === 'number' && r.ms >= 0);
+  }
+
+  function checkSummary(stderr: string): void {
+    assert.match(stderr, /5 URLs in [\d.]+s, [\d.]+ requests\/s/);
+    assert.match(stderr, /status\s+200: 3\s+404: 1\s+error: 1/);
+    assert.match(stderr, /p50 [\d.]+ ms\s+p90 [\d.]+ ms\s+p99 [\d.]+ ms/);
+  }
+
+  void test('a file of URLs: one JSON line each on stdout, a summary on stderr', async () => {
+    const file = join(tmp, 'urls.txt');
+    await writeFile(file, urlFile());
+    const r = await cli(['fetch', file, '--concurrency', '3']);
+    assert.equal(r.code, 0, r.stderr);
+    checkResults(parseLines(r.stdout));
+    checkSummary(r.stderr);
+  });
+
+  void test('URLs on stdin, with --method, --header, --rate, --retries, --timeout', async () => {
+    const r = await cli(
+      ['fetch', '-X', 'get', '-H', 'X-Test: yes', '--rate', '100', '--retries', '1', '--timeout', '5'],
+      { input: urlFile() },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    checkResults(parseLines(r.stdout));
+    checkSummary(r.stderr);
+    const echo = await cli(['fetch', '-H', 'X-Test: yes', '-X', 'POST'], {
+      input: `${server.url}/anything\n`,
+    });
+    const [line] = parseLines(echo.stdout);
+    assert.equal(line?.status, 200);
+  });
+
+  void test('--timeout turns a slow URL into an error record', async () => {
+    const r = await cli(['fetch', '--timeout', '0.2'], {
+      input: `${server.url}/delay/3\n${server.url}/get\n`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const records = parseLines(r.stdout);
+    const slow = records.find((x) => x.url.endsWith('/delay/3'));
+    assert.equal(slow?.status, null);
+    assert.match(slow?.error ?? '', /Timeout/);
+    assert.ok(slow!.ms < 2_000);
+  });
+
+  void test('--out writes the lines to a file, not stdout', async () => {
+    const out = join(tmp, 'out.jsonl');
+    const r = await cli(['fetch', '-', '--out', out], { input: urlFile() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    checkResults(parseLines(await readFile(out, 'utf8')));
+    checkSummary(r.stderr);
+  });
+
+  void test('a missing file exits 1', async () => {
+    const r = await cli(['fetch', join(tmp, 'no-such-file.txt')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot read/);
+  });
+
+  for (const toFile of [false, true]) {
+    void test(`Ctrl-C stops promptly with exit 130 and keeps the lines written (${toFile ? '--out' : 'stdout, stdin left open'})`, async () => {
+      const out = join(tmp, `interrupted-${String(toFile)}.jsonl`);
+      const urls = [
+        ...Array.from({ length: 3 }, (_, i) => `${server.url}/get?i=${i}`),
+        ...Array.from({ length: 5 }, () => `${server.url}/delay/5`),
+      ];
+      const child = spawn(process.execPath, [CLI, 'fetch', '-c', '10', ...(toFile ? ['--out', out] : [])], {
+        env: childEnv(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+        timeout: 60_000,
+      });
+      const done = finished(child);
+      // On stdout, the input stays open: each line must be written as soon as its URL is done.
+      if (toFile) child.stdin.end(urls.join('\n'));
+      else child.stdin.write(`${urls.join('\n')}\n`);
+      let stdout = '';
+      child.stdout.on('data', (d: string) => (stdout += d));
+      const written = async (): Promise<string> =>
+        toFile && existsSync(out) ? readFile(out, 'utf8') : stdout;
+      // Poll the file or stdout until the three fast results are there.
+      const deadline = performance.now() + 30_000;
+      for (;;) {
+        const seen = await written();
+        if (seen.split('\n').filter(Boolean).length >= 3) break;
+        assert.ok(performance.now() < deadline, `timed out waiting for 3 lines; got:\n${seen}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const sent = performance.now();
+      child.kill('SIGINT');
+      const r = await done;
+      const took = performance.now() - sent;
+      assert.equal(r.code, 130, `exit code (signal ${r.signal}):\n${r.stderr}`);
+      assert.ok(took < 3_000, `stopped ${took.toFixed(0)} ms after SIGINT, before the 5 s delays`);
+      const records = parseLines(toFile ? await readFile(out, 'utf8') : r.stdout);
+      assert.equal(records.length, 3, 'the fast URLs, none of the cancelled ones');
+      for (const record of records) assert.equal(record.status, 200);
+      assert.match(r.stderr, /interrupted/);
+    });
+  }
+});
+
+void describe('tsaio serve', () => {
+  void test('--port 0 prints its URL, answers /get, and stops on Ctrl-C with 130', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    const done = finished(child);
+    let stdout = '';
+    child.stdout.on('data', (d: string) => (stdout += d));
+    await until(
+      'the URL',
+      () => stdout,
+      (s) => /http:\/\/127\.0\.0\.1:\d+/.test(s),
+    );
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)![0];
+    assert.notEqual(url, 'http://127.0.0.1:0');
+    const res = await fetch(`${url}/get?x=1`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { args: Record<string, string> };
+    assert.deepEqual(body.args, { x: '1' });
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+  });
+});
