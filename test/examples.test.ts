@@ -235,6 +235,26 @@ const checks: Record<string, (lines: string[]) => void> = {
     // three test runs at once on 2 CPUs); a single consumer is caught by the checks above.
     elapsed(lines.at(-1), 'Elapsed: ', 6, 11);
   },
+  // §8: GET JSON from the embedded test server.
+  '08-get-json.ts': (lines) => {
+    assert.deepEqual(lines, ['Sample Slide Show', 'by tsaio']);
+  },
+  // §8: three delayed GETs at once take the longest (2 units), the unreachable URL's error is collected.
+  '08-concurrent-fetch.ts': (lines) => {
+    assert.equal(lines.length, 5, lines.join('\n'));
+    elapsed(lines[0], 'Elapsed: ', 2, 4); // sequential: 1 + 2 + 1 = 4
+    assert.deepEqual(lines.slice(1, 4), ['/delay/1 200', '/delay/2 200', '/delay/1 200']);
+    assert.match(lines[4]!, /^http:\/\/127\.0\.0\.1:1\/ ClientConnectionError: .*ECONNREFUSED/);
+  },
+  // §8: POST json, echoed by /post.
+  '08-post-json.ts': (lines) => {
+    assert.deepEqual(lines, [
+      'method: POST',
+      'path: /post',
+      'content-type: application/json',
+      'json: {"key":"value","name":"asyncio"}',
+    ]);
+  },
   // §12: callSoon at once, callLater at 2 units, main ends at 3 so callAt(+5) never runs.
   '12-call-soon-later-at.ts': (lines) => {
     assert.equal(lines.length, 3, lines.join('\n'));

@@ -6,6 +6,7 @@
  */
 
 import { Readable } from 'node:stream';
+import { FormData as UndiciFormData } from 'undici';
 import { describe } from '../_cancel.js';
 
 /** A request body undici accepts, with the content type it implies. */
@@ -50,7 +51,12 @@ export function encodeBody(json: unknown, data: RequestData | undefined, hasJson
   if (data instanceof URLSearchParams) {
     return { body: data.toString(), contentType: 'application/x-www-form-urlencoded', replayable: true };
   }
-  if (data instanceof FormData) return { body: data, contentType: null, replayable: true };
+  if (data instanceof FormData) {
+    // undici encodes only its own FormData class; Node 20's global one is another.
+    const form = new UndiciFormData();
+    for (const [name, value] of data) form.append(name, value);
+    return { body: form as unknown as FormData, contentType: null, replayable: true };
+  }
   if (typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
     return {
       body: Readable.from(data as AsyncIterable<Uint8Array | string>),

@@ -1,9 +1,14 @@
 /**
- * Private: one request's cancel scope. It owns the `AbortController` handed
- * to undici and aborts it when the caller's signal aborts or the total
- * timeout passes; it lives until the response body is read or disposed, so
- * both also govern reading the body. `translateError` turns what undici
- * throws into tsaio's typed errors.
+ * Private: one request's cancel scope. It aborts the request when the
+ * caller's signal aborts or the total timeout passes, and lives until the
+ * response body is read or disposed, so both also govern reading the body.
+ * `translateError` turns what undici throws into tsaio's typed errors.
+ *
+ * A real `AbortSignal` costs about 4 µs and an event listener per request,
+ * so undici is handed the scope itself: it has the `aborted`, `reason` and
+ * `addEventListener`/`removeEventListener('abort')` that undici reads. A real
+ * signal (`scope.signal`) is made only for tsaio's own waits that need one
+ * (a full semaphore, the rate limiter, a retry's backoff).
  *
  * @module
  */
@@ -20,13 +25,21 @@ export interface Timeouts {
   sockRead: number | null;
 }
 
+type Listener = (() => void) | { handleEvent(): void };
+
 /** The scope of one request, from the call until its body is done. */
 export class RequestScope implements Runnable {
-  readonly controller = new AbortController();
+  /** Read by undici. */
+  aborted = false;
+  /** Read by undici: what the request is aborted with. */
+  reason: unknown = undefined;
   timedOut = false;
   userAborted = false;
   private _ended = false;
   private _bucket: Bucket | null = null;
+  private _controller: AbortController | null = null;
+  private _read: ReadTimer | null = null;
+  private _listeners: Listener[] = [];
   private readonly _onEnd: (() => void)[] = [];
 
   constructor(
@@ -35,11 +48,56 @@ export class RequestScope implements Runnable {
     private readonly _user: AbortSignal | undefined,
   ) {
     if (_user !== undefined) linkSignal(_user, this);
-    if (timeouts.total !== null) this._bucket = addTimer(now() + timeouts.total, this);
+    const total = timeouts.total;
+    if (total !== null) {
+      // Long deadlines are rounded up to 1% (at most 1 s) so that requests share timer buckets.
+      const grain = Math.min(1000, Math.max(1, total / 100));
+      this._bucket = addTimer(Math.ceil((now() + total) / grain) * grain, this);
+    }
   }
 
+  /** A real `AbortSignal` that follows the scope, made on first use. */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    if (this._controller === null) {
+      this._controller = new AbortController();
+      if (this.aborted) this._controller.abort(this.reason);
+    }
+    return this._controller.signal;
+  }
+
+  /** Undici's listener for `abort`. */
+  addEventListener(_type: string, listener: Listener): void {
+    this._listeners.push(listener);
+  }
+
+  removeEventListener(_type: string, listener: Listener): void {
+    const at = this._listeners.indexOf(listener);
+    if (at >= 0) this._listeners.splice(at, 1);
+  }
+
+  /**
+   * (Re)starts the sockRead timer: the next bytes (headers, or the next body
+   * chunk) must arrive within `timeouts.sockRead` ms. A tsaio timer: undici's
+   * own read timeouts run on coarse timers with about a second of slack.
+   */
+  armRead(): void {
+    const ms = this.timeouts.sockRead;
+    if (ms === null || this._ended || this.aborted) return;
+    this._read?.cancel();
+    this._read = new ReadTimer(this, now() + ms);
+  }
+
+  /** Stops the sockRead timer (the response is in the caller's hands). */
+  disarmRead(): void {
+    this._read?.cancel();
+    this._read = null;
+  }
+
+  /** @internal The sockRead timer fired. */
+  _readTimedOut(): void {
+    this._read = null;
+    if (this._ended) return;
+    this._abort(httpTimeout('sockRead', this.url, this.timeouts.sockRead));
   }
 
   /** The total timeout passed. */
@@ -47,19 +105,30 @@ export class RequestScope implements Runnable {
     this._bucket = null;
     if (this._ended) return;
     this.timedOut = true;
-    this.controller.abort(httpTimeout('total', this.url, this.timeouts.total));
+    this._abort(httpTimeout('total', this.url, this.timeouts.total));
   }
 
   /** The caller's signal aborted. */
   handleEvent(): void {
     if (this._ended) return;
     this.userAborted = true;
-    this.controller.abort(cancelledFrom(this._user!.reason));
+    this._abort(cancelledFrom(this._user!.reason));
+  }
+
+  private _abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this._controller?.abort(reason);
+    for (const listener of this._listeners.splice(0)) {
+      if (typeof listener === 'function') listener();
+      else listener.handleEvent();
+    }
   }
 
   /** Throws the typed error for an abort that already happened. */
   check(): void {
-    if (this.timedOut || this.userAborted) throw translateError(undefined, this);
+    if (this.aborted) throw translateError(undefined, this);
   }
 
   /** Runs `fn` once the request ends (now, if it has). */
@@ -73,9 +142,30 @@ export class RequestScope implements Runnable {
     if (this._ended) return;
     this._ended = true;
     for (const fn of this._onEnd.splice(0)) fn();
+    this.disarmRead();
     if (this._bucket !== null) cancelTimer(this._bucket);
     this._bucket = null;
     if (this._user !== undefined) unlinkSignal(this._user, this);
+  }
+}
+
+/** One arming of a request's sockRead timer. */
+class ReadTimer implements Runnable {
+  private _bucket: Bucket | null;
+  constructor(
+    private readonly _scope: RequestScope,
+    when: number,
+  ) {
+    this._bucket = addTimer(when, this);
+  }
+  _fire(): void {
+    if (this._bucket === null) return;
+    this._bucket = null;
+    this._scope._readTimedOut();
+  }
+  cancel(): void {
+    if (this._bucket !== null) cancelTimer(this._bucket);
+    this._bucket = null;
   }
 }
 

@@ -28,8 +28,7 @@ type Body = Dispatcher.ResponseData['body'];
 export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** The status code. */
   readonly status: number;
-  /** The headers (case-insensitive `get`). */
-  readonly headers: Headers;
+  private _headers: Headers | null = null;
   /** The final URL, after redirects. */
   readonly url: string;
   /** The request's method. */
@@ -42,14 +41,19 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
     method: string,
     url: string,
     status: number,
-    rawHeaders: Record<string, string | string[] | undefined>,
+    private readonly _rawHeaders: Record<string, string | string[] | undefined>,
     private readonly _body: Body,
     private readonly _scope: RequestScope,
   ) {
     this.method = method;
     this.url = url;
     this.status = status;
-    this.headers = toHeaders(rawHeaders);
+  }
+
+  /** The headers (case-insensitive `get`), made on first use. */
+  get headers(): Headers {
+    this._headers ??= toHeaders(this._rawHeaders);
+    return this._headers;
   }
 
   /** True for a 2xx status. */
@@ -76,7 +80,10 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
   async bytes(): Promise<Uint8Array> {
     this._claim();
     try {
-      return new Uint8Array(await this._body.arrayBuffer());
+      if (this._scope.timeouts.sockRead === null) return new Uint8Array(await this._body.arrayBuffer());
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of this._chunks()) chunks.push(chunk);
+      return Buffer.concat(chunks);
     } catch (error) {
       throw translateError(error, this._scope);
     } finally {
@@ -88,7 +95,7 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     this._claim();
     try {
-      for await (const chunk of this._body) yield chunk as Uint8Array;
+      yield* this._chunks();
     } catch (error) {
       throw translateError(error, this._scope);
     } finally {
@@ -120,6 +127,16 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
 
   toString(): string {
     return `<ClientResponse(${this.url}) [${this.status}]>`;
+  }
+
+  /** The body's chunks, each within the sockRead timeout of the one before. */
+  private async *_chunks(): AsyncGenerator<Uint8Array> {
+    this._scope.armRead();
+    for await (const chunk of this._body) {
+      this._scope.disarmRead();
+      yield chunk as Uint8Array;
+      this._scope.armRead();
+    }
   }
 
   private _claim(): void {

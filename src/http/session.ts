@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, errors as undiciErrors, type Dispatcher } from 'undici';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
 import { Semaphore, type Held } from '../locks.js';
 import { RateLimiter } from '../ratelimit.js';
@@ -172,7 +172,7 @@ export class ClientSession implements AsyncDisposable {
       keepAliveMaxTimeout: Math.max(keepAlive, 600_000),
       headersTimeout: 0,
       bodyTimeout: 0,
-      ...(this._timeouts.connect === null ? {} : { connect: { timeout: this._timeouts.connect } }),
+      connect: timedConnector(this._timeouts.connect),
     });
   }
 
@@ -266,21 +266,23 @@ export class ClientSession implements AsyncDisposable {
     let verb = method;
     let payload = body;
     let attempt = 0;
+    let plainHeaders = Object.fromEntries(headers);
     for (let hops = 0; ;) {
       scope.check();
-      await this._limiter?.acquire({ signal: scope.signal });
-      const held = await this._slots.acquire({ signal: scope.signal });
+      // A real signal only for a wait that may last: no token, or no free slot.
+      if (this._limiter !== null && !this._limiter.tryAcquire())
+        await this._limiter.acquire({ signal: scope.signal });
+      const held = await this._slots.acquire(this._slots.locked() ? { signal: scope.signal } : undefined);
       let res: Dispatcher.ResponseData;
+      scope.armRead();
       try {
         res = await this._agent.request({
           origin: url.origin,
           path: `${url.pathname}${url.search}`,
           method: verb as Dispatcher.HttpMethod,
-          headers: Object.fromEntries(headers),
+          headers: plainHeaders,
           body: payload.body as Dispatcher.RequestOptions['body'],
-          signal: scope.signal,
-          headersTimeout: scope.timeouts.sockRead ?? 0,
-          bodyTimeout: scope.timeouts.sockRead ?? 0,
+          signal: scope as unknown as AbortSignal,
         });
       } catch (error) {
         held.release();
@@ -291,6 +293,7 @@ export class ClientSession implements AsyncDisposable {
         }
         throw failure;
       }
+      scope.disarmRead();
       const status = res.statusCode;
       const location = res.headers['location'];
       if (follow && REDIRECTS.has(status) && typeof location === 'string') {
@@ -298,11 +301,24 @@ export class ClientSession implements AsyncDisposable {
         if (++hops > this._maxRedirects) {
           throw new ClientError(`too many redirects (more than ${this._maxRedirects}) from ${target.href}`);
         }
-        url = parseUrl(location, url);
-        if (status === 303 || ((status === 301 || status === 302) && verb === 'POST')) {
+        const next = parseUrl(location, url);
+        if (next.origin !== url.origin) {
+          // Credentials are for the origin they were given to, as fetch and aiohttp do.
+          for (const name of ['authorization', 'proxy-authorization', 'cookie']) headers.delete(name);
+          plainHeaders = Object.fromEntries(headers);
+        }
+        url = next;
+        const resend = !(status === 303 || ((status === 301 || status === 302) && verb === 'POST'));
+        if (resend && payload.body !== null && !payload.replayable) {
+          throw new ClientError(
+            `cannot follow a ${status} redirect to ${url.href}: the streamed request body cannot be sent twice`,
+          );
+        }
+        if (!resend) {
           verb = verb === 'HEAD' ? 'HEAD' : 'GET';
           payload = { body: null, contentType: null, replayable: true };
           headers.delete('content-type');
+          plainHeaders = Object.fromEntries(headers);
         }
         continue;
       }
@@ -328,6 +344,37 @@ export class ClientSession implements AsyncDisposable {
     const delay = after ?? Math.random() * Math.min(max, base * 2 ** attempt);
     await sleep(delay, undefined, { signal: scope.signal });
   }
+}
+
+/**
+ * undici's connector with a connect timeout on a Node timer: undici's own
+ * runs on its coarse "fast timers" (about 0.5–1 s of slack).
+ */
+function timedConnector(ms: number | null): buildConnector.connector {
+  const base = buildConnector({ timeout: 0 });
+  if (ms === null) return base;
+  return (options, callback) => {
+    let settled = false;
+    // eslint-disable-next-line prefer-const -- read by the timer, assigned by the call below
+    let socket: { destroy(): void } | undefined;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      socket?.destroy();
+      callback(new undiciErrors.ConnectTimeoutError(`connect timeout (${ms} ms)`), null);
+    }, ms);
+    // The connector returns the socket it is opening (its type says void).
+    socket = base(options, (error, connected) => {
+      if (settled) {
+        connected?.destroy();
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      if (error !== null) callback(error, null);
+      else callback(null, connected!);
+    }) as unknown as { destroy(): void } | undefined;
+  };
 }
 
 /** Drops a response that will not be handed out (redirect, retry) and frees its slot. */
