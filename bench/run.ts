@@ -21,9 +21,13 @@ import { fileURLToPath } from 'node:url';
 import type { Stats, VariantSummary, Verdict, Workload } from './_workload.ts';
 import { int, times } from './_workload.ts';
 import { w2 } from './w2-tasks.ts';
+import { w3 } from './w3-semaphore.ts';
+import { w4 } from './w4-queue.ts';
+import { w5 } from './w5-lock.ts';
 import { w6 } from './w6-sleep.ts';
+import { w7 } from './w7-http.ts';
 
-const WORKLOADS: Workload[] = [w2, w6];
+const WORKLOADS: Workload[] = [w2, w3, w4, w5, w6, w7];
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 const MB = 1024 * 1024;
 
@@ -180,6 +184,7 @@ async function measure(w: Workload, runs: number): Promise<WorkloadResult> {
       rssGrowth: stats(ok(t).map(growth)),
       heapAtPeak: stats(ok(h).map((s) => s.heapAtPeakBytes ?? NaN)),
       heapLeft: stats(ok(h).map((s) => s.heapLeftBytes)),
+      elapsedByRound: t.map((o) => (o.ok ? o.sample.elapsedMs : null)),
       elapsedRatio: pairedRatio(t, base, (s) => s.elapsedMs),
       peakRssRatio: pairedRatio(t, base, (s) => s.peakRssMB),
       rssGrowthRatio: pairedRatio(t, base, growth),

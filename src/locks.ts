@@ -336,6 +336,13 @@ export class Semaphore {
     return resumeCheck(this._waiters.park(signal), signal, (held) => held.release());
   }
 
+  /** Takes a permit now if one is free, without waiting; `null` if none is. */
+  tryAcquire(): Held | null {
+    if (this._value === 0) return null;
+    this._value--;
+    return new Holding(this);
+  }
+
   /** Returns a permit, handing it to the longest waiter if there is one. */
   release(): void {
     if (!this._waiters.unparkOne(new Holding(this))) this._value++;

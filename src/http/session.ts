@@ -216,7 +216,8 @@ export class ClientSession implements AsyncDisposable {
     const signal = checkSignal(opts.signal, 'ClientSession.request');
     const body = encodeBody(opts.json, opts.data, 'json' in opts && opts.json !== undefined);
     const headers = new Headers(this._headers);
-    for (const [name, value] of new Headers(opts.headers)) headers.set(name, value);
+    if (opts.headers !== undefined)
+      for (const [name, value] of new Headers(opts.headers)) headers.set(name, value);
     if (body.contentType !== null && !headers.has('content-type'))
       headers.set('content-type', body.contentType);
     if (signal?.aborted) throw cancelledFrom(signal.reason);
@@ -272,13 +273,13 @@ export class ClientSession implements AsyncDisposable {
       // A real signal only for a wait that may last: no token, or no free slot.
       if (this._limiter !== null && !this._limiter.tryAcquire())
         await this._limiter.acquire({ signal: scope.signal });
-      const held = await this._slots.acquire(this._slots.locked() ? { signal: scope.signal } : undefined);
+      const held = this._slots.tryAcquire() ?? (await this._slots.acquire({ signal: scope.signal }));
       let res: Dispatcher.ResponseData;
       scope.armRead();
       try {
         res = await this._agent.request({
           origin: url.origin,
-          path: `${url.pathname}${url.search}`,
+          path: pathOf(url),
           method: verb as Dispatcher.HttpMethod,
           headers: plainHeaders,
           body: payload.body as Dispatcher.RequestOptions['body'],
@@ -407,6 +408,14 @@ function parseUrl(url: string, base: URL | undefined): URL {
     throw new TypeError(`ClientSession: only http and https URLs are supported, received ${describe(url)}`);
   }
   return parsed;
+}
+
+/** The request target: the URL without its origin and fragment. */
+function pathOf(url: URL): string {
+  if (url.username !== '' || url.password !== '') return `${url.pathname}${url.search}`;
+  const href = url.href;
+  const hash = href.indexOf('#');
+  return href.slice(url.origin.length, hash < 0 ? undefined : hash) || '/';
 }
 
 function withParams(url: URL, params: RequestOptions['params']): URL {
