@@ -137,6 +137,8 @@ export class ClientSession implements AsyncDisposable {
   private readonly _agent: Agent;
   private readonly _baseUrl: URL | undefined;
   private readonly _headers: Headers;
+  /** The session's headers as the plain object undici takes (names in lower case); never mutated. */
+  private readonly _plainHeaders: Record<string, string>;
   private readonly _timeouts: Timeouts;
   private readonly _slots: Semaphore;
   private readonly _limiter: RateLimiter | null;
@@ -153,6 +155,7 @@ export class ClientSession implements AsyncDisposable {
     this._options = opts;
     this._baseUrl = opts.baseUrl === undefined ? undefined : parseUrl(String(opts.baseUrl), undefined);
     this._headers = new Headers(opts.headers);
+    this._plainHeaders = Object.fromEntries(this._headers);
     this._timeouts = timeoutsOf(opts.timeout, { total: 300_000, connect: null, sockRead: null });
     const limit = checkCount(opts.limit, 'limit', 100, 1);
     const perHost = checkCount(opts.limitPerHost, 'limitPerHost', 0, 0);
@@ -215,11 +218,15 @@ export class ClientSession implements AsyncDisposable {
     const timeouts = timeoutsOf(opts.timeout, this._timeouts);
     const signal = checkSignal(opts.signal, 'ClientSession.request');
     const body = encodeBody(opts.json, opts.data, 'json' in opts && opts.json !== undefined);
-    const headers = new Headers(this._headers);
-    if (opts.headers !== undefined)
-      for (const [name, value] of new Headers(opts.headers)) headers.set(name, value);
-    if (body.contentType !== null && !headers.has('content-type'))
-      headers.set('content-type', body.contentType);
+    let headers = this._plainHeaders;
+    if (opts.headers !== undefined || body.contentType !== null) {
+      const merged = new Headers(this._headers);
+      if (opts.headers !== undefined)
+        for (const [name, value] of new Headers(opts.headers)) merged.set(name, value);
+      if (body.contentType !== null && !merged.has('content-type'))
+        merged.set('content-type', body.contentType);
+      headers = Object.fromEntries(merged);
+    }
     if (signal?.aborted) throw cancelledFrom(signal.reason);
     const scope = new RequestScope(target.href, timeouts, signal);
     try {
@@ -252,7 +259,7 @@ export class ClientSession implements AsyncDisposable {
   private async _send(
     method: string,
     target: URL,
-    headers: Headers,
+    headers: Record<string, string>,
     body: ReturnType<typeof encodeBody>,
     scope: RequestScope,
     opts: RequestOptions,
@@ -267,7 +274,7 @@ export class ClientSession implements AsyncDisposable {
     let verb = method;
     let payload = body;
     let attempt = 0;
-    let plainHeaders = Object.fromEntries(headers);
+    let plainHeaders = headers;
     for (let hops = 0; ;) {
       scope.check();
       // A real signal only for a wait that may last: no token, or no free slot.
@@ -305,8 +312,7 @@ export class ClientSession implements AsyncDisposable {
         const next = parseUrl(location, url);
         if (next.origin !== url.origin) {
           // Credentials are for the origin they were given to, as fetch and aiohttp do.
-          for (const name of ['authorization', 'proxy-authorization', 'cookie']) headers.delete(name);
-          plainHeaders = Object.fromEntries(headers);
+          plainHeaders = without(plainHeaders, ['authorization', 'proxy-authorization', 'cookie']);
         }
         url = next;
         const resend = !(status === 303 || ((status === 301 || status === 302) && verb === 'POST'));
@@ -318,8 +324,7 @@ export class ClientSession implements AsyncDisposable {
         if (!resend) {
           verb = verb === 'HEAD' ? 'HEAD' : 'GET';
           payload = { body: null, contentType: null, replayable: true };
-          headers.delete('content-type');
-          plainHeaders = Object.fromEntries(headers);
+          plainHeaders = without(plainHeaders, ['content-type']);
         }
         continue;
       }
@@ -408,6 +413,13 @@ function parseUrl(url: string, base: URL | undefined): URL {
     throw new TypeError(`ClientSession: only http and https URLs are supported, received ${describe(url)}`);
   }
   return parsed;
+}
+
+/** A copy of `headers` without `names` (lower case). */
+function without(headers: Record<string, string>, names: readonly string[]): Record<string, string> {
+  const copy = { ...headers };
+  for (const name of names) delete copy[name];
+  return copy;
 }
 
 /** The request target: the URL without its origin and fragment. */
