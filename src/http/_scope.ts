@@ -33,8 +33,6 @@ export class RequestScope implements Runnable {
   aborted = false;
   /** Read by undici: what the request is aborted with. */
   reason: unknown = undefined;
-  timedOut = false;
-  userAborted = false;
   private _ended = false;
   private _bucket: Bucket | null = null;
   private _controller: AbortController | null = null;
@@ -104,14 +102,12 @@ export class RequestScope implements Runnable {
   _fire(): void {
     this._bucket = null;
     if (this._ended) return;
-    this.timedOut = true;
     this._abort(httpTimeout('total', this.url, this.timeouts.total));
   }
 
   /** The caller's signal aborted. */
   handleEvent(): void {
     if (this._ended) return;
-    this.userAborted = true;
     this._abort(cancelledFrom(this._user!.reason));
   }
 
@@ -169,21 +165,15 @@ class ReadTimer implements Runnable {
   }
 }
 
-const SOCK_READ = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
 /** What undici (or a body stream) threw, as the error a tsaio user should see. */
 export function translateError(error: unknown, scope: RequestScope): Error {
-  if (scope.timedOut) return httpTimeout('total', scope.url, scope.timeouts.total, error);
-  if (scope.userAborted)
-    return scope.signal.reason instanceof Error ? scope.signal.reason : cancelledFrom(error);
+  // An abort of ours (total or sockRead timeout, the caller's signal): its reason says which.
+  if (scope.aborted && scope.reason instanceof Error) return scope.reason;
   if (error instanceof ClientError || error instanceof TimeoutError || error instanceof CancelledError)
     return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'UND_ERR_CONNECT_TIMEOUT')
     return httpTimeout('connect', scope.url, scope.timeouts.connect, error);
-  if (typeof code === 'string' && SOCK_READ.has(code)) {
-    return httpTimeout('sockRead', scope.url, scope.timeouts.sockRead, error);
-  }
   if (error instanceof TypeError || error instanceof RangeError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new ClientConnectionError(`${message} (${scope.url})`, scope.url, { cause: error });
