@@ -10,12 +10,13 @@
 // The figures are medians (with min–max); ratios are the median over rounds
 // of variant / baseline within the same round.
 //
-// With no `--only` and no `--no-write`, docs/benchmarks.md is rewritten.
+// Unless `--no-write` is given, the sections of the workloads measured are
+// rewritten in docs/benchmarks.md; the other sections stay as they were.
 //
 // To profile one variant, run its child directly, e.g.
 //   node --import tsx --expose-gc --cpu-prof bench/run.ts --child W2 tsaio-tasks time
 import { spawn, execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Stats, VariantSummary, Verdict, Workload } from './_workload.ts';
@@ -222,13 +223,15 @@ function table(r: WorkloadResult): string {
   return [head, '|' + ' --- |'.repeat(10), ...rows.map((row) => `| ${row} |`)].join('\n');
 }
 
-function section(r: WorkloadResult): string {
+function section(r: WorkloadResult, meta: string): string {
   const w = r.workload;
   const failures = [...r.summaries.values()].flatMap((s) =>
     s.failures.map((f) => `- ${s.name} failed: ${f}`),
   );
   return [
     `## ${w.id} — ${w.title}`,
+    '',
+    meta,
     '',
     `N = ${int(w.n)}. Baseline for the ratios: \`${w.baseline}\`. ${w.note}`,
     '',
@@ -262,10 +265,15 @@ function commandLine(argv: string[]): string {
   return `\`${['node', ...process.execArgv, 'bench/run.ts', ...argv].join(' ')}\``;
 }
 
-function document(
-  results: WorkloadResult[],
-  meta: { date: string; command: string; runs: number; load: string },
-) {
+/** The run's circumstances, written under each section it measured. */
+interface RunMeta {
+  date: string;
+  command: string;
+  runs: number;
+  load: string;
+}
+
+function runLines(meta: RunMeta): string[] {
   const cpus = os.cpus();
   const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
   const dirty = sh('git', ['status', '--porcelain', '--', 'src']);
@@ -274,41 +282,65 @@ function document(
       ? 'no commit yet (working tree)'
       : `${commit}${dirty ? ' with uncommitted changes in src/' : ''}`;
   return [
-    '# Benchmarks',
-    '',
-    'Written by `bench/run.ts` (`npm run bench`); do not edit by hand. Every figure below was measured',
-    'in the run described here.',
-    '',
-    `- Date: ${meta.date}`,
+    `- Measured: ${meta.date}, ${meta.runs} round${meta.runs === 1 ? '' : 's'}`,
     `- Command: ${meta.command}`,
     `- Node: ${process.version} (V8 ${process.versions.v8}), ${process.platform} ${os.release()}`,
     `- CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores; RAM ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    `- Load average (1 min) at start / end: ${meta.load}`,
+    `- Load average (1 min) at start / end of the run: ${meta.load}`,
     `- Code: ${code}`,
-    '',
-    '## Method',
-    '',
-    `- ${meta.runs} round${meta.runs === 1 ? '' : 's'}. In each round every variant runs once in a fresh child process for`,
-    '  timing, then once more in a fresh child process for the heap figure. Variants run in a fixed',
-    '  order inside each round (A B C, A B C, ...) so that drift in machine speed hits all of them.',
-    '- Figures are the median over rounds, with min–max in parentheses. A ratio `× raw` is the',
-    '  median over rounds of (variant / baseline) with both measured in the same round.',
-    '- **elapsed ms**: wall time of the workload body (`performance.now()`), excluding process',
-    '  start-up and module loading. **ms to peak**: from the start of the body to the moment',
-    '  everything is pending (the first `mark()`, see below). **CPU ms**: user + system CPU time of',
-    '  the child (all its threads, GC helpers included) during the body; less sensitive than',
-    '  elapsed time to other processes on the machine.',
-    '- **peak RSS MB**: `process.resourceUsage().maxRSS` of the child at the end; it includes the',
-    '  Node + tsx start-up footprint, which **RSS growth** (peak RSS minus RSS just before the body)',
-    '  leaves out.',
-    '- **live heap at peak**: in the heap run, the variant calls `mark()` once everything is',
-    '  pending; `mark` forces a full GC and reads `heapUsed`. The figure is that minus `heapUsed`',
-    '  (after a forced GC) just before the body, divided by N.',
-    '- **heap left after**: `heapUsed` after the body and a forced GC, minus the same before: what',
-    '  the workload leaves behind.',
-    '',
-    ...results.map(section),
-  ].join('\n');
+  ];
+}
+
+const HEADER = [
+  '# Benchmarks',
+  '',
+  'Written by `bench/run.ts` (`npm run bench`); do not edit by hand. Each section says when and how',
+  'it was measured; every figure in a section comes from that one run, with all its variants',
+  'side by side. `npm run bench -- --only W3` measures one workload again and rewrites only its',
+  'section.',
+  '',
+  '## Method',
+  '',
+  '- In each round every variant runs once in a fresh child process for',
+  '  timing, then once more in a fresh child process for the heap figure. Variants run in a fixed',
+  '  order inside each round (A B C, A B C, ...) so that drift in machine speed hits all of them.',
+  '- Figures are the median over rounds, with min–max in parentheses. A ratio `× raw` is the',
+  '  median over rounds of (variant / baseline) with both measured in the same round.',
+  '- **elapsed ms**: wall time of the workload body (`performance.now()`), excluding process',
+  '  start-up and module loading. **ms to peak**: from the start of the body to the moment',
+  '  everything is pending (the first `mark()`, see below). **CPU ms**: user + system CPU time of',
+  '  the child (all its threads, GC helpers included) during the body; less sensitive than',
+  '  elapsed time to other processes on the machine.',
+  '- **peak RSS MB**: `process.resourceUsage().maxRSS` of the child at the end; it includes the',
+  '  Node + tsx start-up footprint, which **RSS growth** (peak RSS minus RSS just before the body)',
+  '  leaves out.',
+  '- **live heap at peak**: in the heap run, the variant calls `mark()` once everything is',
+  '  pending; `mark` forces a full GC and reads `heapUsed`. The figure is that minus `heapUsed`',
+  '  (after a forced GC) just before the body, divided by N.',
+  '- **heap left after**: `heapUsed` after the body and a forced GC, minus the same before: what',
+  '  the workload leaves behind.',
+  '',
+].join('\n');
+
+/** The sections of an existing docs/benchmarks.md, by workload id (`W3`), each with its text. */
+function oldSections(text: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  const parts = text.split(/^(?=## W\d+ — )/m);
+  for (const part of parts.slice(1)) {
+    const id = /^## (W\d+) — /.exec(part)![1]!;
+    sections.set(id, part.replace(/\n+$/, '\n'));
+  }
+  return sections;
+}
+
+/** docs/benchmarks.md with the sections of `results` new and every other section kept as it was. */
+function document(results: WorkloadResult[], meta: RunMeta, previous: string): string {
+  const sections = oldSections(previous);
+  const measured = runLines(meta).join('\n');
+  for (const r of results) sections.set(r.workload.id, section(r, measured));
+  const order = [...WORKLOADS.map((w) => w.id), ...[...sections.keys()].sort()];
+  const ids = [...new Set(order)].filter((id) => sections.has(id));
+  return [HEADER, ...ids.map((id) => sections.get(id)!)].join('\n');
 }
 
 function printSummary(r: WorkloadResult): void {
@@ -345,13 +377,14 @@ async function main(argv: string[]): Promise<void> {
   }
   const load = `${loadStart} / ${os.loadavg()[0]!.toFixed(2)}`;
 
-  if (only !== undefined || argv.includes('--no-write')) {
-    console.log('\ndocs/benchmarks.md not written (partial run or --no-write).');
+  if (argv.includes('--no-write')) {
+    console.log('\ndocs/benchmarks.md not written (--no-write).');
     return;
   }
-  const doc = document(results, { date, command: commandLine(argv), runs, load });
-  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), doc);
-  console.log('\nWrote docs/benchmarks.md');
+  const file = new URL('../docs/benchmarks.md', import.meta.url);
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  writeFileSync(file, document(results, { date, command: commandLine(argv), runs, load }, previous));
+  console.log(`\nWrote ${selected.map((w) => w.id).join(', ')} into docs/benchmarks.md`);
 }
 
 await main(process.argv.slice(2));
