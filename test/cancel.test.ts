@@ -20,7 +20,7 @@ void describe('cancellation tree', () => {
   void test('a body without a parameter never makes an AbortSignal', async () => {
     const t = createTask(async () => sleep(1));
     await t;
-    assert.equal(t._ctl, null);
+    assert.equal(t._node, null, 'a task never cancelled and without a signal has no cancellation node');
   });
 
   void test('a body with a parameter gets a real AbortSignal, aborted on cancel with a CancelledError reason', async () => {
