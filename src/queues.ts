@@ -13,7 +13,7 @@
 
 import { QueueEmpty, QueueFull, QueueShutDown, cancelledFrom } from './exceptions.js';
 import { abortedRejection, checkSignal, describe } from './_cancel.js';
-import { ParkingLot } from './_waitqueue.js';
+import { NOBODY, ParkingLot, SIGNALED } from './_waitqueue.js';
 
 /** Options of every wait of a queue. */
 export interface QueueWaitOptions {
@@ -231,7 +231,7 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Puts `item`, waiting while the queue is full. `QueueShutDown` once shut down. */
   put(item: T, opts?: QueueWaitOptions): Promise<void> {
-    const signal = checkSignal(opts?.signal, `${this.constructor.name}.put`);
+    const signal = checkSignal(opts?.signal, 'put', this);
     if (this._shutdown) return Promise.reject(new QueueShutDown());
     const aborted = abortedRejection(signal);
     if (aborted !== null) return aborted;
@@ -251,7 +251,7 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Takes the next item, waiting while the queue is empty. `QueueShutDown` once shut down and empty. */
   get(opts?: QueueWaitOptions): Promise<T> {
-    const signal = checkSignal(opts?.signal, `${this.constructor.name}.get`);
+    const signal = checkSignal(opts?.signal, 'get', this);
     const aborted = abortedRejection(signal);
     if (aborted !== null) return aborted;
     if (this._store.size() > 0) return Promise.resolve(this._take());
@@ -287,7 +287,7 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Waits until every item put has been marked done with `taskDone()`. */
   join(opts?: QueueWaitOptions): Promise<void> {
-    const signal = checkSignal(opts?.signal, `${this.constructor.name}.join`);
+    const signal = checkSignal(opts?.signal, 'join', this);
     const aborted = abortedRejection(signal);
     if (aborted !== null) return aborted;
     if (this._unfinished === 0) return Promise.resolve();
@@ -353,11 +353,9 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   private _handToGetter(item: T): boolean {
-    const getter = this._getters.first();
-    if (getter === null) return false;
-    if (getter._signal !== undefined) this._inTransit++;
-    this._getters.unparkOne(item);
-    return true;
+    const getter = this._getters.unparkOne(item);
+    if (getter === SIGNALED) this._inTransit++;
+    return getter !== NOBODY;
   }
 
   /** An item leaves the store; a freed slot goes to the longest-waiting putter. */
@@ -369,12 +367,8 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Moves the items of waiting putters in while there is room, oldest first. */
   private _admitPutters(): void {
-    for (
-      let putter = this._putters.first();
-      putter !== null && !this.full();
-      putter = this._putters.first()
-    ) {
-      this._add(putter.payload as T);
+    while (this._putters.size > 0 && !this.full()) {
+      this._add(this._putters.headPayload() as T);
       this._putters.unparkOne();
     }
   }
