@@ -138,11 +138,16 @@ export function abortedRejection(signal: AbortSignal | undefined): Promise<never
   return signal?.aborted ? Promise.reject(cancelledFrom(signal.reason)) : null;
 }
 
-/** Throws a `TypeError` unless `signal` is undefined or an `AbortSignal`. */
-export function checkSignal(signal: unknown, where: string): AbortSignal | undefined {
+/**
+ * Throws a `TypeError` unless `signal` is undefined or an `AbortSignal`. The
+ * message names `where`, prefixed with the class name of `owner` if given
+ * (built only on error: hot paths pay nothing for it).
+ */
+export function checkSignal(signal: unknown, where: string, owner?: object): AbortSignal | undefined {
   if (signal === undefined || signal === null) return undefined;
   if (!(signal instanceof AbortSignal)) {
-    throw new TypeError(`${where}: signal must be an AbortSignal, received ${describe(signal)}`);
+    const name = owner === undefined ? where : `${owner.constructor.name}.${where}`;
+    throw new TypeError(`${name}: signal must be an AbortSignal, received ${describe(signal)}`);
   }
   return signal;
 }

@@ -51,15 +51,14 @@ class Holding implements Held {
   }
 }
 
-/** Runs `fn` while holding what `acquire` gives; releases it even if `fn` throws. */
+/** Runs `fn` while holding what `owner.acquire` gives; releases it even if `fn` throws. */
 async function runHolding<T>(
-  acquire: (opts?: AcquireOptions) => Promise<Held>,
+  owner: { acquire(opts?: AcquireOptions): Promise<Held> },
   fn: () => T | PromiseLike<T>,
   opts: AcquireOptions | undefined,
-  where: string,
 ): Promise<Awaited<T>> {
-  checkFunction(fn, where);
-  const held = await acquire(opts);
+  if (typeof fn !== 'function') checkFunction(fn, `${owner.constructor.name}.run`);
+  const held = await owner.acquire(opts);
   try {
     return await fn();
   } finally {
@@ -115,7 +114,7 @@ export class Lock {
 
   /** Runs `fn` holding the lock. */
   run<T>(fn: () => T | PromiseLike<T>, opts?: AcquireOptions): Promise<Awaited<T>> {
-    return runHolding((o) => this.acquire(o), fn, opts, 'Lock.run');
+    return runHolding(this, fn, opts);
   }
 
   /** A snapshot for tests and monitoring. */
@@ -355,7 +354,7 @@ export class Semaphore {
 
   /** Runs `fn` holding a permit. */
   run<T>(fn: () => T | PromiseLike<T>, opts?: AcquireOptions): Promise<Awaited<T>> {
-    return runHolding((o) => this.acquire(o), fn, opts, `${this.constructor.name}.run`);
+    return runHolding(this, fn, opts);
   }
 
   statistics(): { value: number; waiters: number } {
