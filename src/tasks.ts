@@ -226,7 +226,8 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal */
   _bodyRejected(error: unknown): void {
     if (error instanceof CancelledError) this._finish(CANCELLED, error);
-    else if (this._aborted() && isCancellation(error)) this._finish(CANCELLED, cancelledFrom(this._node!._reason));
+    else if (this._aborted() && isCancellation(error))
+      this._finish(CANCELLED, cancelledFrom(this._node!._reason));
     else this._finish(REJECTED, error);
   }
 

@@ -59,7 +59,9 @@ void describe('ParkingLot', () => {
     const order: number[] = [];
     const waits = [lot.park(undefined), lot.park(gone.signal), lot.park(ctl.signal), lot.park(undefined)];
     gone.abort();
-    waits.forEach((w, i) => w.catch((e: Error) => e.message === 'closed' && order.push(i)));
+    waits.forEach((w, i) => {
+      w.catch((e: Error) => e.message === 'closed' && order.push(i));
+    });
     assert.equal(
       lot.rejectAll(() => new Error('closed')),
       3,
