@@ -2,9 +2,18 @@
 //
 // Every variant starts all N bodies at once and each body takes a permit,
 // yields one turn of the event loop, and gives the permit back. The yield is
-// the same everywhere: tsaio's `sleep(0)` (its ready queue, flushed by one
-// `setImmediate`), `new Promise((r) => setImmediate(r))` for the peers, and
-// `Effect.promise` of that same promise for Effect. `Effect.yieldNow()` is not
+// one turn everywhere: tsaio's `sleep(0)` (its ready queue, flushed by one
+// `setImmediate`) in the task variants, `new Promise((r) => setImmediate(r))`
+// for the peers and for `tsaio-plain`, and `Effect.promise` of that same
+// promise for Effect.
+//
+// Two shapes of tsaio. `tsaio-acquire` and `tsaio-run` are how a tsaio
+// program is written: `gather` of bodies, each body a `Task` (cancellable,
+// named, with its own signal) — a unit no peer creates. `tsaio-plain` is the
+// async-sema variant's code, character for character, with tsaio's
+// `Semaphore` in place of `Sema`: the same async functions under
+// `Promise.all`, the same yield, the same try/finally release. It compares
+// the semaphores and nothing else. `Effect.yieldNow()` is not
 // used: Effect's default scheduler resumes a yielded fiber on a microtask (a
 // `setTimeout(0)` only after 2,048 nested ones), which is not a turn of the loop.
 //
@@ -65,13 +74,18 @@ export const w3: Workload = {
   n: 100_000,
   note:
     'Every body takes one of 100 permits, yields one turn of the event loop and releases it. The yield: ' +
-    'tsaio `sleep(0)`; `new Promise((r) => setImmediate(r))` for the peers; `Effect.promise` of the same ' +
+    'tsaio `sleep(0)` in the task variants; `new Promise((r) => setImmediate(r))` for the peers and ' +
+    '`tsaio-plain`; `Effect.promise` of the same ' +
     "for Effect (not `Effect.yieldNow()`, which Effect's default scheduler resumes on a microtask, not a " +
     "turn of the loop). Effect's `Semaphore` wakes every waiting fiber on each release (all but one wait " +
     'again), so with ~100,000 waiters `effect` runs out of heap (or gives up after 15 s) and counts as ' +
     'behind. `effect-forEach` is the idiomatic Effect form (`Effect.forEach` with `concurrency: 100`, no ' +
     'semaphore); it never has more than 100 bodies started, unlike every other variant, so it is shown ' +
-    'for reference and left out of the target. Each variant fails unless the highest number of bodies seen inside at once is ' +
+    'for reference and left out of the target. `tsaio-acquire` and `tsaio-run` are the tsaio idiom: ' +
+    '`gather` of bodies, each run as a cancellable `Task` (a unit no peer creates). `tsaio-plain` is the ' +
+    "async-sema variant's code with tsaio's `Semaphore` in place of `Sema` (plain async functions under " +
+    '`Promise.all`, the same yield, try/finally release): the semaphores compared and nothing else. ' +
+    'Each variant fails unless the highest number of bodies seen inside at once is ' +
     'exactly 100 and all N finished. `mark()` is called after the first yield: all N bodies exist, 100 ' +
     'hold a permit and the rest wait.',
   unit: 'task',
@@ -111,6 +125,30 @@ export const w3: Workload = {
             p.leave();
           };
           await gather(Array.from({ length: n }, () => () => sem.run(body)));
+          p.check();
+        };
+      },
+    },
+    {
+      name: 'tsaio-plain',
+      code: 'const sem = new Semaphore(100); await Promise.all(Array.from({ length: N }, async () => { const held = await sem.acquire(); try { await new Promise((r) => setImmediate(r)); } finally { held.release(); } }))',
+      async load() {
+        const { Semaphore } = await import('tsaio');
+        return async (n, mark) => {
+          const p = probe(n, mark);
+          const sem = new Semaphore(PERMITS);
+          await Promise.all(
+            Array.from({ length: n }, async () => {
+              const held = await sem.acquire();
+              try {
+                p.enter();
+                await turn();
+                p.leave();
+              } finally {
+                held.release();
+              }
+            }),
+          );
           p.check();
         };
       },
@@ -243,7 +281,7 @@ export const w3: Workload = {
   ],
   judge(s) {
     const peers = PEERS.map((name) => s.get(name));
-    return ['tsaio-acquire', 'tsaio-run'].map((name) =>
+    return ['tsaio-acquire', 'tsaio-run', 'tsaio-plain'].map((name) =>
       aheadOfVerdict(`${name} ahead of every peer (${PEERS.join(', ')})`, s.get(name), peers),
     );
   },
