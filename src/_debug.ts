@@ -1,6 +1,12 @@
 /**
- * Private: the debug flag, read by the hot paths as one property load.
- * `run(main, { debug: true })`, `loop.setDebug(true)` or `TSAIO_DEBUG=1` set it.
+ * Private: the debug and trace flags, read by the hot paths as one property
+ * load, and the hooks those paths call only while a flag is on.
+ *
+ * `run(main, { debug: true })`, `loop.setDebug(true)` or `TSAIO_DEBUG=1` turn
+ * debug mode on (`_diagnostics.ts` does the work); `run(main, { trace })`
+ * turns tracing on (`_trace.ts`). Both register their hooks here, so the
+ * files on the hot path (tasks, the wait-queue, sleep) import nothing but
+ * this one, and pay one `if` on a flag that is off.
  *
  * @module
  */
@@ -10,5 +16,95 @@ function fromEnv(): boolean {
   return value !== undefined && value !== '' && value !== '0';
 }
 
-/** The loop's debug mode and its slow-callback threshold (ms). */
-export const debugState = { enabled: fromEnv(), slowCallbackDuration: 100 };
+/** What a task or a wait reports while debug mode or tracing is on. `task` is a `Task`. */
+export interface DebugHooks {
+  /** A task was made (its creation site is read here). */
+  taskCreated(task: object): void;
+  /** A task's body ran its first synchronous part for `took` ms; `result` is what it returned. */
+  taskStarted(task: object, result: unknown, took: number): void;
+  /** A task was asked to cancel. */
+  taskCancelled(task: object): void;
+  /** A task is done: `state` is the future state (FULFILLED, REJECTED, CANCELLED). */
+  taskDone(task: object, state: number, value: unknown): void;
+  /** A task's outcome was read (awaited, `result()`, gathered ...). */
+  taskRetrieved(task: object): void;
+  /** `future` is being awaited or observed: a task waiting on itself can never finish. */
+  awaited(future: object): void;
+  /** A wait began; `promise` settles when it ends. */
+  wait(promise: Promise<unknown>, name: string, category: string): void;
+}
+
+const none: DebugHooks = {
+  taskCreated() {},
+  taskStarted() {},
+  taskCancelled() {},
+  taskDone() {},
+  taskRetrieved() {},
+  awaited() {},
+  wait() {},
+};
+
+/**
+ * The loop's debug mode, its slow-callback threshold (ms), whether a trace
+ * is being recorded, and `watching` = either of the two (the flag the task
+ * paths test).
+ */
+export const debugState = {
+  enabled: fromEnv(),
+  slowCallbackDuration: 100,
+  tracing: false,
+  watching: fromEnv(),
+};
+
+/** Which hooks are called: debug mode's, the trace's, or both in turn. */
+let debugHooks: DebugHooks = none;
+let traceHooks: DebugHooks = none;
+
+/** The hooks to call while `debugState.watching`. */
+export let hooks: DebugHooks = none;
+
+function combine(): void {
+  debugState.watching = debugState.enabled || debugState.tracing;
+  if (!debugState.enabled) hooks = debugState.tracing ? traceHooks : none;
+  else if (!debugState.tracing) hooks = debugHooks;
+  else {
+    const a = debugHooks;
+    const b = traceHooks;
+    hooks = {
+      taskCreated: (t) => (a.taskCreated(t), b.taskCreated(t)),
+      taskStarted: (t, r, took) => (a.taskStarted(t, r, took), b.taskStarted(t, r, took)),
+      taskCancelled: (t) => (a.taskCancelled(t), b.taskCancelled(t)),
+      taskDone: (t, s, v) => (a.taskDone(t, s, v), b.taskDone(t, s, v)),
+      taskRetrieved: (t) => (a.taskRetrieved(t), b.taskRetrieved(t)),
+      awaited: (f) => (a.awaited(f), b.awaited(f)),
+      wait: (p, n, c) => (a.wait(p, n, c), b.wait(p, n, c)),
+    };
+  }
+}
+
+/** Debug mode's hooks (set once by `_diagnostics.ts`). */
+export function setDebugHooks(h: DebugHooks): void {
+  debugHooks = h;
+  combine();
+}
+
+/** The trace's hooks (set once by `_trace.ts`). */
+export function setTraceHooks(h: DebugHooks): void {
+  traceHooks = h;
+  combine();
+}
+
+/** Turns the flags on or off and recomputes the hooks; `onChange` listeners run after. */
+export function setFlags(flags: { enabled?: boolean; tracing?: boolean }): void {
+  if (flags.enabled !== undefined) debugState.enabled = flags.enabled;
+  if (flags.tracing !== undefined) debugState.tracing = flags.tracing;
+  combine();
+  for (const listener of listeners) listener();
+}
+
+const listeners: (() => void)[] = [];
+
+/** Calls `listener` after every change of the flags (the promise-hook tracker follows them). */
+export function onFlagsChange(listener: () => void): void {
+  listeners.push(listener);
+}

@@ -28,6 +28,7 @@
 
 import { cancelledFrom } from './exceptions.js';
 import { linkSignal, unlinkSignal } from './_cancel.js';
+import { debugState, hooks } from './_debug.js';
 
 type Resolve<T> = (value: T) => void;
 type Reject = (error: unknown) => void;
@@ -77,11 +78,17 @@ class Parked<T> {
 
 /** A FIFO of parked callers. */
 export class ParkingLot<T> {
+  /** What a wait here is called in a trace (`'Lock.acquire'`). */
+  readonly label: string;
   private _slots: unknown[] = [];
   private _head = 0;
   private _tail = 0;
   private _size = 0;
   private _gone = 0;
+
+  constructor(label: string) {
+    this.label = label;
+  }
 
   /** Number of callers parked. */
   get size(): number {
@@ -105,6 +112,7 @@ export class ParkingLot<T> {
       linkSignal(signal, waiter);
     }
     this._size++;
+    if (debugState.tracing) hooks.wait(promise, this.label, 'wait');
     return promise;
   }
 

@@ -9,6 +9,7 @@
 import { Future } from './futures.js';
 import { createTask, type Task, type TaskBody, type TaskOptions } from './tasks.js';
 import { debugState } from './_debug.js';
+import { setDebug } from './_diagnostics.js';
 import { setReporter, type ErrorContext } from './_report.js';
 import { addTimer, cancelTimer, now, scheduleReady, type Bucket, type Runnable } from './_timers.js';
 import { checkDeadline, checkDelay, checkFunction } from './_validate.js';
@@ -188,7 +189,7 @@ export class EventLoop {
 
   /** Turns debug mode on or off (see `run(main, { debug })`). */
   setDebug(enabled: boolean): void {
-    debugState.enabled = Boolean(enabled);
+    setDebug(Boolean(enabled));
   }
 
   getDebug(): boolean {

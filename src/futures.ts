@@ -6,6 +6,7 @@
 
 import { CancelledError, InvalidStateError } from './exceptions.js';
 import { reportError } from './_report.js';
+import { debugState, hooks } from './_debug.js';
 
 /** States of a future (private). */
 export const PENDING = 0;
@@ -97,6 +98,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * if cancelled, and the error if it failed.
    */
   result(): T {
+    if (debugState.watching) hooks.taskRetrieved(this);
     switch (this._state) {
       case FULFILLED:
         return this._value as T;
@@ -112,6 +114,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * `InvalidStateError` while pending and the `CancelledError` if cancelled.
    */
   exception(): unknown {
+    if (debugState.watching) hooks.taskRetrieved(this);
     switch (this._state) {
       case FULFILLED:
         return null;
@@ -169,14 +172,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    if (debugState.watching) this._awaited();
     return this._asPromise().then(onfulfilled, onrejected);
   }
 
   catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
+    if (debugState.watching) this._awaited();
     return this._asPromise().catch(onrejected);
   }
 
   finally(onfinally?: (() => void) | null): Promise<T> {
+    if (debugState.watching) this._awaited();
     return this._asPromise().finally(onfinally);
   }
 
@@ -234,8 +240,15 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
   }
 
+  /** @internal Debug mode and tracing: someone awaits this future and will read its outcome. */
+  _awaited(): void {
+    hooks.awaited(this);
+    hooks.taskRetrieved(this);
+  }
+
   /** @internal Adds a done-callback or an observer; on a done future, both run in a microtask. */
   _addCallback(cb: AnyCallback): void {
+    if (debugState.watching && typeof cb !== 'function') hooks.awaited(this);
     const cbs = this._cbs;
     if (cbs === null) this._cbs = cb;
     else if (Array.isArray(cbs)) cbs.push(cb);

@@ -87,7 +87,7 @@ async function runHolding<T>(
  */
 export class Lock {
   private _locked = false;
-  private readonly _waiters = new ParkingLot<Held>();
+  private readonly _waiters = new ParkingLot<Held>('Lock.acquire');
 
   /** Waits until the lock is free, takes it, and resolves to its handle. */
   acquire(opts?: AcquireOptions): Promise<Held> {
@@ -140,7 +140,7 @@ export class Lock {
  */
 export class Event {
   private _flag = false;
-  private readonly _waiters = new ParkingLot<true>();
+  private readonly _waiters = new ParkingLot<true>('Event.wait');
 
   /** Resolves to `true` once the flag is set (at once if it is). */
   wait(opts?: AcquireOptions): Promise<true> {
@@ -199,7 +199,7 @@ export class Event {
  */
 export class Condition {
   private readonly _lock: Lock;
-  private readonly _waiters = new ParkingLot<void>();
+  private readonly _waiters = new ParkingLot<void>('Condition.wait');
 
   constructor(lock?: Lock) {
     if (lock !== undefined && !(lock instanceof Lock)) {
@@ -317,7 +317,7 @@ function checkCount(value: unknown, where: string, what: string, min: number): n
  */
 export class Semaphore {
   /** @internal */ _value: number;
-  private readonly _waiters = new ParkingLot<Held>();
+  private readonly _waiters = new ParkingLot<Held>('Semaphore.acquire');
 
   constructor(value = 1) {
     this._value = checkCount(value, 'Semaphore', 'value', 0);
@@ -411,7 +411,7 @@ export class BoundedSemaphore extends Semaphore {
  */
 export class Barrier {
   private readonly _parties: number;
-  private readonly _waiters = new ParkingLot<number>();
+  private readonly _waiters = new ParkingLot<number>('Barrier.wait');
   private _broken = false;
 
   constructor(parties: number) {

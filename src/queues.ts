@@ -192,9 +192,9 @@ class Heap<T> implements Store<T> {
 export class Queue<T> implements AsyncIterable<T> {
   readonly maxsize: number;
   /** @internal */ readonly _store: Store<T>;
-  private readonly _getters = new ParkingLot<T>();
-  private readonly _putters = new ParkingLot<void>();
-  private readonly _joiners = new ParkingLot<void>();
+  private readonly _getters = new ParkingLot<T>('Queue.get');
+  private readonly _putters = new ParkingLot<void>('Queue.put');
+  private readonly _joiners = new ParkingLot<void>('Queue.join');
   private _unfinished = 0;
   private _shutdown = false;
   private _dropping = false;

@@ -41,7 +41,7 @@ export class RateLimiter {
   readonly burst: number;
   private _tokens: number;
   private _updated = now();
-  private readonly _waiters = new ParkingLot<void>();
+  private readonly _waiters = new ParkingLot<void>('RateLimiter.acquire');
   private _timer: Tick | null = null;
 
   constructor(opts: RateLimiterOptions) {

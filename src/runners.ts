@@ -9,13 +9,29 @@ import { whenDone } from './futures.js';
 import { allTasks, createTask, type Task, type TaskBody } from './tasks.js';
 import { scheduledHandles } from './events.js';
 import { debugState } from './_debug.js';
+import { reportPendingAtRunEnd, reportUnretrievedAtRunEnd, setDebug } from './_diagnostics.js';
+import { startTrace, stopTrace } from './_trace.js';
 import { reportError } from './_report.js';
 import { checkFunction } from './_validate.js';
+import { describe } from './_cancel.js';
 
 /** Options of `run`. */
 export interface RunOptions {
-  /** Turn on debug mode for the length of the run. */
+  /**
+   * Debug mode for the length of the run (as `asyncio.run(main, debug=True)`):
+   * warnings, each naming the task and where it was made, for a task blocking
+   * the loop longer than `loop.slowCallbackDuration`, a failed task whose
+   * error nobody read, a task that can never finish, a task awaiting itself,
+   * and tasks still pending when `run` ends.
+   */
   debug?: boolean;
+  /**
+   * A file to write a trace of the run to, in the Chrome trace-event format
+   * (open it in https://ui.perfetto.dev or chrome://tracing): a track per
+   * task, a span for each of its waits, an instant for each cancel request
+   * and failure.
+   */
+  trace?: string;
 }
 
 let running = false;
@@ -51,21 +67,29 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
       'run() cannot be called while another run() is active; await the function instead',
     );
   }
+  const trace = opts?.trace;
+  if (trace !== undefined && (typeof trace !== 'string' || trace === '')) {
+    throw new TypeError(`run: trace must be the path of a file to write, received ${describe(trace)}`);
+  }
   running = true;
   const debugBefore = debugState.enabled;
-  if (opts?.debug !== undefined) debugState.enabled = Boolean(opts.debug);
+  if (opts?.debug !== undefined) setDebug(Boolean(opts.debug));
+  if (trace !== undefined) startTrace();
   const handlesBefore = new Set(scheduledHandles());
   const task = createTask(main, { name: 'main' });
   const stopSignals = cancelOnSignals(task);
   try {
     await whenDone(task);
+    reportPendingAtRunEnd(task);
     await cancelPending();
     // As asyncio.run closes its loop: callbacks the run scheduled and never ran are dropped.
     for (const handle of [...scheduledHandles()]) if (!handlesBefore.has(handle)) handle.cancel();
     return task.result();
   } finally {
     stopSignals();
-    debugState.enabled = debugBefore;
+    if (debugState.enabled) reportUnretrievedAtRunEnd();
+    if (debugState.enabled !== debugBefore) setDebug(debugBefore);
+    if (trace !== undefined) stopTrace(trace);
     running = false;
   }
 }

@@ -6,6 +6,7 @@
 
 import { Future, PENDING } from './futures.js';
 import { ensureFuture, type AwaitableLike } from './tasks.js';
+import { debugState, hooks } from './_debug.js';
 
 /**
  * Protects `aw` from cancellation: returns an outer `Future` that follows the
@@ -24,6 +25,8 @@ import { ensureFuture, type AwaitableLike } from './tasks.js';
 export function shield<T>(aw: AwaitableLike<T> | Future<T>): Future<Awaited<T>> {
   const inner = ensureFuture<Awaited<T>>(aw);
   const outer = new Future<Awaited<T>>();
+  // The inner outcome passes to the outer future: whoever reads that one has read it.
+  if (debugState.watching) hooks.taskRetrieved(inner);
   if (inner.done()) {
     outer._settle(inner._state, inner._value);
     return outer;

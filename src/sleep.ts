@@ -17,6 +17,7 @@ import {
   type Runnable,
 } from './_timers.js';
 import { checkDelay } from './_validate.js';
+import { debugState, hooks } from './_debug.js';
 
 /** Options of `sleep`. */
 export interface SleepOptions {
@@ -74,6 +75,16 @@ class Sleeper<T> implements Runnable {
 export function sleep(ms: number): Promise<void>;
 export function sleep<T>(ms: number, value: T, opts?: SleepOptions): Promise<T>;
 export function sleep<T>(ms: number, value?: T, opts?: SleepOptions): Promise<T | undefined> {
+  const slept = sleeping(ms, value, opts);
+  if (debugState.tracing) hooks.wait(slept, `sleep ${ms} ms`, 'sleep');
+  return slept;
+}
+
+function sleeping<T>(
+  ms: number,
+  value: T | undefined,
+  opts: SleepOptions | undefined,
+): Promise<T | undefined> {
   let delay: number;
   let signal: AbortSignal | undefined;
   try {

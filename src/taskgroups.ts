@@ -22,6 +22,7 @@ import {
   type CancelNode,
   type Hook,
 } from './_cancel.js';
+import { debugState, hooks } from './_debug.js';
 import { checkFunction } from './_validate.js';
 
 /** Options of `TaskGroup` and `taskGroup`. */
@@ -139,6 +140,7 @@ export class TaskGroup implements CancelNode, AsyncDisposable, Observer {
   /** @internal A child is done. */
   _futureDone(task: Task<unknown>): void {
     this._tasks.delete(task);
+    if (debugState.watching) hooks.taskRetrieved(task);
     if (task._state === REJECTED) {
       this._errors.push(task._value);
       this._abort(new CancelledError(`a child of the TaskGroup failed: ${task.getName()}`));

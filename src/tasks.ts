@@ -24,7 +24,7 @@ import {
   type CancelNode,
   type Hook,
 } from './_cancel.js';
-import { debugState } from './_debug.js';
+import { debugState, hooks } from './_debug.js';
 
 /** What a task runs: a function of the task's `AbortSignal`. */
 export type TaskBody<T> = (signal: AbortSignal) => T | PromiseLike<T>;
@@ -64,8 +64,8 @@ function runStarts(): void {
 
 /**
  * The rarely needed part of a task: its node in the cancellation tree (flag,
- * reason, hooks, lazily made `AbortController`), its cancel-request count,
- * its parent signal and, in debug mode, where it was created. Made on first
+ * reason, hooks, lazily made `AbortController`), its cancel-request count
+ * and its parent signal. Made on first
  * need, so a task that is never cancelled, never shows its signal and has no
  * parent signal carries none of it (a million plain tasks save ~50 MB).
  */
@@ -76,7 +76,6 @@ class TaskNode implements CancelNode {
   _ctl: AbortController | null = null;
   _cancelRequests = 0;
   _parent: AbortSignal | null = null;
-  _source: string | undefined = undefined;
   constructor(readonly _task: Task<any>) {}
 
   /** The parent signal aborted: cancel with its reason as the cause. */
@@ -84,6 +83,7 @@ class TaskNode implements CancelNode {
     const task = this._task;
     if (task._state !== PENDING || this._parent === null) return;
     this._cancelRequests++;
+    if (debugState.watching) hooks.taskCancelled(task);
     abortNode(this, cancelledFrom(this._parent.reason));
   }
 }
@@ -118,7 +118,7 @@ export class Task<T = unknown> extends Future<T> {
     this._next = head;
     if (head !== null) head._prev = this;
     registry._next = this;
-    if (debugState.enabled) this._nodeOf()._source = creationSite();
+    if (debugState.watching) hooks.taskCreated(this);
   }
 
   /** The task's name. */
@@ -155,6 +155,7 @@ export class Task<T = unknown> extends Future<T> {
     if (this._state !== PENDING) return false;
     const node = this._nodeOf();
     node._cancelRequests++;
+    if (debugState.watching) hooks.taskCancelled(this);
     abortNode(node, new CancelledError(msg ?? ''));
     return true;
   }
@@ -200,15 +201,18 @@ export class Task<T = unknown> extends Future<T> {
     }
     const previous = current;
     current = this;
+    const started = debugState.watching ? performance.now() : 0;
     let result: unknown;
     try {
       result = body.length > 0 ? body(this.signal) : (body as () => unknown)();
     } catch (error) {
       current = previous;
+      if (debugState.watching) hooks.taskStarted(this, undefined, performance.now() - started);
       this._bodyRejected(error);
       return;
     }
     current = previous;
+    if (debugState.watching) hooks.taskStarted(this, result, performance.now() - started);
     if (isThenable(result)) {
       // Bound methods, not arrow functions: two bound functions take less
       // memory than two closures and the context they share.
@@ -246,18 +250,8 @@ export class Task<T = unknown> extends Future<T> {
     }
     if (state === CANCELLED && !(value instanceof CancelledError)) value = cancelledFrom(value);
     this._settle(state, value);
+    if (debugState.watching) hooks.taskDone(this, state, value);
   }
-}
-
-function creationSite(): string {
-  const stack = new Error().stack ?? '';
-  return stack
-    .split('\n')
-    .slice(1)
-    .filter((line) => !/[\\/]tsaio[\\/](src|dist)[\\/]|node:internal/.test(line))
-    .slice(0, 3)
-    .map((line) => line.trim())
-    .join('\n');
 }
 
 /**

@@ -18,7 +18,7 @@ const layout = (lot: ParkingLot<unknown>) =>
 
 void describe('ParkingLot', () => {
   void test('serves waiters with and without a signal in arrival order', async () => {
-    const lot = new ParkingLot<string>();
+    const lot = new ParkingLot<string>('test');
     const got: string[] = [];
     const ctl = new AbortController();
     for (let i = 0; i < 6; i++) {
@@ -35,7 +35,7 @@ void describe('ParkingLot', () => {
   });
 
   void test('a cancelled waiter rejects with CancelledError and is skipped', async () => {
-    const lot = new ParkingLot<number>();
+    const lot = new ParkingLot<number>('test');
     const ctl = new AbortController();
     const a = lot.park(undefined);
     const b = lot.park(ctl.signal, 'b-payload');
@@ -53,7 +53,7 @@ void describe('ParkingLot', () => {
   });
 
   void test('rejectAll rejects every live waiter, in order, and skips the gone', async () => {
-    const lot = new ParkingLot<void>();
+    const lot = new ParkingLot<void>('test');
     const ctl = new AbortController();
     const gone = new AbortController();
     const order: number[] = [];
@@ -72,7 +72,7 @@ void describe('ParkingLot', () => {
   });
 
   void test('tombstones are swept: 2,000 cancelled waiters behind one live one leave a small array', async () => {
-    const lot = new ParkingLot<string>();
+    const lot = new ParkingLot<string>('test');
     const first = lot.park(undefined);
     for (let i = 0; i < 2_000; i++) {
       const ctl = new AbortController();
@@ -89,7 +89,7 @@ void describe('ParkingLot', () => {
   });
 
   void test('an emptied lot reuses a small array and lets a big one go', () => {
-    const lot = new ParkingLot<void>();
+    const lot = new ParkingLot<void>('test');
     for (let i = 0; i < 10; i++) void lot.park(undefined);
     const small = layout(lot)._slots;
     lot.unparkAll();
@@ -115,7 +115,7 @@ void describe('ParkingLot', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(cmd, { maxLength: 400 }), async (cmds) => {
-        const lot = new ParkingLot<number>();
+        const lot = new ParkingLot<number>('test');
         const model: number[] = []; // ids of live waiters, oldest first
         const ctls = new Map<number, AbortController>();
         const got = new Map<number, number | 'cancelled'>();

@@ -1,0 +1,201 @@
+/**
+ * Private: debug mode's warnings, after asyncio's debug mode. Each names the
+ * task and where it was created (a short stack, taken when the task was made):
+ *
+ * - a task running one synchronous stretch longer than
+ *   `loop.slowCallbackDuration` (it blocks the loop: the seed's pitfall 1);
+ * - a task that failed and whose error nobody retrieved, when it is
+ *   garbage-collected or when `run` ends;
+ * - a task whose body was garbage-collected while the task was pending: the
+ *   body waits on a promise nothing can settle any more, so the task can
+ *   never finish (tsaio holds pending tasks strongly, so this is what
+ *   asyncio's "Task was destroyed but it is pending!" becomes);
+ * - tasks still pending when `run` ends (`run` then cancels them);
+ * - a task awaiting itself (it can never finish);
+ * - a call that blocks the loop's thread (`runSync` on the loop's thread).
+ *
+ * The ones asyncio sends to the loop's exception handler go there too; the
+ * others are printed with `console.warn`. Nothing here runs while debug mode
+ * is off: the hot paths test one flag.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from 'node:url';
+import { REJECTED } from './futures.js';
+import { Task, allTasks, createTask } from './tasks.js';
+import { debugState, setDebugHooks, setFlags, type DebugHooks } from './_debug.js';
+import { reportError } from './_report.js';
+import { runningTask, setStretchListener } from './_tracker.js';
+
+/** What debug mode knows of one task. It never holds the task itself. */
+interface TaskRecord {
+  readonly source: string;
+  /** The failed task as it printed itself when it failed (for a report once it is gone). */
+  text: string;
+  error: unknown;
+  failed: boolean;
+  retrieved: boolean;
+  reported: boolean;
+}
+
+const records = new WeakMap<object, TaskRecord>();
+/** Failed tasks whose error nobody has read yet: reported when `run` ends. */
+const unretrieved = new Set<TaskRecord>();
+
+const taskCollected = new FinalizationRegistry<TaskRecord>((record) => {
+  if (record.failed && !record.retrieved && !record.reported) reportUnretrieved(record);
+});
+
+// The held value keeps the task: it is alive anyway while pending (tasks are held
+// until done), and once done its body promise is soon collected, which lets it go.
+const bodyCollected = new FinalizationRegistry<{ task: Task<any>; record: TaskRecord }>(
+  ({ task, record }) => {
+    if (task.done()) return;
+    reportError({
+      message:
+        `Task was destroyed but it is pending! The body of ${String(task)} waits on a promise ` +
+        `that nothing can settle any more, so the task can never finish.\n${createdAt(record)}`,
+      task,
+      source: record.source,
+    });
+  },
+);
+
+// tsaio's own frames: files under the folder of this one (the core and the I/O parts).
+const ownDir = fileURLToPath(new URL('.', import.meta.url));
+const ownUrl = new URL('.', import.meta.url).href;
+const FRAMES = 8;
+
+/**
+ * Where a task was made: up to three frames of the code that called
+ * `createTask` (or `gather`, a task group ...), tsaio's and Node's own frames
+ * left out. The stack is cut at `createTask` and kept short: formatting
+ * frames is most of what debug mode costs per task.
+ */
+export function creationSite(): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = FRAMES;
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, createTask);
+  Error.stackTraceLimit = limit;
+  return (holder.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .filter((line) => !line.includes(ownDir) && !line.includes(ownUrl) && !/\(node:|at node:/.test(line))
+    .slice(0, 3)
+    .map((line) => line.trim())
+    .join('\n');
+}
+
+function createdAt(record: TaskRecord): string {
+  const site = record.source === '' ? '(unknown)' : record.source.split('\n').join('\n    ');
+  return `  created at:\n    ${site}`;
+}
+
+/** `${task} ${what}`, then where the task was made (unknown for a task made before debug mode was on). */
+export function describeTask(task: object, what: string): string {
+  const record = records.get(task);
+  const site = record === undefined ? '  created at: (before debug mode was on)' : createdAt(record);
+  return `${String(task)} ${what}\n${site}`;
+}
+
+function warn(text: string): void {
+  console.warn(text);
+}
+
+function reportUnretrieved(record: TaskRecord): void {
+  record.reported = true;
+  unretrieved.delete(record);
+  reportError({
+    message: `Task exception was never retrieved: ${record.text}\n${createdAt(record)}`,
+    exception: record.error,
+    task: record.text,
+    source: record.source,
+  });
+}
+
+function slow(task: Task<any>, took: number): void {
+  if (took <= debugState.slowCallbackDuration) return;
+  warn(`Executing ${describeTask(task, `took ${(took / 1000).toFixed(3)} seconds`)}`);
+}
+
+const debugHooks: DebugHooks = {
+  taskCreated(task) {
+    const record: TaskRecord = {
+      source: creationSite(),
+      text: '',
+      error: undefined,
+      failed: false,
+      retrieved: false,
+      reported: false,
+    };
+    records.set(task, record);
+    taskCollected.register(task, record);
+  },
+  taskStarted(task, result, took) {
+    const record = records.get(task);
+    if (record !== undefined && result !== null && typeof result === 'object') {
+      bodyCollected.register(result, { task: task as Task<any>, record });
+    }
+    slow(task as Task<any>, took);
+  },
+  taskCancelled() {},
+  taskDone(task, state, value) {
+    const record = records.get(task);
+    if (record === undefined || state !== REJECTED || record.retrieved) return;
+    record.text = String(task);
+    // Until its stack is read, an error keeps the stack's frames, and with them the
+    // task (the receiver of one of them): formatting it lets the task be collected.
+    if (value instanceof Error) void value.stack;
+    record.failed = true;
+    record.error = value;
+    unretrieved.add(record);
+  },
+  taskRetrieved(task) {
+    const record = records.get(task);
+    if (record === undefined || record.retrieved) return;
+    record.retrieved = true;
+    unretrieved.delete(record);
+  },
+  awaited(future) {
+    if (!(future instanceof Task) || runningTask() !== future || future.done()) return;
+    warn(describeTask(future, 'awaits itself: it can never finish (a deadlock)'));
+  },
+  wait() {},
+};
+
+setDebugHooks(debugHooks);
+setStretchListener((task, took) => {
+  if (debugState.enabled) slow(task, took);
+});
+
+/** Turns debug mode on or off (`loop.setDebug`, `run(main, { debug })`). */
+export function setDebug(enabled: boolean): void {
+  setFlags({ enabled });
+}
+
+/** `run` is ending: warns of the tasks still pending besides `main` (which `run` then cancels). */
+export function reportPendingAtRunEnd(main: Task<any>): void {
+  if (!debugState.enabled) return;
+  for (const task of allTasks()) {
+    if (task === main) continue;
+    warn(describeTask(task, 'was still pending when run() ended: cancelling it'));
+  }
+}
+
+/** `run` has ended: reports every failed task whose error nobody read. */
+export function reportUnretrievedAtRunEnd(): void {
+  for (const record of [...unretrieved]) if (!record.retrieved && !record.reported) reportUnretrieved(record);
+}
+
+/**
+ * A call that blocks the loop's thread until other work finishes (`runSync`
+ * on the loop's thread): in debug mode, a warning naming the running task.
+ */
+export function warnBlockingCall(what: string, took: number): void {
+  if (!debugState.enabled) return;
+  const task = runningTask();
+  const blocked = `${what} blocked the event loop's thread for ${(took / 1000).toFixed(3)} seconds`;
+  warn(task === null ? `${blocked}, outside any task` : `${blocked}, in ${describeTask(task, 'made it')}`);
+}

@@ -1,0 +1,67 @@
+/**
+ * Private: which task is running, across its `await`s — for debug mode and
+ * tracing only.
+ *
+ * `currentTask()` sees a body only up to its first `await` (tsaio uses no
+ * `AsyncLocalStorage`). While debug mode or tracing is on, V8's promise hooks
+ * fill the gap: a promise made while a task runs belongs to that task, and so
+ * does every promise chained from it; when a promise reaction starts, the
+ * task it belongs to is the running one until the reaction ends. The hooks
+ * are installed only while a flag is on: with both off, promises cost what
+ * they cost without tsaio.
+ *
+ * @module
+ */
+
+import { promiseHooks } from 'node:v8';
+import { currentTask, type Task } from './tasks.js';
+import { debugState, onFlagsChange } from './_debug.js';
+import { now } from './_timers.js';
+
+let owners = new WeakMap<object, Task<any>>();
+let running: Task<any> | null = null;
+let startedAt = 0;
+let stopHooks: (() => void) | null = null;
+
+/** Called when one stretch of a task (a promise reaction) ran for `took` ms (set by debug mode). */
+let onStretch: ((task: Task<any>, took: number) => void) | null = null;
+
+/** Sets what is told of each stretch a task runs; `null` for nothing. */
+export function setStretchListener(listener: ((task: Task<any>, took: number) => void) | null): void {
+  onStretch = listener;
+}
+
+/** The task whose code is running now, also after its first `await` (while a flag is on). */
+export function runningTask(): Task<any> | null {
+  return currentTask() ?? running;
+}
+
+function init(promise: Promise<unknown>, parent: Promise<unknown> | undefined): void {
+  const task = currentTask() ?? running ?? (parent === undefined ? undefined : owners.get(parent));
+  if (task != null) owners.set(promise, task);
+}
+
+function before(promise: Promise<unknown>): void {
+  running = owners.get(promise) ?? null;
+  if (running !== null) startedAt = now();
+}
+
+function after(): void {
+  const task = running;
+  running = null;
+  if (task !== null && onStretch !== null) onStretch(task, now() - startedAt);
+}
+
+function follow(): void {
+  if (debugState.watching && stopHooks === null) {
+    stopHooks = promiseHooks.createHook({ init, before, after }) as () => void;
+  } else if (!debugState.watching && stopHooks !== null) {
+    stopHooks();
+    stopHooks = null;
+    owners = new WeakMap();
+    running = null;
+  }
+}
+
+onFlagsChange(follow);
+follow();

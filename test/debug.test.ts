@@ -1,0 +1,289 @@
+// Debug mode (issue: "Debug mode, task tracing"): one test per warning, each
+// checking that the text names the task and the line of this file where the
+// task was made; and that nothing is printed in normal runs, with debug mode
+// on or off.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createTask, gather, getRunningLoop, run, sleep, TaskGroup, type Task } from '../src/index.ts';
+import { warnBlockingCall } from '../src/_diagnostics.ts';
+import { assertNoLeaks } from './_helpers.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const THIS_FILE = /debug\.test\.ts:(\d+):\d+/;
+
+/**
+ * Runs `fn(out)` and returns `out`: what was printed with console.warn and
+ * sent to the loop's exception handler meanwhile.
+ */
+async function captured(fn: (out: string[]) => Promise<unknown>): Promise<string[]> {
+  const out: string[] = [];
+  const warn = console.warn;
+  const loop = getRunningLoop();
+  const handler = loop.getExceptionHandler();
+  console.warn = (...args: unknown[]) => void out.push(args.map(String).join(' '));
+  loop.setExceptionHandler((_loop, context) => {
+    const exception = context.exception === undefined ? '' : ` | ${String(context.exception)}`;
+    out.push(`${context.message}${exception}`);
+  });
+  try {
+    await fn(out);
+  } finally {
+    console.warn = warn;
+    loop.setExceptionHandler(handler);
+  }
+  return out;
+}
+
+/** The one message that mentions `name`; asserts it names the task and the line it was made on. */
+function messageAbout(out: string[], name: string, line: number): string {
+  const found = out.filter((m) => m.includes(`name='${name}'`));
+  assert.equal(found.length, 1, `one message about ${name}, got:\n${out.join('\n---\n')}`);
+  const m = THIS_FILE.exec(found[0]!);
+  assert.ok(m, `the message gives where ${name} was made:\n${found[0]}`);
+  assert.equal(Number(m[1]), line, `made on line ${line}:\n${found[0]}`);
+  return found[0]!;
+}
+
+/** The line of this file that calls `here()`. */
+function here(): number {
+  return Number(THIS_FILE.exec(new Error().stack!.split('\n')[2]!)![1]);
+}
+
+/** Runs the garbage collector and lets finalizers run: until `until()` holds (at most ~1 s), or five times. */
+async function collect(until?: () => boolean): Promise<void> {
+  for (let i = 0; i < (until === undefined ? 5 : 50); i++) {
+    if (until?.() === true) return;
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** True once `out` has a message about the task `name`. */
+const mentions = (out: string[], name: string) => () => out.some((m) => m.includes(`name='${name}'`));
+
+void describe('debug mode warnings', () => {
+  void test('a task blocking the loop in its first stretch: "Executing <Task ...> took N seconds"', async () => {
+    await captured((out) =>
+      run(
+        async () => {
+          const line = here() + 1;
+          await createTask(() => busy(150), { name: 'blocker' });
+          const m = messageAbout(out, 'blocker', line);
+          assert.match(m, /^Executing <Task \w+ name='blocker'> took 0\.1\d\d seconds/);
+        },
+        { debug: true },
+      ),
+    );
+    await assertNoLeaks();
+  });
+
+  void test('a task blocking the loop after an await is caught too', async () => {
+    await captured((out) =>
+      run(
+        async () => {
+          const line = here() + 1;
+          const t = createTask(async () => (await sleep(1), busy(150)), { name: 'late-blocker' });
+          await t;
+          assert.match(messageAbout(out, 'late-blocker', line), /took 0\.1\d\d seconds/);
+        },
+        { debug: true },
+      ),
+    );
+    await assertNoLeaks();
+  });
+
+  void test('a stretch shorter than loop.slowCallbackDuration says nothing; the threshold can be raised', async () => {
+    const loop = getRunningLoop();
+    const out = await captured(() =>
+      run(
+        async () => {
+          loop.slowCallbackDuration = 400;
+          try {
+            await createTask(() => busy(150), { name: 'tolerated' });
+          } finally {
+            loop.slowCallbackDuration = 100;
+          }
+        },
+        { debug: true },
+      ),
+    );
+    assert.deepEqual(out, []);
+  });
+
+  void test('a failed task whose error nobody read is reported when run ends', async () => {
+    let line = 0;
+    const out = await captured(() =>
+      run(
+        async () => {
+          line = here() + 1;
+          createTask(async () => Promise.reject(new Error('lost')), { name: 'forgotten' });
+          await sleep(5);
+        },
+        { debug: true },
+      ),
+    );
+    const m = messageAbout(out, 'forgotten', line);
+    assert.match(
+      m,
+      /^Task exception was never retrieved: <Task finished name='forgotten' exception=Error\("lost"\)>/,
+    );
+    assert.match(m, /\| Error: lost$/);
+  });
+
+  void test('a failed task whose error nobody read is reported when it is garbage-collected', async () => {
+    let line = 0;
+    const out = await captured(async (out) => {
+      getRunningLoop().setDebug(true);
+      try {
+        line = here() + 1;
+        createTask(async () => Promise.reject(new Error('dropped')), { name: 'collected' });
+        await sleep(5);
+        await collect(mentions(out, 'collected'));
+      } finally {
+        getRunningLoop().setDebug(false);
+      }
+    });
+    assert.match(messageAbout(out, 'collected', line), /^Task exception was never retrieved/);
+  });
+
+  void test('errors read by await, result(), gather or a TaskGroup are not reported', async () => {
+    const out = await captured(() =>
+      run(
+        async () => {
+          const fail = (name: string) => createTask(async () => Promise.reject(new Error(name)), { name });
+          const awaited = fail('awaited');
+          await awaited.catch(() => {});
+          const read = fail('read');
+          await sleep(2);
+          assert.throws(() => read.result());
+          await gather([fail('gathered')], { returnExceptions: true });
+          await assert.rejects(gather([fail('gathered-first')]));
+          try {
+            await using tg = new TaskGroup();
+            tg.createTask(async () => Promise.reject(new Error('grouped')), { name: 'grouped' });
+          } catch {
+            // the group's ExceptionGroup
+          }
+        },
+        { debug: true },
+      ),
+    );
+    await collect();
+    assert.deepEqual(out, []);
+  });
+
+  void test('a task whose body can never resume is reported: "Task was destroyed but it is pending!"', async () => {
+    let line = 0;
+    let stuck: Task<void> | undefined;
+    const out = await captured(async (out) => {
+      getRunningLoop().setDebug(true);
+      try {
+        line = here() + 1;
+        stuck = createTask(async () => void (await new Promise(() => {})), { name: 'stuck' });
+        await sleep(5);
+        await collect(mentions(out, 'stuck'));
+      } finally {
+        getRunningLoop().setDebug(false);
+      }
+    });
+    const pending = stuck!.done() === false;
+    stuck!._finish(3, undefined); // a task that can never finish: let the test process forget it
+    const m = messageAbout(out, 'stuck', line);
+    assert.match(m, /^Task was destroyed but it is pending! The body of <Task pending name='stuck'>/);
+    assert.ok(pending, 'the task is left as it is; only a warning is given');
+  });
+
+  void test('tasks still pending when run ends are named before run cancels them', async () => {
+    let line = 0;
+    const out = await captured(() =>
+      run(
+        async () => {
+          line = here() + 1;
+          createTask((signal) => sleep(60_000, undefined, { signal }), { name: 'lingering' });
+          await sleep(1);
+        },
+        { debug: true },
+      ),
+    );
+    assert.match(messageAbout(out, 'lingering', line), /was still pending when run\(\) ended: cancelling it/);
+    await assertNoLeaks();
+  });
+
+  void test('a task awaiting itself is named: it can never finish', async () => {
+    let line = 0;
+    let selfish: Task<unknown> | undefined;
+    const out = await captured(async (out) => {
+      getRunningLoop().setDebug(true);
+      try {
+        line = here() + 1;
+        selfish = createTask(async () => (await sleep(1), await selfish), { name: 'selfish' });
+        for (let i = 0; i < 100 && !mentions(out, 'selfish')(); i++) await sleep(10);
+      } finally {
+        getRunningLoop().setDebug(false);
+        selfish!._finish(3, undefined); // a deadlocked task: let the test process forget it
+      }
+    });
+    assert.match(messageAbout(out, 'selfish', line), /awaits itself: it can never finish \(a deadlock\)/);
+  });
+
+  void test('a call that blocks the loop names the task it blocked', async () => {
+    await captured((out) =>
+      run(
+        async () => {
+          const line = here() + 1;
+          const t = createTask(async () => (await sleep(1), warnBlockingCall('runSync(job)', 530)), {
+            name: 'syncer',
+          });
+          await t;
+          assert.match(
+            messageAbout(out, 'syncer', line),
+            /^runSync\(job\) blocked the event loop's thread for 0\.530 seconds, in <Task pending name='syncer'> made it/,
+          );
+        },
+        { debug: true },
+      ),
+    );
+  });
+});
+
+void describe('nothing is printed in normal runs', () => {
+  /** Everything the warnings above look for, done right. */
+  const healthy = async () => {
+    const a = createTask(() => sleep(5, 'a'), { name: 'a' });
+    const failing = createTask(async () => Promise.reject(new Error('handled')), { name: 'b' });
+    const results = await gather([a, failing, () => sleep(1)], { returnExceptions: true });
+    assert.equal(results[0], 'a');
+    const t = createTask(async (signal) => sleep(60_000, undefined, { signal }));
+    t.cancel();
+    await t.catch(() => {});
+    await collect();
+  };
+
+  void test('with debug mode on, a healthy program prints nothing', async () => {
+    assert.deepEqual(await captured(() => run(healthy, { debug: true })), []);
+    await assertNoLeaks();
+  });
+
+  void test('with debug mode off, nothing is printed even for the faults it would report', async () => {
+    const out = await captured(() =>
+      run(async () => {
+        createTask(async () => Promise.reject(new Error('ignored')));
+        await createTask(() => busy(150));
+        createTask((signal) => sleep(60_000, undefined, { signal }));
+        await sleep(1);
+        await collect();
+      }),
+    );
+    assert.deepEqual(out, []);
+    await assertNoLeaks();
+  });
+});
+
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}

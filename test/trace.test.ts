@@ -1,0 +1,210 @@
+// Tracing: `run(main, { trace: file })` writes the Chrome trace-event format
+// (JSON object form, which Perfetto and chrome://tracing load). The trace of a
+// small program is checked against the program: a named track per task, the
+// task's life as its outermost span, every wait as a span nested inside it,
+// instants for cancel requests and failures, and the rules the format sets
+// (times in µs, complete events properly nested on each track).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Event,
+  Lock,
+  Queue,
+  Semaphore,
+  createTask,
+  gather,
+  run,
+  sleep,
+  timeout,
+  TimeoutError,
+} from '../src/index.ts';
+import { assertNoLeaks } from './_helpers.ts';
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  cat?: string;
+  s?: string;
+  args?: Record<string, unknown>;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tsaio-trace-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs `main` with tracing into a fresh file and returns the parsed events. */
+async function traced(main: (signal: AbortSignal) => Promise<unknown>): Promise<TraceEvent[]> {
+  const file = join(dir, `trace-${Math.random().toString(36).slice(2)}.json`);
+  await run(main, { trace: file });
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+    traceEvents: TraceEvent[];
+    displayTimeUnit: string;
+  };
+  assert.ok(Array.isArray(doc.traceEvents), 'the JSON object form: { traceEvents: [...] }');
+  assert.equal(doc.displayTimeUnit, 'ms');
+  return doc.traceEvents;
+}
+
+/** tid → track name, from the thread_name metadata. */
+function trackNames(events: TraceEvent[]): Map<number, string> {
+  return new Map(
+    events.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid, String(e.args!.name)]),
+  );
+}
+
+function spansOf(events: TraceEvent[], tid: number): TraceEvent[] {
+  return events.filter((e) => e.ph === 'X' && e.tid === tid);
+}
+
+/** What the format requires of every event and of the complete events of one track. */
+function assertWellFormed(events: TraceEvent[]): void {
+  const pid = process.pid;
+  for (const e of events) {
+    assert.ok(['X', 'i', 'M'].includes(e.ph), `known phase: ${JSON.stringify(e)}`);
+    assert.equal(e.pid, pid);
+    assert.ok(Number.isInteger(e.tid) && e.tid >= 0, `integer tid: ${JSON.stringify(e)}`);
+    assert.ok(Number.isFinite(e.ts) && e.ts >= 0, `ts in µs: ${JSON.stringify(e)}`);
+    assert.equal(typeof e.name, 'string');
+    if (e.ph === 'X') assert.ok(Number.isFinite(e.dur) && e.dur! >= 0, `dur: ${JSON.stringify(e)}`);
+    if (e.ph === 'i') assert.equal(e.s, 't', 'an instant scoped to its track');
+  }
+  const tids = new Set(events.filter((e) => e.ph === 'X').map((e) => e.tid));
+  for (const tid of tids) {
+    const spans = spansOf(events, tid).sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+    const open: TraceEvent[] = [];
+    for (const s of spans) {
+      while (open.length > 0 && open[open.length - 1]!.ts + open[open.length - 1]!.dur! <= s.ts) open.pop();
+      const outer = open[open.length - 1];
+      if (outer !== undefined) {
+        assert.ok(
+          s.ts + s.dur! <= outer.ts + outer.dur!,
+          `track ${tid}: "${s.name}" overlaps "${outer.name}" without nesting`,
+        );
+      }
+      open.push(s);
+    }
+  }
+}
+
+void describe('run(main, { trace })', () => {
+  void test('a track per task, its life as the outer span, its waits nested inside', async () => {
+    const events = await traced(async () => {
+      const lock = new Lock();
+      const sem = new Semaphore(1);
+      const queue = new Queue<number>(1);
+      const ready = new Event();
+      const holder = createTask(async () => lock.run(() => sleep(20)), { name: 'holder' });
+      const waiter = createTask(async () => lock.run(() => sleep(1)), { name: 'waiter' });
+      const consumer = createTask(
+        async () => {
+          await ready.wait();
+          for (let i = 0; i < 3; i++) await sem.run(() => queue.get());
+        },
+        { name: 'consumer' },
+      );
+      const producer = createTask(
+        async () => {
+          await sleep(1);
+          ready.set();
+          for (let i = 0; i < 3; i++) await queue.put(i);
+        },
+        { name: 'producer' },
+      );
+      await gather([holder, waiter, producer, consumer]);
+    });
+    assertWellFormed(events);
+    const names = trackNames(events);
+    const tidOf = (name: string) => [...names].find(([, n]) => n === name)?.[0];
+    for (const name of ['main', 'holder', 'waiter', 'producer', 'consumer']) {
+      const tid = tidOf(name);
+      assert.ok(tid !== undefined, `a track named ${name}: ${[...names.values()].join(', ')}`);
+      const spans = spansOf(events, tid);
+      const life = spans.find((s) => s.cat === 'task');
+      assert.ok(life, `${name} has its life as a span`);
+      assert.equal(life.name, name);
+      assert.deepEqual(life.args, { outcome: 'done' });
+      for (const s of spans) {
+        if (s === life) continue;
+        assert.ok(
+          s.ts >= life.ts && s.ts + s.dur! <= life.ts + life.dur!,
+          `${name}: "${s.name}" inside the task's span`,
+        );
+      }
+    }
+    const waitNames = (name: string) => spansOf(events, tidOf(name)!).map((s) => s.name);
+    assert.ok(waitNames('holder').includes('sleep 20 ms'));
+    assert.ok(waitNames('waiter').includes('Lock.acquire'), 'the waiter waited for the lock');
+    assert.ok(waitNames('producer').includes('Queue.put'), 'the producer waited for room');
+    assert.ok(waitNames('consumer').includes('Event.wait'));
+    const lockWait = spansOf(events, tidOf('waiter')!).find((s) => s.name === 'Lock.acquire')!;
+    assert.ok(lockWait.dur! >= 15_000, `the lock wait lasts while the holder sleeps (${lockWait.dur} µs)`);
+    await assertNoLeaks();
+  });
+
+  void test('instants for a cancel request and a failure; outcomes on the task spans', async () => {
+    const events = await traced(async () => {
+      const victim = createTask((signal) => sleep(60_000, undefined, { signal }), { name: 'victim' });
+      const failing = createTask(
+        async () => {
+          await sleep(1);
+          throw new Error('boom');
+        },
+        { name: 'failing' },
+      );
+      await sleep(5);
+      victim.cancel();
+      await Promise.allSettled([victim, failing]);
+      await assert.rejects(
+        timeout(1, (signal) => sleep(1000, undefined, { signal })),
+        TimeoutError,
+      );
+    });
+    assertWellFormed(events);
+    const names = trackNames(events);
+    const tidOf = (name: string) => [...names].find(([, n]) => n === name)![0];
+    const instants = (tid: number) => events.filter((e) => e.ph === 'i' && e.tid === tid);
+    assert.deepEqual(
+      instants(tidOf('victim')).map((e) => e.name),
+      ['cancel requested'],
+    );
+    assert.deepEqual(
+      instants(tidOf('failing')).map((e) => [e.name, e.args]),
+      [['error', { error: 'Error: boom' }]],
+    );
+    const outcome = (name: string) =>
+      spansOf(events, tidOf(name)).find((s) => s.cat === 'task')!.args!.outcome;
+    assert.equal(outcome('victim'), 'cancelled');
+    assert.equal(outcome('failing'), 'failed');
+  });
+
+  void test('two waits of one task that overlap without nesting go on a second track of that task', async () => {
+    const events = await traced(async () => {
+      const a = sleep(20);
+      await sleep(5);
+      const b = sleep(30); // starts inside a, ends after it
+      await Promise.all([a, b]);
+    });
+    assertWellFormed(events);
+    const names = trackNames(events);
+    assert.ok([...names.values()].includes('main (2)'), `tracks: ${[...names.values()].join(', ')}`);
+  });
+
+  void test('tracing stops with the run, and a bad trace path is a TypeError before anything runs', async () => {
+    let ran = false;
+    await assert.rejects(
+      run(async () => (ran = true), { trace: '' }),
+      (e) => e instanceof TypeError && /trace must be the path of a file/.test(e.message),
+    );
+    assert.equal(ran, false);
+    const { debugState } = await import('../src/_debug.ts');
+    await traced(() => sleep(1));
+    assert.equal(debugState.tracing, false);
+    assert.equal(debugState.watching, debugState.enabled);
+  });
+});
