@@ -18,7 +18,10 @@ import { currentTask, type Task } from './tasks.js';
 import { debugState, onFlagsChange } from './_debug.js';
 import { now } from './_timers.js';
 
-let owners = new WeakMap<object, Task<any>>();
+// A promise's task rides on the promise itself (a WeakMap entry per promise costs
+// several times more, and ephemerons slow every collection down).
+const kOwner = Symbol('tsaio.owner');
+type Owned = Promise<unknown> & { [kOwner]?: Task<any> };
 let running: Task<any> | null = null;
 let startedAt = 0;
 let stopHooks: (() => void) | null = null;
@@ -36,13 +39,13 @@ export function runningTask(): Task<any> | null {
   return currentTask() ?? running;
 }
 
-function init(promise: Promise<unknown>, parent: Promise<unknown> | undefined): void {
-  const task = currentTask() ?? running ?? (parent === undefined ? undefined : owners.get(parent));
-  if (task != null) owners.set(promise, task);
+function init(promise: Owned, parent: Owned | undefined): void {
+  const task = currentTask() ?? running ?? parent?.[kOwner];
+  if (task != null) promise[kOwner] = task;
 }
 
-function before(promise: Promise<unknown>): void {
-  running = owners.get(promise) ?? null;
+function before(promise: Owned): void {
+  running = promise[kOwner] ?? null;
   if (running !== null) startedAt = now();
 }
 
@@ -58,7 +61,6 @@ function follow(): void {
   } else if (!debugState.watching && stopHooks !== null) {
     stopHooks();
     stopHooks = null;
-    owners = new WeakMap();
     running = null;
   }
 }

@@ -71,10 +71,10 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
   if (trace !== undefined && (typeof trace !== 'string' || trace === '')) {
     throw new TypeError(`run: trace must be the path of a file to write, received ${describe(trace)}`);
   }
+  if (trace !== undefined) startTrace(trace); // a file that cannot be opened fails here, before anything runs
   running = true;
   const debugBefore = debugState.enabled;
   if (opts?.debug !== undefined) setDebug(Boolean(opts.debug));
-  if (trace !== undefined) startTrace();
   const handlesBefore = new Set(scheduledHandles());
   const task = createTask(main, { name: 'main' });
   const stopSignals = cancelOnSignals(task);
@@ -89,7 +89,7 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
     stopSignals();
     if (debugState.enabled) reportUnretrievedAtRunEnd();
     if (debugState.enabled !== debugBefore) setDebug(debugBefore);
-    if (trace !== undefined) stopTrace(trace);
+    if (trace !== undefined) stopTrace();
     running = false;
   }
 }

@@ -195,13 +195,18 @@ void describe('run(main, { trace })', () => {
     assert.ok([...names.values()].includes('main (2)'), `tracks: ${[...names.values()].join(', ')}`);
   });
 
-  void test('tracing stops with the run, and a bad trace path is a TypeError before anything runs', async () => {
+  void test('tracing stops with the run; a bad trace path fails before anything runs', async () => {
     let ran = false;
     await assert.rejects(
       run(async () => (ran = true), { trace: '' }),
       (e) => e instanceof TypeError && /trace must be the path of a file/.test(e.message),
     );
     assert.equal(ran, false);
+    await assert.rejects(
+      run(async () => (ran = true), { trace: join(dir, 'no-such-dir', 'trace.json') }),
+      (e) => (e as NodeJS.ErrnoException).code === 'ENOENT',
+    );
+    assert.equal(ran, false, 'a trace file that cannot be opened fails the run before main runs');
     const { debugState } = await import('../src/_debug.ts');
     await traced(() => sleep(1));
     assert.equal(debugState.tracing, false);
