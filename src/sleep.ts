@@ -72,8 +72,8 @@ class Sleeper<T> implements Runnable {
  * console.log(performance.now() - start >= 50); // true
  * ```
  */
-export function sleep(ms: number): Promise<void>;
 export function sleep<T>(ms: number, value: T, opts?: SleepOptions): Promise<T>;
+export function sleep(ms: number): Promise<void>;
 export function sleep<T>(ms: number, value?: T, opts?: SleepOptions): Promise<T | undefined> {
   const slept = sleeping(ms, value, opts);
   if (debugState.tracing) hooks.wait(slept, `sleep ${ms} ms`, 'sleep');
