@@ -1,11 +1,13 @@
 // Lint rules for tsaio. `no-floating-promises` is the seed's pitfall 2 (a
-// forgotten `await`) caught before the code runs; `recommended.js` in the
-// package ships the same rule set for users.
+// forgotten `await`) caught before the code runs; `tsaio/eslint`
+// (src/eslint/index.ts) ships the same rules for users, and
+// test/pitfalls.test.ts checks that every one of them is on here too.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'docs/api/'] },
+  // The fixture is the pitfall itself: test/pitfalls.test.ts lints it and expects the error.
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'docs/api/', 'test/fixtures/pitfall-floating.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -15,6 +17,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      'no-async-promise-executor': 'error',
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-unsafe-assignment': 'off',
