@@ -1,0 +1,65 @@
+/**
+ * Private, inside a worker: loads a job and runs it. A job sent as source is
+ * compiled once per worker in the worker's global scope (so it sees no
+ * closure of the caller's); a module job is imported once. A job that
+ * declares more parameters than the arguments it is given gets an
+ * `AbortSignal` as its last argument, aborted when the caller cancels it.
+ *
+ * @module
+ */
+
+import { CancelledError } from '../exceptions.js';
+import type { JobSpec } from './_wire.js';
+
+type JobFn = (...args: unknown[]) => unknown;
+
+const compiled = new Map<string, JobFn>();
+// Sources compiled by esbuild (tsx) with `keepNames` call a `__name` helper
+// that a function sent alone does not carry: give the worker a harmless one.
+(globalThis as { __name?: unknown }).__name ??= (target: unknown) => target;
+
+/** The function `spec` names. */
+export async function loadJob(spec: JobSpec): Promise<JobFn> {
+  if (spec.kind === 'source') {
+    let fn = compiled.get(spec.source);
+    if (fn === undefined) {
+      fn = (0, eval)(`(${spec.source})`) as JobFn;
+      compiled.set(spec.source, fn);
+    }
+    return fn;
+  }
+  const mod = (await import(spec.url)) as Record<string, unknown>;
+  const fn = mod[spec.name];
+  if (typeof fn !== 'function') {
+    throw new TypeError(
+      `the module ${spec.url} has no exported function ${JSON.stringify(spec.name)} (found ${typeof fn})`,
+    );
+  }
+  return fn as JobFn;
+}
+
+/** The jobs running in this worker that can be cancelled, by id. */
+const controllers = new Map<number, AbortController>();
+
+/** Runs `fn` on `args` (or on each of them, for a chunk), passing a signal when it declares a parameter for one. */
+export async function runJob(id: number, fn: JobFn, args: unknown[], chunk: boolean): Promise<unknown> {
+  const wantsSignal = fn.length > (chunk ? 1 : args.length);
+  let ctl: AbortController | undefined;
+  if (wantsSignal) {
+    ctl = new AbortController();
+    controllers.set(id, ctl);
+  }
+  try {
+    if (!chunk) return await (wantsSignal ? fn(...args, ctl!.signal) : fn(...args));
+    const out: unknown[] = [];
+    for (const arg of args) out.push(await (wantsSignal ? fn(arg, ctl!.signal) : fn(arg)));
+    return out;
+  } finally {
+    if (ctl !== undefined) controllers.delete(id);
+  }
+}
+
+/** Aborts the signal of job `id`, if it has one. */
+export function cancelJob(id: number, reason: string): void {
+  controllers.get(id)?.abort(new CancelledError(reason));
+}

@@ -1,0 +1,45 @@
+/**
+ * Private: the program of a sync function's worker thread. It runs each job
+ * it is sent on its own event loop, posts the outcome on the port, then
+ * wakes the blocked caller through the shared flag (`Atomics.notify`).
+ *
+ * @module
+ */
+
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { cancelJob, loadJob, runJob } from './_run.js';
+import { wireError, type JobSpec, type Wired } from './_wire.js';
+
+type Call =
+  { t: 'run'; id: number; job: JobSpec; args: unknown[] } | { t: 'cancel'; id: number; reason: string };
+type Outcome = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: Wired };
+
+const { port, flag } = workerData as { port: MessagePort; flag: Int32Array };
+
+function reply(outcome: Outcome): void {
+  try {
+    port.postMessage(outcome);
+  } catch (error) {
+    const why = new TypeError(
+      `the job's result cannot be sent back from the worker: ${(error as Error).message}`,
+    );
+    port.postMessage({ id: outcome.id, ok: false, error: wireError(why) });
+  }
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+
+async function run(call: Extract<Call, { t: 'run' }>): Promise<void> {
+  try {
+    const fn = await loadJob(call.job);
+    reply({ id: call.id, ok: true, value: await runJob(call.id, fn, call.args, false) });
+  } catch (error) {
+    reply({ id: call.id, ok: false, error: wireError(error) });
+  }
+}
+
+port.on('message', (call: Call) => {
+  if (call.t === 'run') void run(call);
+  else cancelJob(call.id, call.reason);
+});
+reply({ id: 0, ok: true, value: 'ready' }); // the caller blocked in its first call counts its timeout from here
