@@ -341,7 +341,7 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
     using _ = await this._lock.acquire({ signal });
     this._checkOpen(what);
     if (needs === 'w' && this._text?.hasText()) this._text.reset(); // write where the reader is
-    return body(arg, signal);
+    return await body(arg, signal); // (await: the lock is held until the body ends)
   }
 
   private _encode(data: unknown, where: string): Uint8Array {
