@@ -17,7 +17,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CancelledError, Future, InvalidStateError, TimeoutError, gather, getRunningLoop, waitFor } from '../src/index.ts';
+import {
+  CancelledError,
+  Future,
+  InvalidStateError,
+  TimeoutError,
+  gather,
+  getRunningLoop,
+  waitFor,
+} from '../src/index.ts';
 import {
   BrokenExecutorError,
   Executor,
@@ -53,7 +61,9 @@ before(async () => {
   shared['thread'] = new ThreadPoolExecutor({ maxWorkers: 2, cancelGracePeriod: 300 });
   shared['process'] = new ProcessPoolExecutor({ maxWorkers: 2, cancelGracePeriod: 300 });
   // Start both workers of each pool once, so cases time their jobs, not the starts.
-  await gather(Object.values(shared).flatMap((p) => [p.submit(job('later'), 0, 50), p.submit(job('later'), 0, 50)]));
+  await gather(
+    Object.values(shared).flatMap((p) => [p.submit(job('later'), 0, 50), p.submit(job('later'), 0, 50)]),
+  );
   baseline = _liveWorkers();
 });
 
@@ -92,7 +102,10 @@ for (const kind of ['thread', 'process'] as const) {
     });
 
     test('errors come back with their class, message, code and other plain fields', async () => {
-      const e = (await rejection(pool().submit(job('fail')))) as RangeError & { code: string; detail: number };
+      const e = (await rejection(pool().submit(job('fail')))) as RangeError & {
+        code: string;
+        detail: number;
+      };
       assert.ok(e instanceof RangeError);
       assert.equal(e.message, 'bad value 7');
       assert.equal(e.code, 'E_BAD');
@@ -116,7 +129,8 @@ for (const kind of ['thread', 'process'] as const) {
       for await (const y of pool().map((x: number) => x * 10, [1, 2, 3, 4, 5])) got.push(y);
       assert.deepEqual(got, [10, 20, 30, 40, 50]);
       const chunked: number[] = [];
-      for await (const y of pool().map(job('default'), new Set([1, 2, 3, 4, 5, 6, 7]), { chunksize: 3 })) chunked.push(y as number);
+      for await (const y of pool().map(job('default'), new Set([1, 2, 3, 4, 5, 6, 7]), { chunksize: 3 }))
+        chunked.push(y as number);
       assert.deepEqual(chunked, [2, 4, 6, 8, 10, 12, 14]);
       const none: unknown[] = [];
       for await (const y of pool().map((x: number) => x, [])) none.push(y);
@@ -127,10 +141,14 @@ for (const kind of ['thread', 'process'] as const) {
       const seen: number[] = [];
       const e = await rejection(
         (async () => {
-          for await (const y of pool().map((x: number) => {
-            if (x === 3) throw new Error(`item ${x}`);
-            return x;
-          }, [1, 2, 3, 4])) seen.push(y);
+          for await (const y of pool().map(
+            (x: number) => {
+              if (x === 3) throw new Error(`item ${x}`);
+              return x;
+            },
+            [1, 2, 3, 4],
+          ))
+            seen.push(y);
         })(),
       );
       assert.match(String(e), /item 3/);
@@ -156,10 +174,17 @@ for (const kind of ['thread', 'process'] as const) {
       const m3 = marker();
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 200);
-      assert.ok((await rejection(drain(pool().map(job('quickOrWait'), [m3], { signal: ac.signal })))) instanceof CancelledError);
+      assert.ok(
+        (await rejection(drain(pool().map(job('quickOrWait'), [m3], { signal: ac.signal })))) instanceof
+          CancelledError,
+      );
       assert.ok(existsSync(m3));
       const never = marker();
-      assert.ok((await rejection(drain(pool().map(job('touch'), [never], { signal: AbortSignal.abort() })))) instanceof CancelledError);
+      assert.ok(
+        (await rejection(
+          drain(pool().map(job('touch'), [never], { signal: AbortSignal.abort() })),
+        )) instanceof CancelledError,
+      );
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(existsSync(never), false, 'an aborted signal submits nothing');
     });
@@ -169,11 +194,16 @@ for (const kind of ['thread', 'process'] as const) {
       assert.ok(e instanceof BrokenExecutorError, String(e));
       assert.equal((e as BrokenExecutorError).job, `crash() from ${JOBS.href}`);
       assert.match((e as Error).message, /exit code 7/);
-      const inline = await rejection(pool().submit(function dies() {
-        process.exit(9);
-      }));
+      const inline = await rejection(
+        pool().submit(function dies() {
+          process.exit(9);
+        }),
+      );
       assert.equal((inline as BrokenExecutorError).job, 'dies()');
-      assert.deepEqual(await Promise.all([pool().submit(job('add'), 1, 1), pool().submit(job('add'), 2, 2)]), [2, 4]);
+      assert.deepEqual(
+        await Promise.all([pool().submit(job('add'), 1, 1), pool().submit(job('add'), 2, 2)]),
+        [2, 4],
+      );
       // The replacement workers are counted in the baseline again once they are up.
     });
 
@@ -181,7 +211,12 @@ for (const kind of ['thread', 'process'] as const) {
       const r = await rejection(pool().submit(job('unclonableResult')));
       assert.ok(r instanceof TypeError);
       assert.match((r as Error).message, /result cannot be sent back/);
-      const a = await rejection(pool().submit((f: unknown) => f, () => {}));
+      const a = await rejection(
+        pool().submit(
+          (f: unknown) => f,
+          () => {},
+        ),
+      );
       assert.ok(a instanceof TypeError);
       assert.match((a as Error).message, /arguments cannot be sent/);
       assert.equal(await pool().submit(job('add'), 1, 2), 3);
@@ -299,11 +334,25 @@ for (const kind of ['thread', 'process'] as const) {
 
     test('bad options and jobs are RangeErrors and TypeErrors naming the value', () => {
       for (const maxWorkers of [0, -1, 1.5, NaN, '2']) {
-        assert.throws(() => new Pool({ maxWorkers: maxWorkers as number }), (e: Error) => e instanceof RangeError && /maxWorkers must be a positive integer, received/.test(e.message));
+        assert.throws(
+          () => new Pool({ maxWorkers: maxWorkers as number }),
+          (e: Error) =>
+            e instanceof RangeError && /maxWorkers must be a positive integer, received/.test(e.message),
+        );
       }
       assert.throws(() => new Pool({ cancelGracePeriod: -1 }), RangeError);
       const p = pool();
-      for (const bad of [42, null, {}, { module: 'relative/path.js' }, 'relative.js', Math.max, class A {}, { f() {} }.f, { module: JOBS, name: '' }]) {
+      for (const bad of [
+        42,
+        null,
+        {},
+        { module: 'relative/path.js' },
+        'relative.js',
+        Math.max,
+        class A {},
+        { f() {} }.f,
+        { module: JOBS, name: '' },
+      ]) {
         assert.throws(() => p.submit(bad as never), TypeError, String(bad));
       }
       assert.throws(() => p.map((x: number) => x, 5 as never), TypeError);
@@ -324,7 +373,9 @@ void describe('ThreadPoolExecutor only', () => {
 
   test('submitWith({ transfer }) moves an ArrayBuffer to the worker', async () => {
     const data = new Float64Array([1, 2, 3]);
-    const sum = shared['thread']!.submitWith((a: Float64Array) => a.reduce((x, y) => x + y, 0), [data], { transfer: [data.buffer] });
+    const sum = shared['thread']!.submitWith((a: Float64Array) => a.reduce((x, y) => x + y, 0), [data], {
+      transfer: [data.buffer],
+    });
     assert.equal(data.length, 0, 'detached here');
     assert.equal(await sum, 6);
   });
@@ -365,7 +416,10 @@ void describe('toThread, loop.runInExecutor and the default executor', () => {
     assert.ok(f instanceof Future);
     assert.equal(await f, 2);
     assert.deepEqual(calls, [[1]]);
-    assert.throws(() => loop.runInExecutor({} as never, () => 1), (e: Error) => e instanceof TypeError && /submit\(\)/.test(e.message));
+    assert.throws(
+      () => loop.runInExecutor({} as never, () => 1),
+      (e: Error) => e instanceof TypeError && /submit\(\)/.test(e.message),
+    );
     assert.throws(() => loop.runInExecutor({ submit: () => 5 } as never, () => 1), TypeError);
   });
 
@@ -373,8 +427,14 @@ void describe('toThread, loop.runInExecutor and the default executor', () => {
     const code =
       "import { getRunningLoop } from './src/index.ts';" +
       "try { getRunningLoop().runInExecutor(null, () => 1); } catch (e) { console.log(e.name + ': ' + e.message); }";
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
-    assert.match(r.stdout, /^TypeError: runInExecutor: there is no default executor yet; import 'tsaio\/executor'/);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    assert.match(
+      r.stdout,
+      /^TypeError: runInExecutor: there is no default executor yet; import 'tsaio\/executor'/,
+    );
   });
 
   test('cancelling a runInExecutor future reaches the job', async () => {

@@ -153,9 +153,14 @@ void describe('open: bad input', () => {
   });
 
   test('encodings: unknown, or any in binary mode, are RangeErrors; errors must be strict or replace', async () => {
-    assert.match(String(await rejection(open(path('e.txt'), 'w', { encoding: 'klingon' }))), /RangeError.*"klingon"/);
+    assert.match(
+      String(await rejection(open(path('e.txt'), 'w', { encoding: 'klingon' }))),
+      /RangeError.*"klingon"/,
+    );
     assert.ok((await rejection(open(path('e.txt'), 'wb', { encoding: 'utf-8' }))) instanceof RangeError);
-    assert.ok((await rejection(open(path('e.txt'), 'w', { errors: 'ignore' as never }))) instanceof RangeError);
+    assert.ok(
+      (await rejection(open(path('e.txt'), 'w', { errors: 'ignore' as never }))) instanceof RangeError,
+    );
     assert.equal(existsSync(path('e.txt')), false);
   });
 
@@ -494,7 +499,11 @@ void describe('os', () => {
       [true, false, false],
     );
     assert.deepEqual(await Promise.all([os.isfile(path('st.txt')), os.isfile(dir)]), [true, false]);
-    assert.deepEqual(await Promise.all([os.isdir(dir), os.isdir(path('st.txt')), os.isdir(path('nope'))]), [true, false, false]);
+    assert.deepEqual(await Promise.all([os.isdir(dir), os.isdir(path('st.txt')), os.isdir(path('nope'))]), [
+      true,
+      false,
+      false,
+    ]);
   });
 
   test('rename, replace, remove/unlink, copyfile', async () => {
@@ -538,7 +547,11 @@ void describe('os', () => {
       assert.equal(entry.isSymlink(), false);
       if (entry.isFile()) assert.equal((await entry.stat()).size, 1);
     }
-    assert.deepEqual(Object.fromEntries([...seen].sort()), { 'f1.txt': 'file', 'f2.txt': 'file', sub: 'dir' });
+    assert.deepEqual(Object.fromEntries([...seen].sort()), {
+      'f1.txt': 'file',
+      'f2.txt': 'file',
+      sub: 'dir',
+    });
     for await (const _ of os.scandir(path('scan'))) break; // return() closes it
     {
       await using it = os.scandir(path('scan'));
@@ -550,7 +563,10 @@ void describe('os', () => {
     ac.abort();
     await assertCancelled(it.next());
     assert.deepEqual(await it.next(), { done: true, value: undefined });
-    assert.equal(((await rejection(os.scandir(path('nope')).next())) as NodeJS.ErrnoException).code, 'ENOENT');
+    assert.equal(
+      ((await rejection(os.scandir(path('nope')).next())) as NodeJS.ErrnoException).code,
+      'ENOENT',
+    );
   });
 
   test('an aborted signal does nothing', async () => {
@@ -565,7 +581,12 @@ void describe('os', () => {
     await assertCancelled(os.exists(dir, { signal: aborted() }));
     await assertCancelled(os.scandir(dir, { signal: aborted() }).next());
     assert.deepEqual(
-      [existsSync(path('never')), existsSync(path('keep.txt')), existsSync(path('moved.txt')), existsSync(path('copy.txt'))],
+      [
+        existsSync(path('never')),
+        existsSync(path('keep.txt')),
+        existsSync(path('moved.txt')),
+        existsSync(path('copy.txt')),
+      ],
       [false, true, false, false],
     );
   });

@@ -42,4 +42,6 @@ port.on('message', (call: Call) => {
   if (call.t === 'run') void run(call);
   else cancelJob(call.id, call.reason);
 });
+// The caller is blocked and cannot see the thread's exit event: say it here.
+process.on('exit', (code) => reply({ id: -1, ok: false, error: wireError(new Error(`exit code ${code}`)) }));
 reply({ id: 0, ok: true, value: 'ready' }); // the caller blocked in its first call counts its timeout from here

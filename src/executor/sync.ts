@@ -22,6 +22,8 @@ type Outcome = { id: number; ok: true; value: unknown } | { id: number; ok: fals
 
 /** The id of the worker's first message: it has started. */
 const READY = 0;
+/** The id of the worker's last message: it is exiting. */
+const DIED = -1;
 /** The longest a sync function's worker may take to start, ms. */
 const STARTUP_MS = 60_000;
 
@@ -128,7 +130,9 @@ class SyncWorker {
       const got = receiveMessageOnPort(this._port) as { message: Outcome } | undefined;
       if (got !== undefined) {
         if (got.message.id === id) return got.message;
-        continue; // a late answer to a call that timed out
+        if (got.message.id === DIED && !got.message.ok)
+          this._dead = (unwireError(got.message.error) as Error).message;
+        else continue; // a late answer to a call that timed out
       }
       if (this._dead !== null)
         throw new InvalidStateError(`the sync function's worker thread died (${this._dead})`);

@@ -54,7 +54,10 @@ export class Codec {
     this.name = name;
     this._buffer = BUFFER_NAME[name];
     const strictDecoder = name === 'utf-8' || name === 'utf-16-le';
-    this._fatal = errors === 'strict' && strictDecoder ? new TextDecoder(name === 'utf-8' ? 'utf-8' : 'utf-16le', { fatal: true }) : null;
+    this._fatal =
+      errors === 'strict' && strictDecoder
+        ? new TextDecoder(name === 'utf-8' ? 'utf-8' : 'utf-16le', { fatal: true })
+        : null;
   }
 
   /** The length of the longest prefix of `buf[start, end)` made of whole characters. */
