@@ -8,6 +8,7 @@
  * @module
  */
 
+import { isMainThread, workerData } from 'node:worker_threads';
 import { CancelledError } from '../exceptions.js';
 import type { JobSpec } from './_wire.js';
 
@@ -28,6 +29,7 @@ export async function loadJob(spec: JobSpec): Promise<JobFn> {
     }
     return fn;
   }
+  if (/\.[cm]?tsx?$/.test(new URL(spec.url).pathname)) await tsxHooks();
   const mod = (await import(spec.url)) as Record<string, unknown>;
   const fn = mod[spec.name];
   if (typeof fn !== 'function') {
@@ -36,6 +38,24 @@ export async function loadJob(spec: JobSpec): Promise<JobFn> {
     );
   }
   return fn as JobFn;
+}
+
+let hooks: Promise<void> | null = null;
+
+/**
+ * In a thread of a process run under tsx: registers tsx's module hooks, once
+ * (Node 20 does not pass them on to threads; see `_spawn.ts`).
+ */
+function tsxHooks(): Promise<void> {
+  // A thread is told in its workerData; a child process (started without tsx's flags) in argv[2].
+  const data = isMainThread
+    ? { tsx: process.argv[2] }
+    : (workerData as { tsx?: string | null; tsxRegistered?: boolean } | null);
+  const api = data?.tsx;
+  if (api == null || data?.tsxRegistered === true) return Promise.resolve();
+  return (hooks ??= import(api).then((m: { register(): unknown }) => {
+    m.register();
+  }));
 }
 
 /** The jobs running in this worker that can be cancelled, by id. */

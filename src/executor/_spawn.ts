@@ -6,9 +6,10 @@
  * worker program (`_worker.js`, or the `.ts` source when tsaio itself runs
  * from source). On Node 20, module hooks registered with `module.register`
  * are not passed on to worker threads, so under tsx (`node --import tsx`)
- * the bootstrap registers tsx's hooks in the thread first: TypeScript job
- * modules then load there as they do in the main thread. Child processes
- * get the parent's `execArgv`, which `--import tsx` already covers.
+ * a thread registers tsx's hooks itself before it loads TypeScript (tsaio's
+ * own source, or a `.ts` job module), and only then: JavaScript jobs pay
+ * nothing. Child processes get the parent's `execArgv`, less tsx's flags when
+ * tsaio's own program is JavaScript: they too register tsx only for a `.ts` job.
  *
  * @module
  */
@@ -45,14 +46,23 @@ export function programUrl(name: string): string {
   return new URL(`./${name}${EXT}`, import.meta.url).href;
 }
 
+/** The indexes in `argv` of the flags (and their values) that load tsx. */
+function tsxFlags(argv: readonly string[]): number[] {
+  const at: number[] = [];
+  argv.forEach((arg, i) => {
+    if (!/^--(import|loader|experimental-loader)\b/.test(arg)) return;
+    const inline = arg.includes('=');
+    if (/^tsx(\/|$)/.test((inline ? arg.slice(arg.indexOf('=') + 1) : argv[i + 1]) ?? '')) {
+      at.push(i);
+      if (!inline) at.push(i + 1);
+    }
+  });
+  return at;
+}
+
 /** tsx's API module, when this process runs under tsx and it can be found; else null. */
 function tsxApi(): string | null {
-  const argv = process.execArgv;
-  const loaded = argv.some((arg, i) => {
-    const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[i + 1];
-    return /^--(import|loader|experimental-loader)\b/.test(arg) && /^tsx(\/|$)/.test(value ?? '');
-  });
-  if (!loaded) return null;
+  if (tsxFlags(process.execArgv).length === 0) return null;
   try {
     return import.meta.resolve('tsx/esm/api');
   } catch {
@@ -62,9 +72,12 @@ function tsxApi(): string | null {
 
 const TSX = tsxApi();
 
-// A thread's bootstrap (a CommonJS script): register tsx's hooks if asked, then import the program.
+// A thread's bootstrap (a CommonJS script): register tsx's hooks first if the
+// program itself is TypeScript (tsaio run from source), then import it. A
+// TypeScript job module registers them when it is loaded (`_run.ts`).
 const BOOT = `const { workerData: d } = require('node:worker_threads');
-(d.tsx ? import(d.tsx).then((m) => m.register()) : Promise.resolve()).then(() => import(d.program));`;
+(d.tsx && d.program.endsWith('.ts') ? import(d.tsx).then((m) => { m.register(); d.tsxRegistered = true; }) : Promise.resolve())
+  .then(() => import(d.program));`;
 
 /** Starts a worker thread running `program` (a URL from `programUrl`). */
 export function startThread(
@@ -99,7 +112,14 @@ export function startThread(
 
 /** Starts a child process running the pool's worker program. */
 export function startProcess(events: ChannelEvents): Channel {
-  const child: ChildProcess = fork(fileURLToPath(programUrl('_worker')), [], { serialization: 'advanced' });
+  const program = programUrl('_worker');
+  // A JavaScript program starts without tsx (a faster start); it registers tsx's hooks before a TypeScript job.
+  const lazy = TSX !== null && !program.endsWith('.ts');
+  const skip = new Set(lazy ? tsxFlags(process.execArgv) : []);
+  const child: ChildProcess = fork(fileURLToPath(program), lazy ? [TSX] : [], {
+    serialization: 'advanced',
+    execArgv: process.execArgv.filter((_, i) => !skip.has(i)),
+  });
   const untrack = track(child);
   let error: unknown;
   const exited = new Promise<void>((resolve) => {
