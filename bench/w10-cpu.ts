@@ -5,7 +5,9 @@
 // workers is part of the cost, for every variant alike. Every pool runs the
 // same job module (bench/_w10-job.mjs, plain JavaScript) and must return the
 // exact sum. tsaio's ThreadPoolExecutor and ProcessPoolExecutor against
-// piscina and tinypool (both thread pools).
+// piscina and tinypool (both thread pools). The peers get `execArgv: []`:
+// the runner's `--import tsx`, inherited, would load tsx in each of their
+// threads for nothing (tsaio's workers load it only for TypeScript jobs).
 import type { Verdict, Workload } from './_workload.ts';
 import { pairedElapsedRatio, times } from './_workload.ts';
 
@@ -31,17 +33,25 @@ export const w10: Workload = {
     'JavaScript module (`bench/_w10-job.mjs`: the exact sum, partial sums of 64 squares as Numbers added up ' +
     'as a BigInt) and must return `333333283333335000000`. piscina and tinypool are thread pools, so ' +
     '`tsaio-thread` is the like-for-like comparison; `tsaio-process` also pays for starting processes. ' +
-    '`mark()` is called when the first job is done.',
+    'The runner runs every variant under tsx (`node --import tsx`); threads inherit `--import tsx` and load ' +
+    'tsx for nothing (the job is JavaScript), which cost piscina and tinypool about 0.6 s here, so they are ' +
+    'given `execArgv: []`; tsaio loads tsx in a worker only for a TypeScript job. `mark()` is called when ' +
+    'the first job is done.',
   unit: 'job',
   baseline: 'piscina',
   variants: [
     {
       name: 'piscina',
-      code: 'const pool = new Piscina({ filename, minThreads: 2, maxThreads: 2 }); await Promise.all(jobs.map(() => pool.run(N))); await pool.destroy()',
+      code: 'const pool = new Piscina({ filename, minThreads: 2, maxThreads: 2, execArgv: [] }); await Promise.all(jobs.map(() => pool.run(N))); await pool.destroy()',
       async load() {
         const { Piscina } = await import('piscina');
         return async (n, mark) => {
-          const pool = new Piscina({ filename: JOB.href, minThreads: WORKERS, maxThreads: WORKERS });
+          const pool = new Piscina({
+            filename: JOB.href,
+            minThreads: WORKERS,
+            maxThreads: WORKERS,
+            execArgv: [],
+          });
           const results = await Promise.all(Array.from({ length: n }, () => pool.run(N).finally(mark)));
           await pool.destroy();
           check(results, n);
@@ -50,11 +60,16 @@ export const w10: Workload = {
     },
     {
       name: 'tinypool',
-      code: 'const pool = new Tinypool({ filename, minThreads: 2, maxThreads: 2 }); await Promise.all(jobs.map(() => pool.run(N))); await pool.destroy()',
+      code: 'const pool = new Tinypool({ filename, minThreads: 2, maxThreads: 2, execArgv: [] }); await Promise.all(jobs.map(() => pool.run(N))); await pool.destroy()',
       async load() {
         const { Tinypool } = await import('tinypool');
         return async (n, mark) => {
-          const pool = new Tinypool({ filename: JOB.href, minThreads: WORKERS, maxThreads: WORKERS });
+          const pool = new Tinypool({
+            filename: JOB.href,
+            minThreads: WORKERS,
+            maxThreads: WORKERS,
+            execArgv: [],
+          });
           const results = await Promise.all(Array.from({ length: n }, () => pool.run(N).finally(mark)));
           await pool.destroy();
           check(results, n);

@@ -1,6 +1,6 @@
 /**
  * Private: the byte layer under `AsyncFile`, after Python's `BufferedRandom`
- * over `FileIO`: a `FileHandle`, the offset of the next read, and a read
+ * over `FileIO`: a file descriptor, the offset of the next read, and a read
  * buffer. Reads and writes are positional, so the logical position is always
  * `filePos - buffered()` and a write after a read lands where the reader was.
  * Writes go to the OS at once (no write buffer), so `flush()` has nothing to do.
@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { FileHandle } from 'node:fs/promises';
+import type { Fd } from './_fd.js';
 import { cancelledFrom } from '../exceptions.js';
 
 /** Bytes asked of the OS per read when filling the buffer. */
@@ -33,7 +33,7 @@ export class Buffered {
   private _sizeHint: number | null;
 
   constructor(
-    readonly fh: FileHandle,
+    readonly fh: Fd,
     size: number,
     private readonly _append: boolean,
   ) {
@@ -68,7 +68,7 @@ export class Buffered {
     const rest = this.buffered();
     const buf = Buffer.allocUnsafeSlow(rest + want);
     this._buf.copy(buf, 0, this._start);
-    const { bytesRead } = await this.fh.read(buf, rest, want, this.filePos);
+    const bytesRead = await this.fh.read(buf, rest, want, this.filePos);
     this._buf = buf.subarray(0, rest + bytesRead);
     this._start = 0;
     this.filePos += bytesRead;
@@ -125,7 +125,7 @@ export class Buffered {
     while (done < data.length) {
       if (done > 0) checkAborted(signal);
       // In append mode the OS puts every write at the end, whatever the position.
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done, this._append ? null : at);
+      const bytesWritten = await this.fh.write(data, done, data.length - done, this._append ? null : at);
       done += bytesWritten;
       at += bytesWritten;
     }

@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { FileHandle } from 'node:fs/promises';
 import { InvalidStateError } from '../exceptions.js';
 import { Lock } from '../locks.js';
 import { checkSignal, describe } from '../_cancel.js';
 import { Buffered } from './_buffered.js';
+import type { Fd } from './_fd.js';
 import type { Codec } from './_codec.js';
 import type { Mode } from './_mode.js';
 import { TextLayer } from './_text.js';
@@ -65,14 +65,14 @@ function asBytes(view: Buffer): Uint8Array {
  * ```
  */
 export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, AsyncIterable<Data<B>> {
-  private _fh: FileHandle | null;
+  private _fh: Fd | null;
   private readonly _raw: Buffered;
   private readonly _text: TextLayer | null;
   private readonly _lock = new Lock();
 
   /** @internal Made by `open()`. */
   constructor(
-    fh: FileHandle,
+    fh: Fd,
     size: number,
     /** The path it was opened with. */
     readonly name: string,

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { open as openHandle } from 'node:fs/promises';
 import { checkSignal, describe } from '../_cancel.js';
 import { checkAborted } from './_buffered.js';
+import { Fd } from './_fd.js';
 import { Codec, type Errors } from './_codec.js';
 import { parseMode } from './_mode.js';
 import { checkPath, type PathLike } from './_path.js';
@@ -78,7 +78,7 @@ export async function open(path: PathLike, mode: string = 'r', opts?: OpenOption
   }
   const codec = parsed.binary ? null : new Codec(opts?.encoding ?? 'utf-8', errors);
   checkAborted(signal);
-  const fh = await openHandle(path, parsed.flags);
+  const fh = await Fd.open(path, parsed.flags);
   try {
     const stat = await fh.stat();
     if (stat.isDirectory()) throw isDirectoryError(name);
