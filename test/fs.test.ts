@@ -295,6 +295,11 @@ void describe('AsyncFile: text mode', () => {
       await using f = await open(path('l1.txt'), 'r', { errors: 'replace' });
       assert.equal(await f.read(), 'caf\ufffd');
     }
+    writeFileSync(path('fffd.txt'), 'a real \ufffd is no error');
+    {
+      await using f = await open(path('fffd.txt'));
+      assert.equal(await f.read(), 'a real \ufffd is no error');
+    }
     {
       await using f = await open(path('l1.txt'), 'w', { encoding: 'ascii' });
       assert.ok((await rejection(f.write('é'))) instanceof TypeError);

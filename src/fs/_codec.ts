@@ -8,6 +8,7 @@
  * @module
  */
 
+import { isUtf8 } from 'node:buffer';
 import { describe } from '../_cancel.js';
 
 /** The encodings supported, by their Python names. */
@@ -53,11 +54,8 @@ export class Codec {
     }
     this.name = name;
     this._buffer = BUFFER_NAME[name];
-    const strictDecoder = name === 'utf-8' || name === 'utf-16-le';
-    this._fatal =
-      errors === 'strict' && strictDecoder
-        ? new TextDecoder(name === 'utf-8' ? 'utf-8' : 'utf-16le', { fatal: true })
-        : null;
+    const strictDecoder = name === 'utf-16-le';
+    this._fatal = errors === 'strict' && strictDecoder ? new TextDecoder('utf-16le', { fatal: true }) : null;
   }
 
   /** The length of the longest prefix of `buf[start, end)` made of whole characters. */
@@ -82,16 +80,20 @@ export class Codec {
     return n;
   }
 
-  /** Decodes `buf[start, end)`. Strict mode throws a `TypeError` naming the bad bytes. */
+  /** Decodes `buf[start, end)`. Strict mode throws a `TypeError` naming the encoding. */
   decode(buf: Buffer, start: number, end: number): string {
+    if (this.name === 'utf-8') {
+      // Buffer's decoder is the fast one; it writes U+FFFD for bad bytes, so check only then.
+      const text = buf.toString('utf8', start, end);
+      if (this.errors === 'strict' && text.includes('\ufffd') && !isUtf8(buf.subarray(start, end)))
+        throw this._undecodable();
+      return text;
+    }
     if (this._fatal !== null) {
       try {
         return this._fatal.decode(buf.subarray(start, end));
       } catch (cause) {
-        throw new TypeError(
-          `cannot decode the file's bytes as ${this.name} (use errors: 'replace' to read them as U+FFFD)`,
-          { cause },
-        );
+        throw this._undecodable(cause);
       }
     }
     if (this.name === 'ascii' && this.errors === 'strict') {
@@ -101,6 +103,13 @@ export class Codec {
     }
     const text = buf.toString(this._buffer, start, end);
     return this.name === 'ascii' ? text.replace(/[\x80-\xff]/g, '\ufffd') : text;
+  }
+
+  private _undecodable(cause?: unknown): TypeError {
+    return new TypeError(
+      `cannot decode the file's bytes as ${this.name} (use errors: 'replace' to read them as U+FFFD)`,
+      { cause },
+    );
   }
 
   /** Encodes `text`; strict latin-1/ascii reject characters they cannot hold. */
