@@ -150,3 +150,16 @@ export function charEnd(text: string, from: number, n: number): number {
   }
   return i;
 }
+
+const codecs = new Map<string, Codec>();
+
+/** The codec for `encoding` and `errors` (codecs hold no state: one per pair). */
+export function codecFor(encoding: unknown, errors: Errors): Codec {
+  const key = `${String(encoding)}\0${errors}`;
+  let codec = codecs.get(key);
+  if (codec === undefined) {
+    codec = new Codec(encoding, errors);
+    if (codecs.size < 64) codecs.set(key, codec);
+  }
+  return codec;
+}

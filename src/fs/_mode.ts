@@ -28,12 +28,22 @@ const FLAGS: Record<string, [string, string]> = {
 };
 
 /**
- * Parses `mode` like Python: exactly one of `r w a x`, then optionally `+`
+ * Parses `mode` like Python (each valid mode once, then from a cache): exactly one of `r w a x`, then optionally `+`
  * and one of `b t`, in any order, each at most once.
  *
  * @throws {TypeError} if `mode` is not a string; {RangeError} if it is not a valid mode.
  */
 export function parseMode(mode: unknown): Mode {
+  const known = typeof mode === 'string' ? parsed.get(mode) : undefined;
+  if (known !== undefined) return known;
+  const result = parse(mode);
+  if (parsed.size < 64) parsed.set(result.text, result);
+  return result;
+}
+
+const parsed = new Map<string, Mode>();
+
+function parse(mode: unknown): Mode {
   if (typeof mode !== 'string') {
     throw new TypeError(`open: mode must be a string such as 'r' or 'wb', received ${describe(mode)}`);
   }

@@ -7,7 +7,7 @@
 import { checkSignal, describe } from '../_cancel.js';
 import { checkAborted } from './_buffered.js';
 import { Fd } from './_fd.js';
-import { Codec, type Errors } from './_codec.js';
+import { codecFor, type Errors } from './_codec.js';
 import { parseMode } from './_mode.js';
 import { checkPath, type PathLike } from './_path.js';
 import { AsyncFile } from './file.js';
@@ -76,7 +76,7 @@ export async function open(path: PathLike, mode: string = 'r', opts?: OpenOption
   if (errors !== 'strict' && errors !== 'replace') {
     throw new RangeError(`open: errors must be 'strict' or 'replace', received ${describe(errors)}`);
   }
-  const codec = parsed.binary ? null : new Codec(opts?.encoding ?? 'utf-8', errors);
+  const codec = parsed.binary ? null : codecFor(opts?.encoding ?? 'utf-8', errors);
   checkAborted(signal);
   const fh = await Fd.open(path, parsed.flags);
   try {
