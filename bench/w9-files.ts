@@ -23,13 +23,13 @@ function files(n: number): string[] {
   const content = Buffer.alloc(SIZE, 'tsaio W9 line of text\n');
   return Array.from({ length: n }, (_, i) => {
     const path = join(DIR, `f${i}.txt`);
-    let ok = false;
+    let size = -1;
     try {
-      ok = statSync(path).size === SIZE;
+      size = statSync(path).size;
     } catch {
-      ok = false;
+      // not written yet
     }
-    if (!ok) writeFileSync(path, content);
+    if (size !== SIZE) writeFileSync(path, content);
     return path;
   });
 }

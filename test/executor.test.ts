@@ -86,7 +86,7 @@ for (const kind of ['thread', 'process'] as const) {
   const pool = () => shared[kind]!;
 
   void describe(`${Pool.name}: jobs`, () => {
-    test('submit returns a core Future with the job result', async () => {
+    void test('submit returns a core Future with the job result', async () => {
       const f = pool().submit((a: number, b: number) => a + b, 2, 3);
       assert.ok(f instanceof ExecutorFuture && f instanceof Future);
       assert.equal(await f, 5);
@@ -94,14 +94,14 @@ for (const kind of ['thread', 'process'] as const) {
       assert.equal(f.running(), false);
     });
 
-    test('module jobs: { module, name }, a URL or an absolute path for the default export', async () => {
+    void test('module jobs: { module, name }, a URL or an absolute path for the default export', async () => {
       assert.equal(await pool().submit(job('add'), 20, 22), 42);
       assert.equal(await pool().submit(JOBS, 21), 42);
       assert.equal(await pool().submit(fileURLToPath(JOBS), 4), 8);
       assert.equal(await pool().submit(job('later'), 'async', 5), 'async');
     });
 
-    test('errors come back with their class, message, code and other plain fields', async () => {
+    void test('errors come back with their class, message, code and other plain fields', async () => {
       const e = (await rejection(pool().submit(job('fail')))) as RangeError & {
         code: string;
         detail: number;
@@ -117,14 +117,14 @@ for (const kind of ['thread', 'process'] as const) {
       assert.ok((await rejection(pool().submit(job('notAFunction')))) instanceof TypeError);
     });
 
-    test('a function job carries no closure: the ReferenceError says so', async () => {
+    void test('a function job carries no closure: the ReferenceError says so', async () => {
       const outside = 41;
       const e = await rejection(pool().submit(() => outside + 1));
       assert.ok(e instanceof ReferenceError);
       assert.match((e as Error).message, /outside is not defined.*carries no closure/);
     });
 
-    test('map yields results in input order, with any chunksize', async () => {
+    void test('map yields results in input order, with any chunksize', async () => {
       const got: number[] = [];
       for await (const y of pool().map((x: number) => x * 10, [1, 2, 3, 4, 5])) got.push(y);
       assert.deepEqual(got, [10, 20, 30, 40, 50]);
@@ -137,7 +137,7 @@ for (const kind of ['thread', 'process'] as const) {
       assert.deepEqual(none, []);
     });
 
-    test('map raises the first failure in order and cancels the rest', async () => {
+    void test('map raises the first failure in order and cancels the rest', async () => {
       const seen: number[] = [];
       const e = await rejection(
         (async () => {
@@ -155,7 +155,7 @@ for (const kind of ['thread', 'process'] as const) {
       assert.deepEqual(seen, [1, 2]);
     });
 
-    test('map: leaving early, the timeout and the signal cancel the jobs not done, and wait for them', async () => {
+    void test('map: leaving early, the timeout and the signal cancel the jobs not done, and wait for them', async () => {
       const drain = async (it: AsyncIterable<unknown>, into: unknown[] = []) => {
         for await (const y of it) into.push(y);
       };
@@ -189,7 +189,7 @@ for (const kind of ['thread', 'process'] as const) {
       assert.equal(existsSync(never), false, 'an aborted signal submits nothing');
     });
 
-    test('a crashed worker fails its job with BrokenExecutorError naming it; a fresh worker takes the next', async () => {
+    void test('a crashed worker fails its job with BrokenExecutorError naming it; a fresh worker takes the next', async () => {
       const e = await rejection(pool().submit(job('crash')));
       assert.ok(e instanceof BrokenExecutorError, String(e));
       assert.equal((e as BrokenExecutorError).job, `crash() from ${JOBS.href}`);
@@ -207,7 +207,7 @@ for (const kind of ['thread', 'process'] as const) {
       // The replacement workers are counted in the baseline again once they are up.
     });
 
-    test('a result or arguments that cannot be cloned reject with a TypeError, and the pool goes on', async () => {
+    void test('a result or arguments that cannot be cloned reject with a TypeError, and the pool goes on', async () => {
       const r = await rejection(pool().submit(job('unclonableResult')));
       assert.ok(r instanceof TypeError);
       assert.match((r as Error).message, /result cannot be sent back/);
@@ -224,7 +224,7 @@ for (const kind of ['thread', 'process'] as const) {
   });
 
   void describe(`${Pool.name}: cancellation`, () => {
-    test('a job cancelled while queued never runs', async () => {
+    void test('a job cancelled while queued never runs', async () => {
       await using own = new Pool({ maxWorkers: 1 });
       const m = marker();
       const never = marker();
@@ -240,7 +240,7 @@ for (const kind of ['thread', 'process'] as const) {
       assert.equal(existsSync(never), false, 'the queued job never ran');
     });
 
-    test('cancelling a running job aborts its signal in the worker; the future settles when it stops', async () => {
+    void test('cancelling a running job aborts its signal in the worker; the future settles when it stops', async () => {
       const m = marker();
       const f = pool().submit(job('untilCancelled'), m);
       for (let i = 0; i < 100 && !f.running(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -256,7 +256,7 @@ for (const kind of ['thread', 'process'] as const) {
       assert.equal(readFileSync(m, 'utf8'), 'saw the abort: CancelledError stop it');
     });
 
-    test('a job that finishes anyway after the abort gives its value', async () => {
+    void test('a job that finishes anyway after the abort gives its value', async () => {
       const f = pool().submit(job('finishAnyway'));
       await new Promise((r) => setTimeout(r, 150));
       f.cancel();
@@ -264,7 +264,7 @@ for (const kind of ['thread', 'process'] as const) {
       assert.equal(f.cancelled(), false);
     });
 
-    test('a job that ignores the abort is ended after the grace period; the next job gets a fresh worker', async () => {
+    void test('a job that ignores the abort is ended after the grace period; the next job gets a fresh worker', async () => {
       await using own = new Pool({ maxWorkers: 1, cancelGracePeriod: 100 });
       const f = own.submit(job('spin'), 20_000);
       await new Promise((r) => setTimeout(r, 300));
@@ -277,7 +277,7 @@ for (const kind of ['thread', 'process'] as const) {
       assert.equal(await own.submit(job('add'), 1, 2), 3);
     });
 
-    test('submitWith: the signal cancels the job; an aborted signal sends nothing', async () => {
+    void test('submitWith: the signal cancels the job; an aborted signal sends nothing', async () => {
       const ac = new AbortController();
       const m = marker();
       const f = pool().submitWith(job('untilCancelled'), [m], { signal: ac.signal });
@@ -293,7 +293,7 @@ for (const kind of ['thread', 'process'] as const) {
       assert.throws(() => pool().submitWith(job('add'), [], { signal: 1 as never }), TypeError);
     });
 
-    test('waitFor cancels the job on timeout and waits for it to stop', async () => {
+    void test('waitFor cancels the job on timeout and waits for it to stop', async () => {
       const m = marker();
       const f = pool().submit(job('untilCancelled'), m);
       assert.ok((await rejection(waitFor(f, 200))) instanceof TimeoutError);
@@ -303,7 +303,7 @@ for (const kind of ['thread', 'process'] as const) {
   });
 
   void describe(`${Pool.name}: shutdown and bad input`, () => {
-    test('shutdown waits for the jobs; submitting afterwards is an InvalidStateError', async () => {
+    void test('shutdown waits for the jobs; submitting afterwards is an InvalidStateError', async () => {
       const own = new Pool({ maxWorkers: 1 });
       const a = own.submit(job('later'), 'a', 100);
       const b = own.submit(job('later'), 'b', 10);
@@ -313,7 +313,7 @@ for (const kind of ['thread', 'process'] as const) {
       await own.shutdown(); // a second call is harmless
     });
 
-    test('shutdown({ cancelFutures }) cancels the queued jobs; { wait: false } returns at once', async () => {
+    void test('shutdown({ cancelFutures }) cancels the queued jobs; { wait: false } returns at once', async () => {
       const own = new Pool({ maxWorkers: 1 });
       const a = own.submit(job('later'), 'a', 200);
       const b = own.submit(job('later'), 'b', 10);
@@ -323,7 +323,7 @@ for (const kind of ['thread', 'process'] as const) {
       assert.equal(await a, 'a');
     });
 
-    test('await using shuts the pool down at the end of the block', async () => {
+    void test('await using shuts the pool down at the end of the block', async () => {
       let f: ExecutorFuture<unknown>;
       {
         await using own = new Pool({ maxWorkers: 1 });
@@ -332,7 +332,7 @@ for (const kind of ['thread', 'process'] as const) {
       assert.equal(f.result(), 'x');
     });
 
-    test('bad options and jobs are RangeErrors and TypeErrors naming the value', () => {
+    void test('bad options and jobs are RangeErrors and TypeErrors naming the value', () => {
       for (const maxWorkers of [0, -1, 1.5, NaN, '2']) {
         assert.throws(
           () => new Pool({ maxWorkers: maxWorkers as number }),
@@ -363,7 +363,7 @@ for (const kind of ['thread', 'process'] as const) {
 }
 
 void describe('ThreadPoolExecutor only', () => {
-  test('at most maxWorkers jobs run at once', async () => {
+  void test('at most maxWorkers jobs run at once', async () => {
     await using own = new ThreadPoolExecutor({ maxWorkers: 2 });
     const counter = new Int32Array(new SharedArrayBuffer(8));
     await Promise.all(Array.from({ length: 6 }, () => own.submit(job('counted'), counter, 50)));
@@ -371,7 +371,7 @@ void describe('ThreadPoolExecutor only', () => {
     assert.equal(own.maxWorkers, 2);
   });
 
-  test('submitWith({ transfer }) moves an ArrayBuffer to the worker', async () => {
+  void test('submitWith({ transfer }) moves an ArrayBuffer to the worker', async () => {
     const data = new Float64Array([1, 2, 3]);
     const sum = shared['thread']!.submitWith((a: Float64Array) => a.reduce((x, y) => x + y, 0), [data], {
       transfer: [data.buffer],
@@ -382,7 +382,7 @@ void describe('ThreadPoolExecutor only', () => {
 });
 
 void describe('toThread, loop.runInExecutor and the default executor', () => {
-  test('toThread runs on the shared default thread pool', async () => {
+  void test('toThread runs on the shared default thread pool', async () => {
     const f = toThread((s: string) => s.toUpperCase(), 'hi');
     assert.ok(f instanceof ExecutorFuture);
     assert.equal(await f, 'HI');
@@ -394,7 +394,7 @@ void describe('toThread, loop.runInExecutor and the default executor', () => {
     await shutdownDefaultExecutor();
   });
 
-  test('runInExecutor(null, ...) uses the default executor; runInExecutor(pool, ...) the pool', async () => {
+  void test('runInExecutor(null, ...) uses the default executor; runInExecutor(pool, ...) the pool', async () => {
     const loop = getRunningLoop();
     assert.equal(await loop.runInExecutor(null, (a: number, b: number) => a * b, 6, 7), 42);
     const f = loop.runInExecutor(shared['process']!, job('add'), 1, 2);
@@ -403,7 +403,7 @@ void describe('toThread, loop.runInExecutor and the default executor', () => {
     await shutdownDefaultExecutor();
   });
 
-  test('runInExecutor takes any object with submit(); a promise it returns becomes a Future', async () => {
+  void test('runInExecutor takes any object with submit(); a promise it returns becomes a Future', async () => {
     const loop = getRunningLoop();
     const calls: unknown[][] = [];
     const mine = {
@@ -423,7 +423,7 @@ void describe('toThread, loop.runInExecutor and the default executor', () => {
     assert.throws(() => loop.runInExecutor({ submit: () => 5 } as never, () => 1), TypeError);
   });
 
-  test('without tsaio/executor imported, runInExecutor(null) says what to import', () => {
+  void test('without tsaio/executor imported, runInExecutor(null) says what to import', () => {
     const code =
       "import { getRunningLoop } from './src/index.ts';" +
       "try { getRunningLoop().runInExecutor(null, () => 1); } catch (e) { console.log(e.name + ': ' + e.message); }";
@@ -437,7 +437,7 @@ void describe('toThread, loop.runInExecutor and the default executor', () => {
     );
   });
 
-  test('cancelling a runInExecutor future reaches the job', async () => {
+  void test('cancelling a runInExecutor future reaches the job', async () => {
     const m = marker();
     const f = getRunningLoop().runInExecutor(shared['thread']!, job('untilCancelled'), m);
     await new Promise((r) => setTimeout(r, 150));

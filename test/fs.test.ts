@@ -44,7 +44,7 @@ async function assertCancelled(p: Promise<unknown>): Promise<void> {
 }
 
 void describe('open: modes', () => {
-  test("'r' is the default; a missing file is ENOENT", async () => {
+  void test("'r' is the default; a missing file is ENOENT", async () => {
     writeFileSync(path('r.txt'), 'hello');
     await using f = await open(path('r.txt'));
     assert.ok(f instanceof AsyncFile);
@@ -59,7 +59,7 @@ void describe('open: modes', () => {
     assert.equal(e.code, 'ENOENT');
   });
 
-  test("'w' truncates or creates, 'x' creates only, 'a' appends", async () => {
+  void test("'w' truncates or creates, 'x' creates only, 'a' appends", async () => {
     writeFileSync(path('w.txt'), 'old content');
     {
       await using f = await open(path('w.txt'), 'w');
@@ -81,7 +81,7 @@ void describe('open: modes', () => {
     assert.equal(readFileSync(path('w.txt'), 'utf8'), 'new+more');
   });
 
-  test("'+' adds the other direction: r+, w+, a+", async () => {
+  void test("'+' adds the other direction: r+, w+, a+", async () => {
     writeFileSync(path('rp.txt'), 'abcdef');
     {
       await using f = await open(path('rp.txt'), 'r+');
@@ -106,7 +106,7 @@ void describe('open: modes', () => {
     }
   });
 
-  test("'b' gives Uint8Array; the end of the file is an empty Uint8Array", async () => {
+  void test("'b' gives Uint8Array; the end of the file is an empty Uint8Array", async () => {
     writeFileSync(path('b.bin'), Buffer.from([1, 2, 3, 10, 4]));
     await using f = await open(path('b.bin'), 'rb');
     assert.equal(f.encoding, null);
@@ -123,13 +123,13 @@ void describe('open: modes', () => {
     }
   });
 
-  test("'t' is text, as the default", async () => {
+  void test("'t' is text, as the default", async () => {
     writeFileSync(path('t.txt'), 'text');
     await using f = await open(path('t.txt'), 'rt');
     assert.equal(await f.read(), 'text');
   });
 
-  test('a file: URL or a Buffer is a path too', async () => {
+  void test('a file: URL or a Buffer is a path too', async () => {
     writeFileSync(path('u.txt'), 'url');
     {
       await using f = await open(pathToFileURL(path('u.txt')));
@@ -142,7 +142,7 @@ void describe('open: modes', () => {
 });
 
 void describe('open: bad input', () => {
-  test('bad modes are RangeErrors naming the mode; a non-string mode is a TypeError', async () => {
+  void test('bad modes are RangeErrors naming the mode; a non-string mode is a TypeError', async () => {
     for (const mode of ['', 'rw', 'rr', 'q', 'rbt', 'wa', '++r', 'b', '+', 'rx']) {
       const e = await rejection(open(path('any.txt'), mode));
       assert.ok(e instanceof RangeError, `mode ${JSON.stringify(mode)}: ${String(e)}`);
@@ -152,7 +152,7 @@ void describe('open: bad input', () => {
     assert.equal(existsSync(path('any.txt')), false, 'nothing was created');
   });
 
-  test('encodings: unknown, or any in binary mode, are RangeErrors; errors must be strict or replace', async () => {
+  void test('encodings: unknown, or any in binary mode, are RangeErrors; errors must be strict or replace', async () => {
     assert.match(
       String(await rejection(open(path('e.txt'), 'w', { encoding: 'klingon' }))),
       /RangeError.*"klingon"/,
@@ -164,7 +164,7 @@ void describe('open: bad input', () => {
     assert.equal(existsSync(path('e.txt')), false);
   });
 
-  test('bad paths: TypeError for a non-path, RangeError for an empty one, EISDIR for a directory', async () => {
+  void test('bad paths: TypeError for a non-path, RangeError for an empty one, EISDIR for a directory', async () => {
     assert.ok((await rejection(open(42 as never))) instanceof TypeError);
     assert.ok((await rejection(open(new URL('http://example.com/x') as never))) instanceof TypeError);
     assert.ok((await rejection(open(''))) instanceof RangeError);
@@ -172,13 +172,13 @@ void describe('open: bad input', () => {
     assert.equal(((await rejection(open(dir, 'w'))) as NodeJS.ErrnoException).code, 'EISDIR');
   });
 
-  test('a bad signal option is a TypeError', async () => {
+  void test('a bad signal option is a TypeError', async () => {
     assert.ok((await rejection(open(path('s.txt'), 'w', { signal: 'no' as never }))) instanceof TypeError);
   });
 });
 
 void describe('AsyncFile: text mode', () => {
-  test('read(n) counts characters (code points), never splitting one', async () => {
+  void test('read(n) counts characters (code points), never splitting one', async () => {
     const text = 'aé€😀b'.repeat(3);
     writeFileSync(path('chars.txt'), text);
     await using f = await open(path('chars.txt'));
@@ -189,7 +189,7 @@ void describe('AsyncFile: text mode', () => {
     assert.equal(await f.read(4), 'aé€😀');
   });
 
-  test('a multi-byte character across the read buffer boundary is never split', async () => {
+  void test('a multi-byte character across the read buffer boundary is never split', async () => {
     // The 4-byte emoji starts 2 bytes before the end of the first 64 KiB chunk.
     const text = 'x'.repeat(CHUNK - 2) + '😀' + 'é'.repeat(10) + '\n';
     writeFileSync(path('boundary.txt'), text);
@@ -212,7 +212,7 @@ void describe('AsyncFile: text mode', () => {
     assert.equal(await g.read(), 'z');
   });
 
-  test('seek(tell()) returns to the same character', async () => {
+  void test('seek(tell()) returns to the same character', async () => {
     writeFileSync(path('seek.txt'), 'ab€cd😀ef');
     await using f = await open(path('seek.txt'));
     await f.read(3);
@@ -225,7 +225,7 @@ void describe('AsyncFile: text mode', () => {
     assert.equal(await f.seek(0, 1), Buffer.byteLength('ab€cd😀ef'));
   });
 
-  test('text seeks relative to the current position or the end need offset 0 (UnsupportedOperation)', async () => {
+  void test('text seeks relative to the current position or the end need offset 0 (UnsupportedOperation)', async () => {
     writeFileSync(path('rel.txt'), 'abc');
     await using f = await open(path('rel.txt'));
     const e = await rejection(f.seek(1, 1));
@@ -237,7 +237,7 @@ void describe('AsyncFile: text mode', () => {
     assert.ok((await rejection(f.seek(1.5))) instanceof TypeError);
   });
 
-  test('readline keeps the newline, honours a size limit, and ends with ""', async () => {
+  void test('readline keeps the newline, honours a size limit, and ends with ""', async () => {
     writeFileSync(path('lines.txt'), 'one\ntwo\n\nthree');
     await using f = await open(path('lines.txt'));
     assert.equal(await f.readline(), 'one\n');
@@ -252,7 +252,7 @@ void describe('AsyncFile: text mode', () => {
     assert.deepEqual(await f.readlines(5), ['one\n', 'two\n'], 'stops once the hint is reached');
   });
 
-  test('for await reads the lines, each with its newline', async () => {
+  void test('for await reads the lines, each with its newline', async () => {
     writeFileSync(path('iter.txt'), 'a\nbé\nc');
     await using f = await open(path('iter.txt'));
     const lines: string[] = [];
@@ -260,7 +260,7 @@ void describe('AsyncFile: text mode', () => {
     assert.deepEqual(lines, ['a\n', 'bé\n', 'c']);
   });
 
-  test('write returns the characters written; writelines adds no separators', async () => {
+  void test('write returns the characters written; writelines adds no separators', async () => {
     await using f = await open(path('wr.txt'), 'w+');
     assert.equal(await f.write('😀é\n'), 3);
     await f.writelines(['x\n', 'y\n']);
@@ -271,7 +271,7 @@ void describe('AsyncFile: text mode', () => {
     assert.ok((await rejection(f.writelines(5 as never))) instanceof TypeError);
   });
 
-  test('encodings: utf-16-le, latin-1, ascii; strict errors and replace', async () => {
+  void test('encodings: utf-16-le, latin-1, ascii; strict errors and replace', async () => {
     {
       await using f = await open(path('l1.txt'), 'w', { encoding: 'latin-1' });
       await f.write('café');
@@ -312,7 +312,7 @@ void describe('AsyncFile: text mode', () => {
     assert.equal(readFileSync(path('u16.txt'), 'utf16le'), 'h😀');
   });
 
-  test('truncate cuts to the position (or a size) and does not move it', async () => {
+  void test('truncate cuts to the position (or a size) and does not move it', async () => {
     writeFileSync(path('tr.txt'), '0123456789');
     await using f = await open(path('tr.txt'), 'r+');
     await f.read(4);
@@ -326,7 +326,7 @@ void describe('AsyncFile: text mode', () => {
 });
 
 void describe('AsyncFile: binary mode', () => {
-  test('seek with whence 0, 1, 2 and tell', async () => {
+  void test('seek with whence 0, 1, 2 and tell', async () => {
     writeFileSync(path('seekb.bin'), Buffer.from('0123456789'));
     await using f = await open(path('seekb.bin'), 'rb');
     assert.equal(await f.seek(3), 3);
@@ -340,7 +340,7 @@ void describe('AsyncFile: binary mode', () => {
     assert.ok((await rejection(f.seek(-20, 2))) instanceof RangeError);
   });
 
-  test('a write of a string to a binary file is a TypeError', async () => {
+  void test('a write of a string to a binary file is a TypeError', async () => {
     await using f = await open(path('wb.bin'), 'wb');
     assert.ok((await rejection(f.write('text' as never))) instanceof TypeError);
     await f.writelines([bytes('a'), bytes('b')]);
@@ -348,7 +348,7 @@ void describe('AsyncFile: binary mode', () => {
     assert.equal(readFileSync(path('wb.bin'), 'utf8'), 'ab');
   });
 
-  test('large reads and readlines across many chunks', async () => {
+  void test('large reads and readlines across many chunks', async () => {
     const big = Buffer.alloc(3 * CHUNK + 123, 'x');
     big[CHUNK + 5] = 10;
     writeFileSync(path('big.bin'), big);
@@ -362,7 +362,7 @@ void describe('AsyncFile: binary mode', () => {
 });
 
 void describe('AsyncFile: state and misuse', () => {
-  test('reading a write-only file or writing a read-only one is UnsupportedOperation', async () => {
+  void test('reading a write-only file or writing a read-only one is UnsupportedOperation', async () => {
     writeFileSync(path('ro.txt'), 'x');
     await using w = await open(path('wo.txt'), 'w');
     for (const p of [w.read(), w.readline(), w.readlines()]) {
@@ -377,7 +377,7 @@ void describe('AsyncFile: state and misuse', () => {
     assert.equal(readFileSync(path('ro.txt'), 'utf8'), 'x');
   });
 
-  test('a closed file rejects every call with InvalidStateError; closing twice is harmless', async () => {
+  void test('a closed file rejects every call with InvalidStateError; closing twice is harmless', async () => {
     const f = await open(path('closed.txt'), 'w+');
     await f.close();
     await f.close();
@@ -390,7 +390,7 @@ void describe('AsyncFile: state and misuse', () => {
     assert.match(String(f), /closed/);
   });
 
-  test('bad sizes are TypeErrors; -1 and null mean everything', async () => {
+  void test('bad sizes are TypeErrors; -1 and null mean everything', async () => {
     writeFileSync(path('size.txt'), 'abc');
     await using f = await open(path('size.txt'));
     assert.ok((await rejection(f.read(1.5))) instanceof TypeError);
@@ -402,14 +402,14 @@ void describe('AsyncFile: state and misuse', () => {
     assert.equal(await f.read({}), 'abc', 'read(opts)');
   });
 
-  test('calls on one file run one after another, in the order made', async () => {
+  void test('calls on one file run one after another, in the order made', async () => {
     writeFileSync(path('order.txt'), 'abcdefgh');
     await using f = await open(path('order.txt'));
     const [a, b, c, pos] = await Promise.all([f.read(3), f.read(3), f.read(), f.tell()]);
     assert.deepEqual([a, b, c, pos], ['abc', 'def', 'gh', 8]);
   });
 
-  test('close waits for the calls already made', async () => {
+  void test('close waits for the calls already made', async () => {
     writeFileSync(path('late.txt'), 'data');
     const f = await open(path('late.txt'));
     const read = f.read();
@@ -417,7 +417,7 @@ void describe('AsyncFile: state and misuse', () => {
     assert.equal(await read, 'data');
   });
 
-  test('the seed §9 pattern: three files read at once with gather', async () => {
+  void test('the seed §9 pattern: three files read at once with gather', async () => {
     const names = [1, 2, 3].map((i) => path(`file${i}.txt`));
     await Promise.all(
       names.map(async (name, i) => {
@@ -434,12 +434,12 @@ void describe('AsyncFile: state and misuse', () => {
 });
 
 void describe('AsyncFile: cancellation', () => {
-  test('an aborted signal opens nothing: no file is created', async () => {
+  void test('an aborted signal opens nothing: no file is created', async () => {
     await assertCancelled(open(path('never.txt'), 'w', { signal: aborted() }));
     assert.equal(existsSync(path('never.txt')), false);
   });
 
-  test('aborted while opening: the file opened meanwhile is closed', async () => {
+  void test('aborted while opening: the file opened meanwhile is closed', async () => {
     writeFileSync(path('opening.txt'), 'x');
     const ac = new AbortController();
     const p = open(path('opening.txt'), 'r', { signal: ac.signal });
@@ -447,7 +447,7 @@ void describe('AsyncFile: cancellation', () => {
     await assertCancelled(p); // afterEach checks that no descriptor stayed open
   });
 
-  test('an aborted signal reads nothing: the position does not move', async () => {
+  void test('an aborted signal reads nothing: the position does not move', async () => {
     writeFileSync(path('pre.txt'), 'abc');
     await using f = await open(path('pre.txt'));
     await assertCancelled(f.read(2, { signal: aborted() }));
@@ -457,7 +457,7 @@ void describe('AsyncFile: cancellation', () => {
     assert.equal(await f.read(), 'abc');
   });
 
-  test('an aborted signal writes nothing', async () => {
+  void test('an aborted signal writes nothing', async () => {
     await using f = await open(path('prew.txt'), 'w');
     await assertCancelled(f.write('x', { signal: aborted() }));
     await assertCancelled(f.writelines(['x'], { signal: aborted() }));
@@ -466,7 +466,7 @@ void describe('AsyncFile: cancellation', () => {
     assert.equal(readFileSync(path('prew.txt'), 'utf8'), '');
   });
 
-  test('a long read stops between chunks when its signal aborts, and loses nothing', async () => {
+  void test('a long read stops between chunks when its signal aborts, and loses nothing', async () => {
     const data = Buffer.alloc(8 * CHUNK);
     for (let i = 0; i < data.length; i++) data[i] = 11 + (i % 241); // no '\n'
     writeFileSync(path('long.bin'), data);
@@ -480,7 +480,7 @@ void describe('AsyncFile: cancellation', () => {
     assert.deepEqual(Buffer.from(all), data);
   });
 
-  test('a call waiting behind another leaves the queue when its signal aborts', async () => {
+  void test('a call waiting behind another leaves the queue when its signal aborts', async () => {
     writeFileSync(path('queue.txt'), 'abcdef');
     await using f = await open(path('queue.txt'));
     const ac = new AbortController();
@@ -495,7 +495,7 @@ void describe('AsyncFile: cancellation', () => {
 });
 
 void describe('os', () => {
-  test('stat, exists, isfile, isdir', async () => {
+  void test('stat, exists, isfile, isdir', async () => {
     writeFileSync(path('st.txt'), '12345');
     assert.equal((await os.stat(path('st.txt'))).size, 5);
     assert.equal(((await rejection(os.stat(path('nope')))) as NodeJS.ErrnoException).code, 'ENOENT');
@@ -511,7 +511,7 @@ void describe('os', () => {
     ]);
   });
 
-  test('rename, replace, remove/unlink, copyfile', async () => {
+  void test('rename, replace, remove/unlink, copyfile', async () => {
     writeFileSync(path('a.txt'), 'A');
     writeFileSync(path('b.txt'), 'B');
     await os.rename(path('a.txt'), path('c.txt'));
@@ -526,7 +526,7 @@ void describe('os', () => {
     assert.equal(((await rejection(os.remove(dir))) as NodeJS.ErrnoException).code, 'EISDIR');
   });
 
-  test('mkdir, makedirs (existOk), rmdir, listdir', async () => {
+  void test('mkdir, makedirs (existOk), rmdir, listdir', async () => {
     await os.mkdir(path('one'));
     assert.equal(((await rejection(os.mkdir(path('one')))) as NodeJS.ErrnoException).code, 'EEXIST');
     assert.equal(((await rejection(os.mkdir(path('x/y')))) as NodeJS.ErrnoException).code, 'ENOENT');
@@ -541,7 +541,7 @@ void describe('os', () => {
     assert.deepEqual(await os.listdir(path('tree/a')), ['f.txt']);
   });
 
-  test('scandir yields DirEntry objects and closes the directory at the end, on break and on abort', async () => {
+  void test('scandir yields DirEntry objects and closes the directory at the end, on break and on abort', async () => {
     await os.makedirs(path('scan/sub'));
     writeFileSync(path('scan/f1.txt'), 'x');
     writeFileSync(path('scan/f2.txt'), 'y');
@@ -574,7 +574,7 @@ void describe('os', () => {
     );
   });
 
-  test('an aborted signal does nothing', async () => {
+  void test('an aborted signal does nothing', async () => {
     writeFileSync(path('keep.txt'), 'x');
     await assertCancelled(os.mkdir(path('never'), { signal: aborted() }));
     await assertCancelled(os.makedirs(path('never/a'), { signal: aborted() }));
@@ -596,7 +596,7 @@ void describe('os', () => {
     );
   });
 
-  test('bad paths are TypeErrors', async () => {
+  void test('bad paths are TypeErrors', async () => {
     assert.ok((await rejection(os.stat(1 as never))) instanceof TypeError);
     assert.ok((await rejection(os.rename(path('a'), null as never))) instanceof TypeError);
     assert.ok((await rejection(os.exists({} as never))) instanceof TypeError);

@@ -36,7 +36,7 @@ afterEach(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 void describe('runSync', () => {
-  test('blocks the caller until the async job settles, and returns its value', () => {
+  void test('blocks the caller until the async job settles, and returns its value', () => {
     const start = performance.now();
     const value = runSync(async (x: number) => {
       await new Promise((r) => setTimeout(r, 100));
@@ -47,7 +47,7 @@ void describe('runSync', () => {
     assert.equal(runSync(job('add'), 1, 2), 3, 'module jobs too, on the same shared worker');
   });
 
-  test('the job’s error is thrown, with its class and fields', () => {
+  void test('the job’s error is thrown, with its class and fields', () => {
     assert.throws(
       () => runSync(job('fail')),
       (e: RangeError & { code?: string }) =>
@@ -57,7 +57,7 @@ void describe('runSync', () => {
     assert.throws(() => runSync(() => outside), /outside is not defined.*carries no closure/);
   });
 
-  test('nothing runs on the caller’s loop meanwhile: a timer due during the wait fires after it', async () => {
+  void test('nothing runs on the caller’s loop meanwhile: a timer due during the wait fires after it', async () => {
     let fired = false;
     setTimeout(() => (fired = true), 10);
     runSync(() => new Promise((r) => setTimeout(r, 150)));
@@ -66,7 +66,7 @@ void describe('runSync', () => {
     assert.equal(fired, true);
   });
 
-  test('a promise, Future or Task is refused: waiting for it would deadlock the loop it needs', async () => {
+  void test('a promise, Future or Task is refused: waiting for it would deadlock the loop it needs', async () => {
     const task = createTask(async () => 1);
     for (const thenable of [Promise.resolve(1), new Future<number>(), task]) {
       assert.throws(
@@ -79,7 +79,7 @@ void describe('runSync', () => {
     assert.equal(_liveWorkers(), 0, 'no worker was started for a refused call');
   });
 
-  test('syncCallProblem is the check runSync makes', () => {
+  void test('syncCallProblem is the check runSync makes', () => {
     assert.match(syncCallProblem(Promise.resolve()) ?? '', /deadlock/);
     assert.match(syncCallProblem({ then() {} }) ?? '', /deadlock/);
     assert.equal(
@@ -89,7 +89,7 @@ void describe('runSync', () => {
     assert.equal(syncCallProblem(job('add')), null);
   });
 
-  test('bad jobs and arguments that cannot be cloned are TypeErrors', () => {
+  void test('bad jobs and arguments that cannot be cloned are TypeErrors', () => {
     assert.throws(() => runSync(42 as never), TypeError);
     assert.throws(
       () =>
@@ -107,7 +107,7 @@ void describe('runSync', () => {
     );
   });
 
-  test('runSync works inside a thread-pool job (a worker of its own there)', async () => {
+  void test('runSync works inside a thread-pool job (a worker of its own there)', async () => {
     await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
     const inner = new URL('../src/executor/index.ts', import.meta.url).href;
     const value = await pool.submit(async (url: string) => {
@@ -121,7 +121,7 @@ void describe('runSync', () => {
 });
 
 void describe('createSyncFn', () => {
-  test('makes a sync function of an async job, with its own worker; close ends it', async () => {
+  void test('makes a sync function of an async job, with its own worker; close ends it', async () => {
     const fn = createSyncFn(async (a: number, b: number) => {
       await new Promise((r) => setTimeout(r, 10));
       return a + b;
@@ -143,7 +143,7 @@ void describe('createSyncFn', () => {
     await workersBackTo(0);
   });
 
-  test('a timeout throws TimeoutError and aborts the job’s signal in the worker; the next call works', () => {
+  void test('a timeout throws TimeoutError and aborts the job’s signal in the worker; the next call works', () => {
     const marker = join(dir, 'timeout-marker');
     using fn = createSyncFn(job('quickOrWait'), { timeout: 200 });
     assert.equal(fn('quick'), 'quick', 'the first call (the worker starts) is not cut by the timeout');
@@ -159,7 +159,7 @@ void describe('createSyncFn', () => {
     assert.match(readFileSync(marker, 'utf8'), /saw the abort: CancelledError the sync call timed out/);
   });
 
-  test('a worker that dies is reported, not waited for forever', () => {
+  void test('a worker that dies is reported, not waited for forever', () => {
     using fn = createSyncFn(job('crash'));
     assert.throws(
       () => fn(),
@@ -167,7 +167,7 @@ void describe('createSyncFn', () => {
     );
   });
 
-  test('bad options are RangeErrors', () => {
+  void test('bad options are RangeErrors', () => {
     for (const timeout of [-1, NaN, '5']) {
       assert.throws(() => createSyncFn(job('add'), { timeout: timeout as number }), RangeError);
     }

@@ -233,7 +233,18 @@ export function runSync<A extends unknown[], R>(job: ((...args: A) => R) | Job, 
   return shared.call(spec, args, null, 'runSync') as Awaited<R>;
 }
 
-/** Ends `runSync`'s shared worker thread, if it was started (a later `runSync` starts a new one). */
+/**
+ * Ends `runSync`'s shared worker thread, if it was started; a later
+ * `runSync` starts a new one. The thread never keeps the process alive, so
+ * this is for tests and for programs that want it gone now.
+ *
+ * @example
+ * ```ts
+ * import { runSync, closeRunSync } from 'tsaio/executor';
+ * console.log(runSync(async () => 'done')); // done
+ * closeRunSync();
+ * ```
+ */
 export function closeRunSync(): void {
   shared?.close();
   shared = null;

@@ -191,7 +191,18 @@ export function listdir(path: PathLike = '.', opts?: OsOptions): Promise<string[
   return call('os.listdir', path, opts, () => fsp.readdir(path));
 }
 
-/** One entry of `scandir`. Same as Python's `os.DirEntry`. */
+/**
+ * One entry of `scandir`. Same as Python's `os.DirEntry`: its type comes
+ * with the directory listing (no extra call); `stat()` asks the OS.
+ *
+ * @example
+ * ```ts
+ * import { os } from 'tsaio/fs';
+ * for await (const entry of os.scandir('.')) {
+ *   if (entry.name === 'src') console.log(entry.isDir(), entry.path); // true src
+ * }
+ * ```
+ */
 export class DirEntry {
   /** @internal */
   constructor(
@@ -236,7 +247,18 @@ export function scandir(path: PathLike = '.', opts?: OsOptions): ScandirIterator
   return new ScandirIterator(path, opts);
 }
 
-/** What `scandir` returns. */
+/**
+ * What `scandir` returns: an async iterator of `DirEntry` that holds the
+ * directory open until it ends, `return()` or `close()` (`await using`).
+ *
+ * @example Reading only the first entry
+ * ```ts
+ * import { os } from 'tsaio/fs';
+ * await using entries = os.scandir('.');
+ * const first = await entries.next();
+ * console.log(first.done); // false: the directory is closed at the end of the block
+ * ```
+ */
 export class ScandirIterator implements AsyncIterableIterator<DirEntry>, AsyncDisposable {
   private _dir: Promise<Dir> | null = null;
   private _done = false;
