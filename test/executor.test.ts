@@ -50,6 +50,12 @@ const marker = () => join(dir, `mark-${marks++}`);
 const shared: Record<string, Executor> = {};
 let baseline = 0;
 
+/** Waits until the job given `m` has started in its worker (it wrote `<m>.started`). */
+async function started(m: string): Promise<void> {
+  for (let i = 0; i < 800 && !existsSync(`${m}.started`); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(existsSync(`${m}.started`), 'the job did not start');
+}
+
 /** Waits until the live workers are back to `n` (exits are reported asynchronously). */
 async function workersBackTo(n: number): Promise<void> {
   for (let i = 0; i < 200 && _liveWorkers() > n; i++) await new Promise((r) => setTimeout(r, 25));
@@ -164,13 +170,13 @@ for (const kind of ['thread', 'process'] as const) {
         assert.equal(y, 'quick');
         break;
       }
-      assert.ok(existsSync(m1), 'the second job was cancelled and had stopped when the loop ended');
+      assert.match(String(pool()), /running=0 queued=0/, 'the second job had stopped when the loop ended');
       const m2 = marker();
       const got: unknown[] = [];
       const e = await rejection(drain(pool().map(job('quickOrWait'), ['quick', m2], { timeout: 300 }), got));
       assert.ok(e instanceof TimeoutError, String(e));
       assert.deepEqual(got, ['quick']);
-      assert.ok(existsSync(m2));
+      assert.match(String(pool()), /running=0 queued=0/);
       const m3 = marker();
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 200);
@@ -240,12 +246,23 @@ for (const kind of ['thread', 'process'] as const) {
       assert.equal(existsSync(never), false, 'the queued job never ran');
     });
 
+    void test('a job cancelled after it was sent, but before the worker started it, never runs', async () => {
+      await using own = new Pool({ maxWorkers: 1 });
+      const never = marker();
+      const f = own.submit(job('touch'), never); // sent at once to a worker that is still starting
+      assert.equal(f.running(), true);
+      f.cancel();
+      const e = await rejection(f);
+      assert.ok(e instanceof CancelledError, String(e));
+      assert.equal(existsSync(never), false);
+      assert.equal(await own.submit(job('add'), 1, 2), 3);
+    });
+
     void test('cancelling a running job aborts its signal in the worker; the future settles when it stops', async () => {
       const m = marker();
       const f = pool().submit(job('untilCancelled'), m);
-      for (let i = 0; i < 100 && !f.running(); i++) await new Promise((r) => setTimeout(r, 10));
+      await started(m);
       assert.equal(f.running(), true);
-      await new Promise((r) => setTimeout(r, 100)); // the job has started in the worker
       assert.equal(f.cancel('stop it'), true);
       assert.equal(f.done(), false, 'a request, as Task.cancel');
       assert.equal(f.cancel(), true, 'a second request is no error');
@@ -257,8 +274,9 @@ for (const kind of ['thread', 'process'] as const) {
     });
 
     void test('a job that finishes anyway after the abort gives its value', async () => {
-      const f = pool().submit(job('finishAnyway'));
-      await new Promise((r) => setTimeout(r, 150));
+      const m = marker();
+      const f = pool().submit(job('finishAnyway'), m);
+      await started(m);
       f.cancel();
       assert.equal(await f, 'finished anyway');
       assert.equal(f.cancelled(), false);
@@ -266,8 +284,9 @@ for (const kind of ['thread', 'process'] as const) {
 
     void test('a job that ignores the abort is ended after the grace period; the next job gets a fresh worker', async () => {
       await using own = new Pool({ maxWorkers: 1, cancelGracePeriod: 100 });
-      const f = own.submit(job('spin'), 20_000);
-      await new Promise((r) => setTimeout(r, 300));
+      const m = marker();
+      const f = own.submit(job('spin'), 20_000, m);
+      await started(m);
       const start = performance.now();
       f.cancel();
       await rejection(f);
@@ -281,7 +300,8 @@ for (const kind of ['thread', 'process'] as const) {
       const ac = new AbortController();
       const m = marker();
       const f = pool().submitWith(job('untilCancelled'), [m], { signal: ac.signal });
-      setTimeout(() => ac.abort(), 150);
+      await started(m);
+      ac.abort();
       assert.ok((await rejection(f)) instanceof CancelledError);
       assert.ok(existsSync(m));
       const never = marker();
@@ -298,7 +318,8 @@ for (const kind of ['thread', 'process'] as const) {
       const f = pool().submit(job('untilCancelled'), m);
       assert.ok((await rejection(waitFor(f, 200))) instanceof TimeoutError);
       assert.equal(f.cancelled(), true);
-      assert.ok(existsSync(m), 'the job had stopped before waitFor returned');
+      assert.match(String(pool()), /running=0 queued=0/, 'the job had stopped before waitFor returned');
+      if (existsSync(`${m}.started`)) assert.ok(existsSync(m), 'it saw its signal abort');
     });
   });
 
@@ -440,7 +461,7 @@ void describe('toThread, loop.runInExecutor and the default executor', () => {
   void test('cancelling a runInExecutor future reaches the job', async () => {
     const m = marker();
     const f = getRunningLoop().runInExecutor(shared['thread']!, job('untilCancelled'), m);
-    await new Promise((r) => setTimeout(r, 150));
+    await started(m);
     f.cancel();
     assert.ok((await rejection(f)) instanceof CancelledError);
     assert.ok(existsSync(m));

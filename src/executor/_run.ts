@@ -20,7 +20,7 @@ const compiled = new Map<string, JobFn>();
 (globalThis as { __name?: unknown }).__name ??= (target: unknown) => target;
 
 /** The function `spec` names. */
-export async function loadJob(spec: JobSpec): Promise<JobFn> {
+async function loadJob(spec: JobSpec): Promise<JobFn> {
   if (spec.kind === 'source') {
     let fn = compiled.get(spec.source);
     if (fn === undefined) {
@@ -60,9 +60,27 @@ function tsxHooks(): Promise<void> {
 
 /** The jobs running in this worker that can be cancelled, by id. */
 const controllers = new Map<number, AbortController>();
+/** Jobs received and not started yet (their module may be loading). */
+const waiting = new Set<number>();
+/** Of those, the ones cancelled meanwhile: they will not run. */
+const early = new Set<number>();
+
+/** Loads and runs job `id`: what a worker does with each job it is sent. */
+export async function execute(id: number, spec: JobSpec, args: unknown[], chunk: boolean): Promise<unknown> {
+  waiting.add(id);
+  try {
+    const fn = await loadJob(spec);
+    return await runJob(id, fn, args, chunk);
+  } finally {
+    waiting.delete(id);
+    early.delete(id);
+  }
+}
 
 /** Runs `fn` on `args` (or on each of them, for a chunk), passing a signal when it declares a parameter for one. */
-export async function runJob(id: number, fn: JobFn, args: unknown[], chunk: boolean): Promise<unknown> {
+async function runJob(id: number, fn: JobFn, args: unknown[], chunk: boolean): Promise<unknown> {
+  waiting.delete(id);
+  if (early.has(id)) throw new CancelledError('cancelled before it started');
   const wantsSignal = fn.length > (chunk ? 1 : args.length);
   let ctl: AbortController | undefined;
   if (wantsSignal) {
@@ -79,7 +97,9 @@ export async function runJob(id: number, fn: JobFn, args: unknown[], chunk: bool
   }
 }
 
-/** Aborts the signal of job `id`, if it has one. */
+/** Aborts the signal of job `id`, if it has one; a job that has not started yet will not run at all. */
 export function cancelJob(id: number, reason: string): void {
-  controllers.get(id)?.abort(new CancelledError(reason));
+  const ctl = controllers.get(id);
+  if (ctl !== undefined) ctl.abort(new CancelledError(reason));
+  else if (waiting.has(id)) early.add(id);
 }

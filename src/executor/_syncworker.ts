@@ -7,7 +7,7 @@
  */
 
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { cancelJob, loadJob, runJob } from './_run.js';
+import { cancelJob, execute } from './_run.js';
 import { wireError, type JobSpec, type Wired } from './_wire.js';
 
 type Call =
@@ -31,8 +31,7 @@ function reply(outcome: Outcome): void {
 
 async function run(call: Extract<Call, { t: 'run' }>): Promise<void> {
   try {
-    const fn = await loadJob(call.job);
-    reply({ id: call.id, ok: true, value: await runJob(call.id, fn, call.args, false) });
+    reply({ id: call.id, ok: true, value: await execute(call.id, call.job, call.args, false) });
   } catch (error) {
     reply({ id: call.id, ok: false, error: wireError(error) });
   }

@@ -8,7 +8,7 @@
  */
 
 import { isMainThread, parentPort } from 'node:worker_threads';
-import { cancelJob, loadJob, runJob } from './_run.js';
+import { cancelJob, execute } from './_run.js';
 import { wireError, type FromWorker, type ToWorker } from './_wire.js';
 
 const send: (msg: FromWorker) => void = isMainThread
@@ -18,8 +18,7 @@ const send: (msg: FromWorker) => void = isMainThread
 async function run(msg: Extract<ToWorker, { t: 'run' }>): Promise<void> {
   let reply: FromWorker;
   try {
-    const fn = await loadJob(msg.job);
-    reply = { t: 'done', id: msg.id, ok: true, value: await runJob(msg.id, fn, msg.args, msg.chunk) };
+    reply = { t: 'done', id: msg.id, ok: true, value: await execute(msg.id, msg.job, msg.args, msg.chunk) };
   } catch (error) {
     reply = { t: 'done', id: msg.id, ok: false, error: wireError(error) };
   }
