@@ -84,7 +84,7 @@ export function startThread(
   program: string,
   events: ChannelEvents,
   extra: { workerData?: Record<string, unknown>; transferList?: TransferListItem[] } = {},
-): Channel & { worker: Worker } {
+): Channel {
   const worker = new Worker(BOOT, {
     eval: true,
     workerData: { program, tsx: TSX, ...extra.workerData },
@@ -99,7 +99,6 @@ export function startThread(
     events.exit(`exit code ${code}`, error);
   });
   return {
-    worker,
     send: (msg, transfer) => worker.postMessage(msg, transfer),
     ref: () => worker.ref(),
     unref: () => worker.unref(),

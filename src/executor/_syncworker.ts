@@ -8,11 +8,7 @@
 
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { cancelJob, execute } from './_run.js';
-import { wireError, type JobSpec, type Wired } from './_wire.js';
-
-type Call =
-  { t: 'run'; id: number; job: JobSpec; args: unknown[] } | { t: 'cancel'; id: number; reason: string };
-type Outcome = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: Wired };
+import { wireError, type SyncCall as Call, type SyncOutcome as Outcome } from './_wire.js';
 
 const { port, flag } = workerData as { port: MessagePort; flag: Int32Array };
 

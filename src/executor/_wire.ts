@@ -22,6 +22,11 @@ export type ToWorker =
 export type FromWorker =
   { t: 'done'; id: number; ok: true; value: unknown } | { t: 'done'; id: number; ok: false; error: Wired };
 
+/** Caller → sync worker (`sync.ts`), and its answers (id 0: started; id -1: exiting). */
+export type SyncCall =
+  { t: 'run'; id: number; job: JobSpec; args: unknown[] } | { t: 'cancel'; id: number; reason: string };
+export type SyncOutcome = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: Wired };
+
 /** An error (or any thrown value) made fit for structured clone. */
 export type Wired =
   | {

@@ -16,9 +16,7 @@ import { isThenable } from '../futures.js';
 import { describe } from '../_cancel.js';
 import { toSpec, type Job, closureHint, jobLabel } from './_job.js';
 import { programUrl, startThread } from './_spawn.js';
-import { unwireError, type JobSpec, type Wired } from './_wire.js';
-
-type Outcome = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: Wired };
+import { unwireError, type JobSpec, type SyncOutcome as Outcome } from './_wire.js';
 
 /** The id of the worker's first message: it has started. */
 const READY = 0;
