@@ -27,8 +27,10 @@ import { w4 } from './w4-queue.ts';
 import { w5 } from './w5-lock.ts';
 import { w6 } from './w6-sleep.ts';
 import { w7 } from './w7-http.ts';
+import { w9 } from './w9-files.ts';
+import { w10 } from './w10-cpu.ts';
 
-const WORKLOADS: Workload[] = [w2, w3, w4, w5, w6, w7];
+const WORKLOADS: Workload[] = [w2, w3, w4, w5, w6, w7, w9, w10];
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 const MB = 1024 * 1024;
 

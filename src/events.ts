@@ -6,13 +6,15 @@
  * @module
  */
 
-import { Future } from './futures.js';
+import { Future, futureFromThenable, isThenable } from './futures.js';
 import { createTask, type Task, type TaskBody, type TaskOptions } from './tasks.js';
 import { debugState } from './_debug.js';
 import { setDebug } from './_diagnostics.js';
+import { defaultExecutor, type ExecutorLike } from './_executor.js';
 import { setReporter, type ErrorContext } from './_report.js';
 import { addTimer, cancelTimer, now, scheduleReady, type Bucket, type Runnable } from './_timers.js';
 import { checkDeadline, checkDelay, checkFunction } from './_validate.js';
+import { describe } from './_cancel.js';
 
 // Callbacks scheduled and not yet run or cancelled; `run()` cancels those it saw scheduled.
 const scheduled = new Set<Handle>();
@@ -180,6 +182,29 @@ export class EventLoop {
   /** Same as `createTask(body, opts)`. */
   createTask<T>(body: TaskBody<T>, opts?: TaskOptions): Task<Awaited<T>> {
     return createTask(body, opts);
+  }
+
+  /**
+   * Runs `job(...args)` on `executor` (`null`: the default one, a shared
+   * thread pool that `tsaio/executor` registers when imported) and returns
+   * its `Future`. Same as `loop.run_in_executor`: the executor's `submit`
+   * does the work, and cancelling the future cancels the job.
+   *
+   * @throws {TypeError} if `executor` has no `submit`, or it is `null` and `tsaio/executor` was never imported.
+   */
+  runInExecutor<R = unknown>(executor: ExecutorLike | null, job: unknown, ...args: unknown[]): Future<R> {
+    const ex = executor ?? defaultExecutor('runInExecutor');
+    if (typeof (ex as Partial<ExecutorLike>)?.submit !== 'function') {
+      throw new TypeError(
+        `runInExecutor: the executor must have a submit() method or be null, received ${describe(ex)}`,
+      );
+    }
+    const result = ex.submit(job, ...args);
+    if (result instanceof Future) return result as Future<R>;
+    if (isThenable(result)) return futureFromThenable(result as PromiseLike<R>);
+    throw new TypeError(
+      `runInExecutor: the executor's submit() must return a Future or a promise, received ${describe(result)}`,
+    );
   }
 
   /** Always true: Node's loop runs whenever JavaScript does. */

@@ -35,6 +35,7 @@ export { TaskGroup, taskGroup, type TaskGroupOptions } from './taskgroups.js';
 export { EventLoop, Handle, TimerHandle, getRunningLoop, type ExceptionHandler } from './events.js';
 export { run, type RunOptions } from './runners.js';
 export type { ErrorContext } from './_report.js';
+export type { ExecutorLike } from './_executor.js';
 export { QueueEmpty, QueueFull, QueueShutDown, BrokenBarrierError } from './exceptions.js';
 export {
   Barrier,

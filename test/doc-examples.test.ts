@@ -1,17 +1,23 @@
-// Every public name of 'tsaio' has JSDoc with a runnable `@example`, and every
-// such example runs (imported from the built package, as a user would).
+// Every public name of 'tsaio', 'tsaio/fs' and 'tsaio/executor' has JSDoc
+// with a runnable `@example`, and every such example runs (imported from the
+// built package, as a user would).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tsaio from '../src/index.ts';
+import * as fs from '../src/fs/index.ts';
+import * as executor from '../src/executor/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const srcDir = `${root}/src`;
-const sources = readdirSync(srcDir)
-  .filter((f) => f.endsWith('.ts') && !f.startsWith('_') && f !== 'index.ts')
-  .map((f) => ({ file: f, text: readFileSync(`${srcDir}/${f}`, 'utf8') }));
+/** The public source files of a part (`''`: the core), by their path under src/. */
+function sourcesOf(part: string): { file: string; text: string }[] {
+  const dir = `${root}/src${part === '' ? '' : `/${part}`}`;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.startsWith('_') && f !== 'index.ts')
+    .map((f) => ({ file: part === '' ? f : `${part}/${f}`, text: readFileSync(`${dir}/${f}`, 'utf8') }));
+}
 
 interface Example {
   where: string;
@@ -41,34 +47,51 @@ function examplesIn(file: string, text: string): Example[] {
   return found;
 }
 
-void describe('JSDoc examples', () => {
-  const runtimeNames = Object.keys(tsaio).sort();
-
-  void test('every public name has a JSDoc @example', () => {
-    const missing = runtimeNames.filter((name) => {
-      const doc = sources.map((s) => docOf(s.text, name)).find((d) => d !== undefined);
-      return doc === undefined || !doc.includes('@example');
+/** The check for one part: its runtime names and their examples. */
+function checkPart(title: string, part: string, names: string[], concurrency: number): void {
+  const sources = sourcesOf(part);
+  void describe(`JSDoc examples: ${title}`, { concurrency }, () => {
+    void test('every public name has a JSDoc @example', () => {
+      const missing = names.filter((name) => {
+        const doc = sources.map((s) => docOf(s.text, name)).find((d) => d !== undefined);
+        return doc === undefined || !doc.includes('@example');
+      });
+      assert.deepEqual(missing, [], `public names without a JSDoc @example: ${missing.join(', ')}`);
     });
-    assert.deepEqual(missing, [], `public names without a JSDoc @example: ${missing.join(', ')}`);
+
+    const all = sources.flatMap((s) => examplesIn(s.file, s.text));
+    void test('there are examples to run', () => assert.ok(all.length >= names.length / 2));
+
+    for (const [i, ex] of all.entries()) {
+      void test(`example runs: ${ex.where}`, () => runExample(ex, `${part || 'core'}-${i}`));
+    }
   });
+}
 
-  const all = sources.flatMap((s) => examplesIn(s.file, s.text));
-  void test('there are examples to run', () => assert.ok(all.length >= runtimeNames.length / 2));
-
-  for (const [i, ex] of all.entries()) {
-    void test(`example runs: ${ex.where}`, () => {
-      const file = `${root}/.doc-example-${process.pid}-${i}.ts`;
-      writeFileSync(file, ex.code);
-      try {
-        const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
-          cwd: root,
-          encoding: 'utf8',
-          timeout: 30_000,
-        });
-        assert.equal(r.status, 0, `${ex.where} failed:\n${ex.code}\n--- stderr:\n${r.stderr}`);
-      } finally {
-        rmSync(file, { force: true });
-      }
+function runExample(ex: Example, tag: string): void {
+  const file = `${root}/.doc-example-${process.pid}-${tag}.ts`;
+  writeFileSync(file, ex.code);
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 30_000,
     });
+    assert.equal(r.status, 0, `${ex.where} failed:\n${ex.code}\n--- stderr:\n${r.stderr}`);
+  } finally {
+    rmSync(file, { force: true });
   }
-});
+}
+
+checkPart("'tsaio'", '', Object.keys(tsaio).sort(), 1);
+// The parts' examples start workers and touch files: two at a time keeps the file quick.
+checkPart(
+  "'tsaio/fs'",
+  'fs',
+  Object.keys(fs)
+    .filter((n) => n !== 'os')
+    .concat(Object.keys(fs.os).filter((n) => n !== 'unlink'))
+    .sort(),
+  2,
+);
+checkPart("'tsaio/executor'", 'executor', Object.keys(executor).sort(), 2);

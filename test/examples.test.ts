@@ -263,6 +263,34 @@ const checks: Record<string, (lines: string[]) => void> = {
     stamped(lines[2], 'main done; 5-second callback cancelled: true', 3, 4.5);
     assert.ok(!lines.some((l) => l.includes('Execute after 5 seconds')));
   },
+  // §9: three files written, then read at once with gather; each printed to its first 100 characters.
+  '09-read-files.ts': (lines) => {
+    assert.deepEqual(
+      lines,
+      [1, 2, 3].map((i) => [...`File ${i}: ${'héllo wörld '.repeat(20)}`].slice(0, 100).join('')),
+    );
+  },
+  // §11: a sync function gets an async result through runSync (1 unit of async sleep); errors are thrown.
+  '11-run-sync.ts': (lines) => {
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.equal(lines[0], 'Hello, sync world');
+    elapsed(lines[1], 'Elapsed: ', 1, 3);
+    assert.equal(lines[2], 'Caught RangeError: bad input from async code');
+  },
+  // §11: a 2-unit blocking sleep in the default thread pool; the loop ticks meanwhile.
+  '11-blocking-io.ts': (lines) => {
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.equal(lines[0], 'result: done');
+    elapsed(lines[1], 'Elapsed: ', 2, 4); // on the loop's own thread the ticker could not tick
+    assert.equal(lines[2], 'the loop ticked while the thread blocked: true');
+  },
+  // §11: the CPU-heavy sum in a process pool, exact as Python's.
+  '11-process-pool.ts': (lines) => {
+    assert.deepEqual(lines, [
+      'sum(i * i for i in range(10**7)) = 333333283333335000000',
+      'for 10, 100, 1000, 10**6: 285, 328350, 332833500, 333332833333500000',
+    ]);
+  },
 };
 
 void test('every example in examples/ has a check here, and every check an example', () => {
