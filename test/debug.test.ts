@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createTask, gather, getRunningLoop, run, sleep, TaskGroup, type Task } from '../src/index.ts';
-import { warnBlockingCall } from '../src/_diagnostics.ts';
+import { closeRunSync, runSync } from '../src/executor/index.ts';
 import { assertNoLeaks } from './_helpers.ts';
 
 setFlagsFromString('--expose-gc');
@@ -230,23 +230,26 @@ void describe('debug mode warnings', () => {
     assert.match(messageAbout(out, 'selfish', line), /awaits itself: it can never finish \(a deadlock\)/);
   });
 
-  void test('a call that blocks the loop names the task it blocked', async () => {
+  void test("runSync on the loop's thread: the warning says how long it blocked the loop, in which task", async () => {
     await captured((out) =>
       run(
         async () => {
           const line = here() + 1;
-          const t = createTask(async () => (await sleep(1), warnBlockingCall('runSync(job)', 530)), {
-            name: 'syncer',
-          });
-          await t;
+          const t = createTask(async () => (await sleep(1), runSync(slowDouble, 21)), { name: 'syncer' });
+          assert.equal(await t, 42);
           assert.match(
-            messageAbout(out, 'syncer', line),
-            /^runSync\(job\) blocked the event loop's thread for 0\.530 seconds, in <Task pending name='syncer'> made it/,
+            messageAbout(
+              out.filter((m) => m.startsWith('runSync')),
+              'syncer',
+              line,
+            ),
+            /^runSync\(slowDouble\(\)\) blocked the event loop's thread for \d+\.\d{3} seconds, in <Task pending name='syncer'> made it/,
           );
         },
         { debug: true },
       ),
     );
+    closeRunSync();
   });
 });
 
@@ -286,4 +289,10 @@ void describe('nothing is printed in normal runs', () => {
 function busy(ms: number): void {
   const end = performance.now() + ms;
   while (performance.now() < end);
+}
+
+/** A job for runSync: sent to the worker as source. */
+async function slowDouble(x: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, 120));
+  return x * 2;
 }

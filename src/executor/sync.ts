@@ -14,6 +14,8 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import { InvalidStateError, TimeoutError } from '../exceptions.js';
 import { isThenable } from '../futures.js';
 import { describe } from '../_cancel.js';
+import { debugState } from '../_debug.js';
+import { warnBlockingCall } from '../_diagnostics.js';
 import { toSpec, type Job, closureHint, jobLabel } from './_job.js';
 import { programUrl, startThread } from './_spawn.js';
 import { unwireError, type JobSpec, type SyncOutcome as Outcome } from './_wire.js';
@@ -95,6 +97,17 @@ class SyncWorker {
    * the timeout; it is bounded by `STARTUP_MS`.
    */
   call(spec: JobSpec, args: unknown[], timeout: number | null, where: string): unknown {
+    if (!debugState.enabled) return this._call(spec, args, timeout, where);
+    // Debug mode: the thread was blocked for the whole call; say for how long, and in which task.
+    const started = performance.now();
+    try {
+      return this._call(spec, args, timeout, where);
+    } finally {
+      warnBlockingCall(`${where}(${jobLabel(spec)})`, performance.now() - started);
+    }
+  }
+
+  private _call(spec: JobSpec, args: unknown[], timeout: number | null, where: string): unknown {
     if (this.closed) throw new InvalidStateError(`${where}: the sync function was closed`);
     const id = this._nextId++;
     try {
