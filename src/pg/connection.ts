@@ -102,6 +102,21 @@ function checkCount(value: unknown, what: string, fallback: number): number {
   return value;
 }
 
+/** Checks the options a `Connection` reads, before anything is opened. */
+export function checkConnectOptions(options: ConnectOptions): {
+  cacheSize: number;
+  commandTimeout: number | null;
+} {
+  const cacheSize = checkCount(options.statementCacheSize, 'statementCacheSize', 100);
+  const timeout = options.commandTimeout;
+  if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || !(timeout >= 0))) {
+    throw new RangeError(
+      `connect: commandTimeout must be a number of ms or null, received ${describe(timeout)}`,
+    );
+  }
+  return { cacheSize, commandTimeout: timeout ?? null };
+}
+
 /** node-postgres's client config for `opts`. */
 export function clientConfig(opts: ConnectOptions): ClientConfig {
   const config: ClientConfig = {};
@@ -161,6 +176,7 @@ export async function connect(
 ): Promise<Connection> {
   const options = { ...connectOptions(dsnOrOptions, 'connect'), ...opts };
   checkOptions(options, 'connect');
+  checkConnectOptions(options);
   const scope = scopeFor('connect', options, 60_000);
   return inScope(scope, () => openConnection(clientConfig(options), options, scope));
 }
@@ -228,14 +244,9 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
   constructor(client: pg.Client, options: ConnectOptions) {
     super();
     this._client = client;
-    this._cacheSize = checkCount(options.statementCacheSize, 'statementCacheSize', 100);
-    const timeout = options.commandTimeout;
-    if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || !(timeout >= 0))) {
-      throw new RangeError(
-        `connect: commandTimeout must be a number of ms or null, received ${describe(timeout)}`,
-      );
-    }
-    this._commandTimeout = timeout ?? null;
+    const checked = checkConnectOptions(options);
+    this._cacheSize = checked.cacheSize;
+    this._commandTimeout = checked.commandTimeout;
     const wire = wireOf(client);
     wire.on('commandComplete', (msg: { text: string }) => (this._status = msg.text));
     wire.on('parameterDescription', (msg: { dataTypeIDs: number[] }) => {

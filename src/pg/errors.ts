@@ -42,19 +42,19 @@ export interface PostgresErrorFields {
 export class PostgresError extends Error implements PostgresErrorFields {
   /** The SQLSTATE, five characters. */
   readonly code: string;
-  readonly severity?: string | undefined;
-  readonly detail?: string | undefined;
-  readonly hint?: string | undefined;
-  readonly position?: string | undefined;
-  readonly internalPosition?: string | undefined;
-  readonly internalQuery?: string | undefined;
-  readonly where?: string | undefined;
-  readonly schemaName?: string | undefined;
-  readonly tableName?: string | undefined;
-  readonly columnName?: string | undefined;
-  readonly dataTypeName?: string | undefined;
-  readonly constraintName?: string | undefined;
-  readonly routine?: string | undefined;
+  declare readonly severity?: string | undefined;
+  declare readonly detail?: string | undefined;
+  declare readonly hint?: string | undefined;
+  declare readonly position?: string | undefined;
+  declare readonly internalPosition?: string | undefined;
+  declare readonly internalQuery?: string | undefined;
+  declare readonly where?: string | undefined;
+  declare readonly schemaName?: string | undefined;
+  declare readonly tableName?: string | undefined;
+  declare readonly columnName?: string | undefined;
+  declare readonly dataTypeName?: string | undefined;
+  declare readonly constraintName?: string | undefined;
+  declare readonly routine?: string | undefined;
 
   constructor(message: string, code: string, fields: PostgresErrorFields = {}, options?: ErrorOptions) {
     super(message, options);

@@ -16,6 +16,7 @@ import { Scope, scopeError } from './_scope.js';
 import type { ClientConfig } from './_wire.js';
 import {
   Connection,
+  checkConnectOptions,
   clientConfig,
   connectOptions,
   openConnection,
@@ -148,6 +149,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
     if (options.setup !== undefined) checkFunction(options.setup, 'createPool', 'setup');
     if (options.init !== undefined) checkFunction(options.init, 'createPool', 'init');
     this._slots = new Semaphore(this._maxSize);
+    checkConnectOptions(options);
     this._config = clientConfig(options);
   }
 

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { InvalidStateError } from '../exceptions.js';
 import { describe } from '../_cancel.js';
 import { checkOptions, splitArgs, type FetchvalOptions, type QueryOptions } from './_args.js';
 import { checkColumn, inScope, pickValue, scopeFor, type ConnectionLike, type Row } from './_queryable.js';
@@ -25,6 +26,8 @@ import type { Column, QueryRequest, QueryResult, Statement } from './connection.
  * ```
  */
 export class PreparedStatement {
+  private _closed = false;
+
   /** @internal Use `conn.prepare()`. */
   constructor(
     private readonly _owner: ConnectionLike,
@@ -49,6 +52,7 @@ export class PreparedStatement {
   }
 
   private _req(where: string, params: readonly unknown[], mode: QueryRequest['mode']): QueryRequest {
+    if (this._closed) throw new InvalidStateError(`${where}: the statement is closed`);
     return { text: this.sql, params, mode, where, statement: this._statement };
   }
 
@@ -92,6 +96,8 @@ export class PreparedStatement {
 
   /** Drops the statement on the server (`DEALLOCATE`); it cannot run after. */
   async close(): Promise<void> {
+    if (this._closed) return;
+    this._closed = true;
     await this._owner._use('PreparedStatement.close', null, (conn) =>
       conn._closeStatement(this._statement.name),
     );
