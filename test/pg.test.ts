@@ -858,7 +858,7 @@ pgTest(
     assert.notEqual(third, first, 'replaced after maxQueries statements (init counts one)');
     assert.equal(inits.length, 2);
     {
-      await using c = await p.acquire();
+      await using _held = await p.acquire();
       assert.equal(setups, 1);
     }
     assert.equal(p.getIdleSize(), 1);
