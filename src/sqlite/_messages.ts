@@ -38,10 +38,19 @@ export type Reply =
 /** Options the worker opens the database with. */
 export interface OpenOptions {
   path: string;
+  /**
+   * Cancelled request ids: the main thread writes a request's id at
+   * `id % CANCEL_SLOTS` when its signal aborts; the worker skips a request
+   * it finds there instead of running it.
+   */
+  cancelled: Int32Array;
   readonly: boolean;
   /** Busy timeout, ms. */
   timeout: number;
 }
+
+/** Slots of `OpenOptions.cancelled`: more than the requests in flight at once. */
+export const CANCEL_SLOTS = 256;
 
 /** Rows sent with a reply before the rest waits in the worker. */
 export const CHUNK = 256;

@@ -15,7 +15,15 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { CHUNK, type OpenOptions, type Outcome, type Params, type Reply, type Request } from './_messages.js';
+import {
+  CANCEL_SLOTS,
+  CHUNK,
+  type OpenOptions,
+  type Outcome,
+  type Params,
+  type Reply,
+  type Request,
+} from './_messages.js';
 
 const options = workerData as OpenOptions;
 const port = parentPort!;
@@ -197,6 +205,15 @@ try {
 
 port.on('message', (req: Request) => {
   let reply: Reply;
+  if (Atomics.load(options.cancelled, req.id % CANCEL_SLOTS) === req.id) {
+    // Cancelled before it ran: it leaves no trace.
+    port.postMessage({
+      id: req.id,
+      ok: false,
+      error: { name: 'CancelledError', message: 'cancelled' },
+    } satisfies Reply);
+    return;
+  }
   try {
     reply = { id: req.id, ok: true, result: handle(req) };
   } catch (error) {

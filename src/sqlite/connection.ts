@@ -6,11 +6,19 @@
  * @module
  */
 
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, InvalidStateError, cancelledFrom } from '../exceptions.js';
 import { checkSignal, describe, linkSignal, unlinkSignal } from '../_cancel.js';
 import { checkFunction } from '../_validate.js';
-import type { OpenOptions, Outcome, Params, Reply, Request } from './_messages.js';
+import {
+  CANCEL_SLOTS,
+  type OpenOptions,
+  type Outcome,
+  type Params,
+  type Reply,
+  type Request,
+} from './_messages.js';
 import { Cursor, type RowMode } from './cursor.js';
 import { WorkerCrashedError, errorFromWorker } from './errors.js';
 
@@ -55,7 +63,7 @@ export interface TransactionOptions {
 }
 
 /** Requests the worker may be handed at once: later ones queue here, where a signal can still drop them. */
-const WINDOW = 64;
+const WINDOW = CANCEL_SLOTS / 2;
 
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -79,7 +87,10 @@ class Call {
 
 function worker(options: OpenOptions): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./_worker.js', import.meta.url), { workerData: options });
-  // From the TypeScript sources (the tests run them through tsx), the worker registers tsx first.
+  // From the TypeScript sources (the tests): the built worker when there is one (`npm test` builds
+  // first), since registering tsx in each worker costs about half a second; else tsx.
+  const built = new URL('../../dist/sqlite/_worker.js', import.meta.url);
+  if (existsSync(built)) return new Worker(built, { workerData: options });
   const source = JSON.stringify(new URL('./_worker.ts', import.meta.url).href);
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`;
   return new Worker(boot, { eval: true, workerData: options });
@@ -204,6 +215,7 @@ export class Connection implements AsyncDisposable {
   private readonly _rowMode: RowMode;
   private readonly _isolation: string | null;
   private readonly _calls = new Map<number, Call>();
+  private readonly _cancelled: Int32Array;
   private readonly _queue: Call[] = [];
   private _inFlight = 0;
   private _nextId = 1;
@@ -214,11 +226,16 @@ export class Connection implements AsyncDisposable {
   private _ready: { resolve: () => void; reject: (e: unknown) => void } | null = null;
 
   /** @internal Use `connect()`. */
-  constructor(path: string, open: OpenOptions, opts: { rowMode: RowMode; isolation: string | null }) {
+  constructor(
+    path: string,
+    open: Omit<OpenOptions, 'cancelled'>,
+    opts: { rowMode: RowMode; isolation: string | null },
+  ) {
     this.path = path;
     this._rowMode = opts.rowMode;
     this._isolation = opts.isolation;
-    this._worker = worker(open);
+    this._cancelled = new Int32Array(new SharedArrayBuffer(CANCEL_SLOTS * 4));
+    this._worker = worker({ ...open, cancelled: this._cancelled });
     this._worker.on('message', (reply: Reply) => this._reply(reply));
     this._worker.on('error', (error) => this._crash(error));
     this._exited = new Promise((resolve) => {
@@ -407,9 +424,9 @@ export class Connection implements AsyncDisposable {
   _call(body: RequestBody, where: string, opts: CallOptions): Promise<Outcome> {
     const signal = checkSignal(opts?.signal, where);
     if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
-    if (this._crashed !== null) return Promise.reject(this._crashed);
     if (this._closing !== null)
       return Promise.reject(new InvalidStateError(`${where}: the connection is closed`));
+    if (this._crashed !== null) return Promise.reject(this._crashed);
     return new Promise<Outcome>((resolve, reject) => {
       const request = { ...body, id: this._nextId++ } as Request;
       const call = new Call(this, request, where, signal, resolve, reject);
@@ -426,9 +443,16 @@ export class Connection implements AsyncDisposable {
     this._worker.postMessage(call.request);
   }
 
-  /** @internal A call's signal aborted: a queued call leaves at once; a posted one rejects when its reply comes. */
+  /**
+   * @internal A call's signal aborted: a queued call leaves at once; a
+   * posted one is marked so that the worker skips it if it has not started
+   * it, and rejects when its reply comes.
+   */
   _abandon(call: Call): void {
-    if (call.posted) return;
+    if (call.posted) {
+      Atomics.store(this._cancelled, call.request.id % CANCEL_SLOTS, call.request.id);
+      return;
+    }
     const at = this._queue.indexOf(call);
     if (at >= 0) this._queue.splice(at, 1);
     this._settle(call);
