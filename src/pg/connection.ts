@@ -408,7 +408,7 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
   /** One statement: from the cache (described first if new), or unnamed when the cache is off. */
   private async _exchange(req: QueryRequest, values: unknown[]): Promise<QueryResult> {
     const simple = values.length === 0 && req.mode === 'status' && req.statement === undefined;
-    const statement = simple ? null : (req.statement ?? (await this._cached(req)));
+    const statement = simple ? null : (req.statement ?? this._cacheHit(req) ?? (await this._cached(req)));
     if (statement !== null && statement.params.length !== values.length) {
       const n = statement.params.length;
       throw new TypeError(
@@ -434,15 +434,20 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
   }
 
   /** The cached statement for `req.text`, described on first use; `null` when the cache is off. */
-  private async _cached(req: QueryRequest): Promise<Statement | null> {
-    if (this._cacheSize === 0 || req.cache === false) return null;
+  /** The cached statement for `req.text` (moved to the most recently used end), or `undefined`. */
+  private _cacheHit(req: QueryRequest): Statement | undefined {
     const hit = this._cache.get(req.text);
-    if (hit !== undefined) {
-      // Least recently used first out: a hit moves to the end.
+    if (hit !== undefined && req.cache !== false) {
       this._cache.delete(req.text);
       this._cache.set(req.text, hit);
       return hit;
     }
+    return undefined;
+  }
+
+  /** Describes and caches the statement for `req.text` (a miss); `null` when the cache is off. */
+  private async _cached(req: QueryRequest): Promise<Statement | null> {
+    if (this._cacheSize === 0 || req.cache === false) return null;
     if (this._cache.size >= this._cacheSize) await this._evictOldest();
     const statement = await this._describe(req.text);
     this._cache.set(req.text, statement);

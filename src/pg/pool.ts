@@ -120,8 +120,10 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   private readonly _idleSince = new Map<Connection, number>();
   /** Every open connection, idle or in use. */
   private readonly _open = new Set<Connection>();
-  /** Acquires waiting for a permit: closing the pool aborts them. */
+  /** Acquires with a signal or timeout waiting for a permit: closing the pool aborts them. */
   private readonly _waiting = new Set<Scope>();
+  /** Aborted when the pool closes: the signal of the acquires that have none. */
+  private readonly _closed = new AbortController();
   private readonly _closingConnections = new Set<Promise<void>>();
   private _inUse = 0;
   private _drained: (() => void) | null = null;
@@ -303,19 +305,26 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   }
 
   private async _waitSlot(where: string, scope: Scope | null): Promise<Held> {
-    const waiting = scope ?? new Scope(where, undefined, null);
-    this._waiting.add(waiting);
+    if (scope === null) {
+      // No signal, no timeout: only closing the pool stops the wait. One signal serves every such waiter.
+      try {
+        return await this._slots.acquire({ signal: this._closed.signal });
+      } catch {
+        throw new InvalidStateError(`${where}: the pool is closing`);
+      }
+    }
+    this._waiting.add(scope);
     try {
-      return await this._slots.acquire({ signal: waiting.signal });
+      return await this._slots.acquire({ signal: scope.signal });
     } catch (error) {
-      throw scopeError(waiting, error);
+      throw scopeError(scope, error);
     } finally {
-      this._waiting.delete(waiting);
-      if (waiting !== scope) waiting.end();
+      this._waiting.delete(scope);
     }
   }
 
   private _stopWaiters(): void {
+    this._closed.abort();
     for (const scope of this._waiting)
       scope.abort(new InvalidStateError('Pool.acquire: the pool is closing'));
   }
@@ -362,7 +371,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
         (this._maxQueries > 0 && conn._queryCount >= this._maxQueries)
       ) {
         this._discard(conn);
-      } else if (await this._reset(conn, full)) {
+      } else if (!this._needsReset(conn, full) || (await this._reset(conn))) {
         this._putIdle(conn);
       } else {
         this._discard(conn);
@@ -374,10 +383,14 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
     }
   }
 
+  /** True when `conn` must be reset before it is idle: acquired (`full`), in a transaction, or with session changes. */
+  private _needsReset(conn: Connection, full: boolean): boolean {
+    return full || conn._dirty || conn._transactions.length > 0 || conn.isInTransaction();
+  }
+
   /** Rolls back and resets `conn`; false when that failed (the connection is then dropped). */
-  private async _reset(conn: Connection, full: boolean): Promise<boolean> {
+  private async _reset(conn: Connection): Promise<boolean> {
     const open = conn._transactions.length > 0 || conn.isInTransaction();
-    if (!open && !full && !conn._dirty) return true;
     conn._transactions.length = 0;
     const sql = (open ? 'ROLLBACK; ' : '') + RESET;
     try {

@@ -86,7 +86,8 @@ class Call {
 }
 
 function worker(options: OpenOptions): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./_worker.js', import.meta.url), { workerData: options });
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./_worker.js', import.meta.url), { workerData: options });
   // From the TypeScript sources (the tests): the built worker when there is one (`npm test` builds
   // first), since registering tsx in each worker costs about half a second; else tsx.
   const built = new URL('../../dist/sqlite/_worker.js', import.meta.url);
