@@ -35,6 +35,8 @@ interface OpenCursor {
 
 const CACHE_SIZE = 128; // Python's cached_statements
 const cache = new Map<string, Database.Statement>();
+/** Column names of each reading statement, read once. */
+const columnsOf = new WeakMap<Database.Statement, string[]>();
 const cursors = new Map<number, OpenCursor>();
 let nextCursor = 0;
 let db: Database.Database;
@@ -113,8 +115,12 @@ function execute(sql: string, params: Params | undefined, isolation: string | nu
     const info = stmt.run(...args);
     return outcome(null, [], 0, info.lastInsertRowid, info.changes);
   }
-  stmt.raw(true);
-  const columns = stmt.columns().map((c) => c.name);
+  let columns = columnsOf.get(stmt);
+  if (columns === undefined) {
+    stmt.raw(true);
+    columns = stmt.columns().map((c) => c.name);
+    columnsOf.set(stmt, columns);
+  }
   const open: OpenCursor = { iter: stmt.iterate(...args) as Iterator<unknown[]>, buffered: [] };
   const { rows, more } = take(open, CHUNK);
   if (!more) return outcome(columns, rows, 0, null, -1);
