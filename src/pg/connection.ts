@@ -213,7 +213,7 @@ export async function openConnection(
  * connection run one at a time, in call order; for concurrency use several
  * connections or a `Pool`.
  *
- * @example
+ * @example One connection
  * ```ts
  * import { connect } from 'tsaio/pg';
  * await using conn = await connect(process.env.DATABASE_URL ?? 'postgres://127.0.0.1/test');

@@ -99,7 +99,19 @@ export class IntegrityConstraintViolationError extends PostgresError {}
 export class NotNullViolationError extends IntegrityConstraintViolationError {}
 /** 23503: a foreign key has no match. Same as `asyncpg.ForeignKeyViolationError`. */
 export class ForeignKeyViolationError extends IntegrityConstraintViolationError {}
-/** 23505: a duplicate key. Same as `asyncpg.UniqueViolationError`. */
+/**
+ * 23505: a duplicate key. Same as `asyncpg.UniqueViolationError`.
+ *
+ * @example A duplicate key, with the server's detail
+ * ```ts
+ * import { connect, UniqueViolationError } from 'tsaio/pg';
+ * await using conn = await connect(process.env.DATABASE_URL ?? 'postgres://127.0.0.1/test');
+ * await conn.execute('CREATE TEMP TABLE u (id int PRIMARY KEY)');
+ * await conn.execute('INSERT INTO u VALUES (1)');
+ * try { await conn.execute('INSERT INTO u VALUES ($1)', 1); }
+ * catch (e) { if (e instanceof UniqueViolationError) console.log(e.code, e.detail); } // 23505 Key (id)=(1) already exists.
+ * ```
+ */
 export class UniqueViolationError extends IntegrityConstraintViolationError {}
 /** 23514: a CHECK constraint failed. */
 export class CheckViolationError extends IntegrityConstraintViolationError {}
@@ -113,7 +125,23 @@ export class ReadOnlySQLTransactionError extends InvalidTransactionStateError {}
 export class InFailedSQLTransactionError extends InvalidTransactionStateError {}
 /** SQLSTATE class 40: the transaction was rolled back by the server. */
 export class TransactionRollbackError extends PostgresError {}
-/** 40001: a serialization failure; retry the transaction. Same as `asyncpg.SerializationError`. */
+/**
+ * 40001: a serialization failure; retry the transaction. Same as `asyncpg.SerializationError`.
+ *
+ * @example Retrying a serializable transaction
+ * ```ts
+ * import { connect, SerializationError } from 'tsaio/pg';
+ * await using conn = await connect(process.env.DATABASE_URL ?? 'postgres://127.0.0.1/test');
+ * for (let attempt = 1; ; attempt++) {
+ *   try {
+ *     await conn.transaction(async (tx) => tx.execute('SELECT 1'), { isolation: 'serializable' });
+ *     break;
+ *   } catch (e) {
+ *     if (!(e instanceof SerializationError) || attempt === 3) throw e;
+ *   }
+ * }
+ * ```
+ */
 export class SerializationError extends TransactionRollbackError {}
 /** 40P01: a deadlock was detected; retry the transaction. */
 export class DeadlockDetectedError extends TransactionRollbackError {}

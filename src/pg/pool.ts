@@ -466,7 +466,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
  * transaction and resets the session (`RESET ALL`, `UNLISTEN *`, advisory
  * locks), as asyncpg does.
  *
- * @example
+ * @example Released at the end of the block
  * ```ts
  * import { createPool } from 'tsaio/pg';
  * await using pool = await createPool({ dsn: process.env.DATABASE_URL ?? 'postgres://127.0.0.1/test', minSize: 1 });

@@ -15,7 +15,7 @@ import type { Column, QueryRequest, QueryResult, Statement } from './connection.
  * parameters. Made by `conn.prepare(sql)`, usable while that connection (or
  * pooled connection, or transaction) is. Same as asyncpg's `PreparedStatement`.
  *
- * @example
+ * @example Prepare, inspect, run
  * ```ts
  * import { connect } from 'tsaio/pg';
  * await using conn = await connect(process.env.DATABASE_URL ?? 'postgres://127.0.0.1/test');

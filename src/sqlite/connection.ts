@@ -308,7 +308,7 @@ export class Connection implements AsyncDisposable {
    * and resolves to a cursor whose `rowcount` is the total. Same as
    * `aiosqlite.Connection.executemany`.
    *
-   * @example
+   * @example Bulk insert
    * ```ts
    * import { connect } from 'tsaio/sqlite';
    * await using db = await connect(':memory:');
@@ -362,7 +362,7 @@ export class Connection implements AsyncDisposable {
    * then `COMMIT` when it returns or `ROLLBACK` when it throws; resolves to
    * what it returned. Python has `with conn:` for the commit/rollback half.
    *
-   * @example
+   * @example Commit, or roll back on throw
    * ```ts
    * import { connect } from 'tsaio/sqlite';
    * await using db = await connect(':memory:');

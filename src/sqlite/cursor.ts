@@ -21,7 +21,7 @@ export type Row = Record<string, unknown> | unknown[];
  * fetched in chunks. Closing it (or `await using`) frees them. Same as
  * `aiosqlite.Cursor`.
  *
- * @example
+ * @example Reading rows
  * ```ts
  * import { connect } from 'tsaio/sqlite';
  * await using db = await connect(':memory:');

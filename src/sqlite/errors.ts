@@ -11,7 +11,7 @@
  * An error SQLite reported. Same as `sqlite3.DatabaseError`; the subclasses
  * follow Python's sqlite3.
  *
- * @example
+ * @example The SQLite code of an error
  * ```ts
  * import { connect, SqliteError } from 'tsaio/sqlite';
  * await using db = await connect(':memory:');
