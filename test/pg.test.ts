@@ -168,6 +168,22 @@ pgTest('connect: refused, bad database, bad arguments, pre-aborted signal, timeo
   silent.close();
 });
 
+pgTest(
+  'terminate: the socket is closed at once; a running statement fails with ConnectionDoesNotExistError',
+  async () => {
+    const conn = await open();
+    const pid = conn.pid;
+    const running = conn.fetchval('SELECT pg_sleep(3)');
+    await until(async () => (await activity(pid))?.state === 'active', 'running');
+    await conn.terminate();
+    await conn.terminate();
+    const e = await rejection(running);
+    assert.ok(e instanceof PostgresConnectionError, String(e));
+    assert.equal(conn.isClosed(), true);
+    await assert.rejects(conn.fetch('SELECT 1'), InvalidStateError);
+  },
+);
+
 // ---------------------------------------------------------------- queries
 
 pgTest('fetch, fetchrow, fetchval and execute: rows as plain objects, status strings', async () => {

@@ -13,6 +13,7 @@ import { _hookCount } from '../src/_cancel.ts';
 import {
   Connection,
   Cursor,
+  DataError,
   IntegrityError,
   OperationalError,
   SqliteError,
@@ -376,6 +377,30 @@ test('WAL: concurrent writers from several connections and tasks lose no row', a
     await reader.execute('SELECT count(*) AS n, count(DISTINCT writer) AS w FROM log')
   ).fetchone()) as Record<string, number>;
   assert.deepEqual(total, { n: (4 * 3 + 2) * PER_TASK, w: 14 });
+});
+
+test('busy timeout: a writer waits for the lock, then fails with SQLITE_BUSY; DataError for a too big value', async () => {
+  const path = dbFile();
+  const a = await open(path);
+  await a.execute('CREATE TABLE t (n INTEGER)');
+  const b = await open(path, { timeout: 100 });
+  await a.transaction(
+    async () => {
+      await a.execute('INSERT INTO t VALUES (1)');
+      const start = performance.now();
+      const e = await rejection(b.execute('INSERT INTO t VALUES (2)'));
+      assert.ok(e instanceof OperationalError, String(e));
+      assert.match((e as SqliteError).code, /^SQLITE_BUSY/);
+      assert.match((e as Error).message, /database is locked/);
+      assert.ok(performance.now() - start >= 90, 'it waited for the busy timeout');
+    },
+    { mode: 'immediate' },
+  );
+  await b.rollback();
+  await b.execute('INSERT INTO t VALUES (3)');
+  await b.commit();
+  const big = await rejection(a.execute('SELECT zeroblob(2000000000) AS z'));
+  assert.ok(big instanceof DataError, String(big));
 });
 
 test('a crash of the worker thread: pending and later calls reject with WorkerCrashedError; close still resolves', async () => {

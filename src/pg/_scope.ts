@@ -15,14 +15,6 @@ import { linkSignal, unlinkSignal } from '../_cancel.js';
 import { checkTimeout } from '../_validate.js';
 import { addTimer, cancelTimer, now, type Bucket, type Runnable } from '../_timers.js';
 
-/** The options every waiting call of `tsaio/pg` takes. */
-export interface WaitOptions {
-  /** Aborting it cancels the call: a running query is cancelled on the server. */
-  signal?: AbortSignal | undefined;
-  /** Milliseconds before the call rejects with `TimeoutError` (a running query is cancelled on the server first). */
-  timeout?: number | null | undefined;
-}
-
 /** A deadline in `now()` units from a `timeout` option (`null`: none). */
 export function deadlineOf(timeout: unknown, where: string): number | null {
   const ms = checkTimeout(timeout, where);
