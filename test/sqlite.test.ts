@@ -53,7 +53,7 @@ afterEach(async () => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('connect: a file (created), :memory:, close twice, await using, closed connection', async () => {
+void test('connect: a file (created), :memory:, close twice, await using, closed connection', async () => {
   const path = dbFile();
   const db = await connect(path);
   assert.equal(db.path, path);
@@ -75,7 +75,7 @@ test('connect: a file (created), :memory:, close twice, await using, closed conn
   assert.match(String(mem), /closed/);
 });
 
-test('connect: bad arguments, a missing read-only file, a pre-aborted signal', async () => {
+void test('connect: bad arguments, a missing read-only file, a pre-aborted signal', async () => {
   await assert.rejects(connect(5 as never), TypeError);
   await assert.rejects(connect(':memory:', { timeout: -1 }), RangeError);
   await assert.rejects(connect(':memory:', { rowMode: 'tuple' as never }), TypeError);
@@ -94,7 +94,7 @@ test('connect: bad arguments, a missing read-only file, a pre-aborted signal', a
   assert.ok(e instanceof OperationalError && e.code === 'SQLITE_READONLY', String(e));
 });
 
-test('execute and cursors: fetchone (null at the end), fetchmany ([] at the end), fetchall, for await, lastrowid, rowcount', async () => {
+void test('execute and cursors: fetchone (null at the end), fetchmany ([] at the end), fetchall, for await, lastrowid, rowcount', async () => {
   const db = await open();
   const create = await db.execute('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)');
   assert.ok(create instanceof Cursor);
@@ -135,7 +135,7 @@ test('execute and cursors: fetchone (null at the end), fetchmany ([] at the end)
   await assert.rejects(db.execute('SELECT 1', 'x' as never), TypeError);
 });
 
-test('rows beyond the first chunk stay in the worker until fetched; another statement meanwhile is fine', async () => {
+void test('rows beyond the first chunk stay in the worker until fetched; another statement meanwhile is fine', async () => {
   const db = await open(':memory:', { rowMode: 'array' });
   const sql =
     'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5000) SELECT x FROM n';
@@ -158,7 +158,7 @@ test('rows beyond the first chunk stay in the worker until fetched; another stat
   assert.equal(await c.fetchone(), null);
 });
 
-test('values: bytes, booleans, dates, bigints, null; what cannot be bound is a TypeError', async () => {
+void test('values: bytes, booleans, dates, bigints, null; what cannot be bound is a TypeError', async () => {
   const db = await open();
   await db.execute('CREATE TABLE v (b BLOB, f INTEGER, d TEXT, i INTEGER, z)');
   const when = new Date('2024-01-02T03:04:05.006Z');
@@ -181,7 +181,7 @@ test('values: bytes, booleans, dates, bigints, null; what cannot be bound is a T
   await assert.rejects(db.execute('SELECT :a', { a: Symbol('x') }), /parameter a cannot be bound/);
 });
 
-test("Python's transaction rules: DML opens a transaction, commit publishes it, rollback drops it, close drops it", async () => {
+void test("Python's transaction rules: DML opens a transaction, commit publishes it, rollback drops it, close drops it", async () => {
   const path = dbFile();
   const a = await open(path);
   const b = await open(path);
@@ -225,7 +225,7 @@ test("Python's transaction rules: DML opens a transaction, commit publishes it, 
   assert.equal(a.isolationLevel, 'DEFERRED');
 });
 
-test('transaction helper: commits, rolls back on throw, nests as savepoints', async () => {
+void test('transaction helper: commits, rolls back on throw, nests as savepoints', async () => {
   const db = await open();
   await db.execute('CREATE TABLE t (n INTEGER)');
   assert.equal(
@@ -264,7 +264,7 @@ test('transaction helper: commits, rolls back on throw, nests as savepoints', as
   );
 });
 
-test('errors are typed with their SQLite code; the connection stays usable', async () => {
+void test('errors are typed with their SQLite code; the connection stays usable', async () => {
   const db = await open();
   await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
   await db.execute("INSERT INTO t VALUES (1, 'a')");
@@ -287,7 +287,7 @@ test('errors are typed with their SQLite code; the connection stays usable', asy
   assert.equal((dup as Error).name, 'IntegrityError');
 });
 
-test('cancellation: pre-aborted calls send nothing; calls still waiting behind a slow one never run', async () => {
+void test('cancellation: pre-aborted calls send nothing; calls still waiting behind a slow one never run', async () => {
   const db = await open();
   await db.execute('CREATE TABLE t (n INTEGER)');
   const ac = new AbortController();
@@ -328,7 +328,7 @@ test('cancellation: pre-aborted calls send nothing; calls still waiting behind a
   assert.deepEqual(await (await db.execute('SELECT 1 AS ok')).fetchone(), { ok: 1 });
 });
 
-test('the event loop stays free while SQL runs in the worker', async () => {
+void test('the event loop stays free while SQL runs in the worker', async () => {
   const db = await open();
   let ticks = 0;
   const timer = setInterval(() => ticks++, 5);
@@ -342,7 +342,7 @@ test('the event loop stays free while SQL runs in the worker', async () => {
   assert.ok(ticks >= 3, `timers kept firing during a ${Math.round(ms)} ms query: ${ticks} ticks`);
 });
 
-test('WAL: concurrent writers from several connections and tasks lose no row', async () => {
+void test('WAL: concurrent writers from several connections and tasks lose no row', async () => {
   const path = dbFile();
   const setup = await open(path);
   assert.deepEqual(await (await setup.execute('PRAGMA journal_mode=WAL')).fetchone(), {
@@ -379,7 +379,7 @@ test('WAL: concurrent writers from several connections and tasks lose no row', a
   assert.deepEqual(total, { n: (4 * 3 + 2) * PER_TASK, w: 14 });
 });
 
-test('busy timeout: a writer waits for the lock, then fails with SQLITE_BUSY; DataError for a too big value', async () => {
+void test('busy timeout: a writer waits for the lock, then fails with SQLITE_BUSY; DataError for a too big value', async () => {
   const path = dbFile();
   const a = await open(path);
   await a.execute('CREATE TABLE t (n INTEGER)');
@@ -403,7 +403,7 @@ test('busy timeout: a writer waits for the lock, then fails with SQLITE_BUSY; Da
   assert.ok(big instanceof DataError, String(big));
 });
 
-test('a crash of the worker thread: pending and later calls reject with WorkerCrashedError; close still resolves', async () => {
+void test('a crash of the worker thread: pending and later calls reject with WorkerCrashedError; close still resolves', async () => {
   const db = await open();
   await db.execute('CREATE TABLE t (n INTEGER)');
   const pending = db.execute(
