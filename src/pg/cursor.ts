@@ -93,7 +93,7 @@ export class Cursor<R extends Row = Row> implements AsyncIterable<R>, AsyncDispo
     return (await this.fetch(1, opts))[0] ?? null;
   }
 
-  /** Closes the cursor on the server (if its transaction is still open); closing twice is harmless. */
+  /** Closes the cursor on the server (if its transaction is still open); closing twice, or after the transaction, is harmless. */
   async close(): Promise<void> {
     if (this._closed) return;
     this._closed = true;
@@ -101,10 +101,14 @@ export class Cursor<R extends Row = Row> implements AsyncIterable<R>, AsyncDispo
     const name = await this._opening.catch(() => null);
     if (name === null) return;
     const where = 'Cursor.close';
-    await this._owner._use(where, null, async (conn) => {
-      if (conn._txStatus() !== 'T') return; // the transaction ended (or failed): the cursor is gone
-      await conn._query({ text: `CLOSE ${name}`, params: [], mode: 'status', where, cache: false }, null);
-    });
+    try {
+      await this._owner._use(where, null, async (conn) => {
+        if (conn._txStatus() !== 'T') return; // the transaction ended (or failed): the cursor is gone
+        await conn._query({ text: `CLOSE ${name}`, params: [], mode: 'status', where, cache: false }, null);
+      });
+    } catch {
+      // The transaction or the connection is gone, and the cursor with it.
+    }
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<R> {
@@ -115,12 +119,12 @@ export class Cursor<R extends Row = Row> implements AsyncIterable<R>, AsyncDispo
         if (rows.length < this.prefetch) return;
       }
     } finally {
-      await this.close().catch(() => {});
+      await this.close();
     }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.close().catch(() => {});
+    await this.close();
   }
 
   toString(): string {
