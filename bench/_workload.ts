@@ -14,8 +14,11 @@ import { Worker } from 'node:worker_threads';
  */
 export type Mark = () => void;
 
-/** The measured part of a variant: do the work for `n` units, call `mark` at the peak. */
-export type Body = (n: number, mark: Mark) => Promise<void>;
+/** Figures a variant measured itself (say, the event loop's delay), by name; units in the name. */
+export type Extras = Record<string, number>;
+
+/** The measured part of a variant: do the work for `n` units, call `mark` at the peak; may return `Extras`. */
+export type Body = (n: number, mark: Mark) => Promise<void | Extras>;
 
 export interface Variant {
   /** Short name used on the command line and in the tables. */
@@ -52,6 +55,8 @@ export interface VariantSummary {
   heapAtPeak: Stats | null;
   /** heapUsed after the body and a forced GC minus heapUsed before the body, bytes. */
   heapLeft: Stats | null;
+  /** The variant's own figures (`Extras`) over its time runs, by name. */
+  extra: Record<string, Stats>;
   /** Elapsed ms of each round's time run, in round order; `null` where that run failed. */
   elapsedByRound: (number | null)[];
   /** Median over rounds of this variant's elapsed / the baseline's elapsed in the same round. */

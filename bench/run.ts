@@ -27,10 +27,12 @@ import { w4 } from './w4-queue.ts';
 import { w5 } from './w5-lock.ts';
 import { w6 } from './w6-sleep.ts';
 import { w7 } from './w7-http.ts';
+import { w8 } from './w8-pg.ts';
 import { w9 } from './w9-files.ts';
 import { w10 } from './w10-cpu.ts';
+import { w12 } from './w12-sqlite.ts';
 
-const WORKLOADS: Workload[] = [w2, w3, w4, w5, w6, w7, w9, w10];
+const WORKLOADS: Workload[] = [w2, w3, w4, w5, w6, w7, w8, w9, w10, w12];
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 const MB = 1024 * 1024;
 
@@ -47,6 +49,8 @@ interface Sample {
   startRssMB: number;
   heapAtPeakBytes: number | null;
   heapLeftBytes: number;
+  /** What the body returned, if anything. */
+  extra?: Record<string, number>;
 }
 
 type Outcome = { ok: true; sample: Sample } | { ok: false; error: string };
@@ -77,7 +81,7 @@ async function child(workloadId: string, variantName: string, mode: Mode): Promi
 
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await body(n, mark);
+  const extra = await body(n, mark);
   const elapsedMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const peakRssKB = process.resourceUsage().maxRSS;
@@ -93,6 +97,7 @@ async function child(workloadId: string, variantName: string, mode: Mode): Promi
     startRssMB: startRss / MB,
     heapAtPeakBytes: heapAtPeak === null ? null : heapAtPeak - heapBefore,
     heapLeftBytes: heapLeft - heapBefore,
+    ...(extra ? { extra } : {}),
   };
   // Exit at once: a variant that leaves a timer behind must not stall the run.
   process.stdout.write(JSON.stringify(sample) + '\n', () => process.exit(0));
@@ -142,6 +147,17 @@ function pairedRatio(a: Outcome[], b: Outcome[], pick: (s: Sample) => number): n
   return stats(ratios)?.median ?? null;
 }
 
+/** Stats of each `extra` figure over the samples that have it. */
+function extraStats(samples: Sample[]): Record<string, Stats> {
+  const keys = new Set(samples.flatMap((s) => Object.keys(s.extra ?? {})));
+  const out: Record<string, Stats> = {};
+  for (const key of keys) {
+    const st = stats(samples.flatMap((s) => (s.extra?.[key] === undefined ? [] : [s.extra[key]])));
+    if (st !== null) out[key] = st;
+  }
+  return out;
+}
+
 interface WorkloadResult {
   workload: Workload;
   summaries: Map<string, VariantSummary>;
@@ -187,6 +203,7 @@ async function measure(w: Workload, runs: number): Promise<WorkloadResult> {
       rssGrowth: stats(ok(t).map(growth)),
       heapAtPeak: stats(ok(h).map((s) => s.heapAtPeakBytes ?? NaN)),
       heapLeft: stats(ok(h).map((s) => s.heapLeftBytes)),
+      extra: extraStats(ok(t)),
       elapsedByRound: t.map((o) => (o.ok ? o.sample.elapsedMs : null)),
       elapsedRatio: pairedRatio(t, base, (s) => s.elapsedMs),
       peakRssRatio: pairedRatio(t, base, (s) => s.peakRssMB),
@@ -225,6 +242,17 @@ function table(r: WorkloadResult): string {
   return [head, '|' + ' --- |'.repeat(10), ...rows.map((row) => `| ${row} |`)].join('\n');
 }
 
+/** A table of the variants' own figures, or nothing when none has any. */
+function extraTable(r: WorkloadResult): string[] {
+  const keys = [...new Set([...r.summaries.values()].flatMap((s) => Object.keys(s.extra)))];
+  if (keys.length === 0) return [];
+  const rows = [...r.summaries.values()].map(
+    (s) =>
+      `| ${[s.name, ...keys.map((k) => (s.extra[k] ? range(s.extra[k], (x) => x.toFixed(1)) : 'n/a'))].join(' | ')} |`,
+  );
+  return ['', `| variant | ${keys.join(' | ')} |`, '|' + ' --- |'.repeat(keys.length + 1), ...rows];
+}
+
 function section(r: WorkloadResult, meta: string): string {
   const w = r.workload;
   const failures = [...r.summaries.values()].flatMap((s) =>
@@ -238,6 +266,7 @@ function section(r: WorkloadResult, meta: string): string {
     `N = ${int(w.n)}. Baseline for the ratios: \`${w.baseline}\`. ${w.note}`,
     '',
     table(r),
+    ...extraTable(r),
     '',
     '**Targets (from the issue)**',
     '',
@@ -348,6 +377,7 @@ function document(results: WorkloadResult[], meta: RunMeta, previous: string): s
 function printSummary(r: WorkloadResult): void {
   console.log(`\n${r.workload.id} — ${r.workload.title}\n`);
   console.log(table(r));
+  for (const line of extraTable(r)) console.log(line);
   for (const v of r.verdicts) console.log(`  ${v.target}: ${verdictWord(v)} — ${v.detail}`);
 }
 

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sharedDsn, sharedServer, skipBanner } from './_postgres.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const UNIT_MS = 100;
@@ -25,7 +26,11 @@ interface Output {
 }
 
 function runExample(file: string): Promise<Output> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TSAIO_EXAMPLE_UNIT_MS: String(UNIT_MS) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TSAIO_EXAMPLE_UNIT_MS: String(UNIT_MS),
+    DATABASE_URL: sharedDsn(),
+  };
   delete env.NODE_TEST_CONTEXT; // the child is a plain program, not a test file
   delete env.NODE_OPTIONS;
   return new Promise((resolve) => {
@@ -291,7 +296,35 @@ const checks: Record<string, (lines: string[]) => void> = {
       'for 10, 100, 1000, 10**6: 285, 328350, 332833500, 333332833333500000',
     ]);
   },
+  // §10 asyncpg: fetch the active users, insert one (execute gives the status string).
+  '10-asyncpg.ts': (lines) => {
+    assert.deepEqual(lines, [
+      '1 Ada',
+      '3 Cy',
+      'INSERT 0 1',
+      "{ name: 'John Doe', email: 'john@example.com' }",
+    ]);
+  },
+  // §10 pool: 10 queries of 1 unit each at once take about 1 unit (one by one: 10), on 10 connections.
+  '10-asyncpg-pool.ts': (lines) => {
+    assert.equal(lines.length, 12, lines.join('\n'));
+    assert.deepEqual(
+      lines.slice(0, 10),
+      Array.from({ length: 10 }, (_, i) => `${i + 1} user ${i + 1}`),
+    );
+    assert.equal(lines[10], 'Connections used: 10');
+    elapsed(lines[11], 'Elapsed: ', 1, 5);
+  },
+  // §10 aiosqlite: create, insert, commit, then `for await` over the rows.
+  '10-aiosqlite.ts': (lines) => {
+    assert.deepEqual(lines, ["{ id: 1, name: 'John Doe' }"]);
+  },
 };
+
+/** Examples that need the PostgreSQL server: skipped, loudly, when it does not answer. */
+const pgReason = await sharedServer();
+const NEEDS_PG = new Set(['10-asyncpg.ts', '10-asyncpg-pool.ts']);
+if (pgReason !== null) skipBanner('test/examples.test.ts', pgReason, [...NEEDS_PG]);
 
 void test('every example in examples/ has a check here, and every check an example', () => {
   const files = readdirSync(new URL('../examples/', import.meta.url))
@@ -301,7 +334,8 @@ void test('every example in examples/ has a check here, and every check an examp
 });
 
 for (const [file, check] of Object.entries(checks)) {
-  void test(`examples/${file} prints what the seed says`, async () => {
+  const skip = NEEDS_PG.has(file) ? (pgReason ?? false) : false;
+  void test(`examples/${file} prints what the seed says`, { skip }, async () => {
     const out = await runExample(file);
     assert.equal(out.signal, null, `killed by ${out.signal}\n${out.stderr}`);
     assert.equal(out.code, 0, `exit code ${out.code}\n${out.stderr}`);

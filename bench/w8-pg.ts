@@ -1,0 +1,140 @@
+// W8: 20,000 `SELECT $1::int` with 50 in flight through a pool of 10.
+//
+// Every variant runs in its own child process against the machine's
+// PostgreSQL (DATABASE_URL, else 127.0.0.1:5432/test). Its pool is opened in
+// `load()`, outside the timed body, and warmed with 50 queries so that all
+// 10 connections are open (and, for the variants that prepare, the
+// statement is prepared on each). The body is the same for every client: 50
+// workers looping "take the next number i, run SELECT $1::int with i, check
+// the value" until all N are done, so only the client differs.
+//
+// `pg-pool` is the raw driver tsaio/pg is built on (node-postgres); the
+// target is tsaio within 10% of it. `pg-pool-named` is node-postgres with a
+// named (prepared) statement, which tsaio's statement cache also uses.
+// `postgres` is postgres.js's own pool, which pipelines several queries on
+// one connection; `postgres-reserve` is postgres.js used the way the asyncpg
+// API uses a connection (one query at a time on a connection held for it):
+// the driver measurement behind the choice (docs/pg.md).
+import type { Body, VariantSummary, Workload } from './_workload.ts';
+import { aheadOfVerdict, int, pairedElapsedRatio, times } from './_workload.ts';
+import { sharedDsn } from '../test/_postgres.ts';
+
+const IN_FLIGHT = 50;
+const POOL = 10;
+const LIMIT = 1.1;
+const SQL = 'SELECT $1::int AS v';
+
+type Query = (i: number) => Promise<unknown>;
+
+async function drive(n: number, query: Query): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const v = await query(i);
+      if (v !== i) throw new Error(`bad value ${String(v)} for ${i}`);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+}
+
+/** Warms `query` (all connections open) and returns the body. */
+async function ready(query: Query): Promise<Body> {
+  await drive(IN_FLIGHT, query);
+  return async (n, mark) => {
+    mark();
+    await drive(n, query);
+  };
+}
+
+function qps(n: number, s: VariantSummary | undefined): string {
+  return s?.elapsed ? int(n / (s.elapsed.median / 1000)) : 'n/a';
+}
+
+export const w8: Workload = {
+  id: 'W8',
+  title: '20,000 `SELECT $1::int`, 50 in flight, through a pool of 10 connections',
+  n: 20_000,
+  note:
+    "Against the machine's PostgreSQL 15 over 127.0.0.1 (shared with the other processes of the machine). " +
+    'Each pool is opened and warmed (50 queries: every connection open) outside the timed body; the body is ' +
+    'the same for every client: 50 workers looping "SELECT $1::int with the next number, check it" until N ' +
+    'are done. Queries/s = N / elapsed. `pg-pool` is the raw driver tsaio/pg runs on (node-postgres).',
+  unit: 'query',
+  baseline: 'pg-pool',
+  variants: [
+    {
+      name: 'pg-pool',
+      code: "const pool = new pg.Pool({ max: 10 }); (await pool.query('SELECT $1::int AS v', [i])).rows[0].v",
+      async load() {
+        const { default: pg } = await import('pg');
+        const pool = new pg.Pool({ connectionString: sharedDsn(), max: POOL });
+        return ready(async (i) => (await pool.query(SQL, [i])).rows[0].v);
+      },
+    },
+    {
+      name: 'tsaio',
+      code: "const pool = await createPool({ minSize: 10, maxSize: 10 }); await pool.fetchval('SELECT $1::int AS v', i)",
+      async load() {
+        const { createPool } = await import('tsaio/pg');
+        const pool = await createPool({ dsn: sharedDsn(), minSize: POOL, maxSize: POOL });
+        return ready((i) => pool.fetchval(SQL, i));
+      },
+    },
+    {
+      name: 'pg-pool-named',
+      code: "(await pool.query({ name: 'w8', text: 'SELECT $1::int AS v', values: [i] })).rows[0].v",
+      async load() {
+        const { default: pg } = await import('pg');
+        const pool = new pg.Pool({ connectionString: sharedDsn(), max: POOL });
+        return ready(async (i) => (await pool.query({ name: 'w8', text: SQL, values: [i] })).rows[0].v);
+      },
+    },
+    {
+      name: 'postgres',
+      code: 'const sql = postgres({ max: 10 }); (await sql`SELECT ${i}::int AS v`)[0].v',
+      async load() {
+        const { default: postgres } = await import('postgres');
+        const sql = postgres(sharedDsn(), { max: POOL, onnotice: () => {} });
+        return ready(async (i) => (await sql`SELECT ${i}::int AS v`)[0]!.v);
+      },
+    },
+    {
+      name: 'postgres-reserve',
+      code: 'const c = await sql.reserve(); try { (await c`SELECT ${i}::int AS v`)[0].v } finally { c.release() }',
+      async load() {
+        const { default: postgres } = await import('postgres');
+        const sql = postgres(sharedDsn(), { max: POOL, onnotice: () => {} });
+        return ready(async (i) => {
+          const c = await sql.reserve();
+          try {
+            return (await c`SELECT ${i}::int AS v`)[0]!.v;
+          } finally {
+            c.release();
+          }
+        });
+      },
+    },
+  ],
+  judge(s) {
+    const n = w8.n;
+    const tsaio = s.get('tsaio');
+    const raw = s.get('pg-pool');
+    const ratio = tsaio && raw ? pairedElapsedRatio(tsaio, raw) : null;
+    const others = ['pg-pool-named', 'postgres', 'postgres-reserve'].map((name) => s.get(name));
+    return [
+      {
+        target: `tsaio elapsed within ${LIMIT.toFixed(2)}× of its raw driver (pg-pool)`,
+        met: ratio === null ? null : ratio <= LIMIT,
+        detail:
+          `tsaio / pg-pool, median over rounds: ${times(ratio)}; queries/s at the median: tsaio ${qps(n, tsaio)}, ` +
+          `pg-pool ${qps(n, raw)}, ${others.map((o) => `${o?.name} ${qps(n, o)}`).join(', ')}`,
+      },
+      aheadOfVerdict(
+        '(for the driver choice) tsaio faster than postgres.js used one query per connection',
+        tsaio,
+        [s.get('postgres-reserve')],
+      ),
+    ];
+  },
+};

@@ -1,0 +1,230 @@
+/**
+ * Private: the worker thread of one SQLite connection. It owns the
+ * better-sqlite3 `Database`, runs every statement, and answers each request
+ * in order. Python's transaction rules are applied here: before an
+ * INSERT/UPDATE/DELETE/REPLACE outside a transaction it sends `BEGIN`.
+ *
+ * A SELECT's first rows go back with its reply; the rest wait under a
+ * cursor id. better-sqlite3 runs nothing else on a connection while one of
+ * its statements is being iterated, so before any other statement the open
+ * cursors are read to their end into buffers here (as sqlite3 would keep
+ * stepping them), and the loop stays free for their owners to read later.
+ *
+ * @module
+ */
+
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import {
+  CANCEL_SLOTS,
+  CHUNK,
+  type OpenOptions,
+  type Outcome,
+  type Params,
+  type Reply,
+  type Request,
+} from './_messages.js';
+
+const options = workerData as OpenOptions;
+const port = parentPort!;
+
+interface OpenCursor {
+  iter: Iterator<unknown[]> | null;
+  buffered: unknown[][];
+}
+
+const CACHE_SIZE = 128; // Python's cached_statements
+const cache = new Map<string, Database.Statement>();
+/** Column names of each reading statement, read once. */
+const columnsOf = new WeakMap<Database.Statement, string[]>();
+const cursors = new Map<number, OpenCursor>();
+let nextCursor = 0;
+let db: Database.Database;
+
+/** First keyword (after comments) INSERT, UPDATE, DELETE or REPLACE: Python's test for an implicit BEGIN. */
+const DML = /^(?:\s|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
+function prepare(sql: string): Database.Statement {
+  let stmt = cache.get(sql);
+  if (stmt !== undefined) {
+    cache.delete(sql);
+  } else {
+    stmt = db.prepare(sql);
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(sql, stmt);
+  return stmt;
+}
+
+/** Binary values arrive as `Uint8Array`s; better-sqlite3 binds `Buffer`s. */
+function value(v: unknown): unknown {
+  return v instanceof Uint8Array && !Buffer.isBuffer(v)
+    ? Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+    : v;
+}
+
+function bind(params: Params | undefined): unknown[] {
+  if (params === undefined) return [];
+  if (Array.isArray(params)) return params.map(value);
+  const named: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) named[k] = value(v);
+  return [named];
+}
+
+/** Reads every open cursor to its end, so that another statement can run. */
+function settleCursors(): void {
+  for (const c of cursors.values()) {
+    if (c.iter === null) continue;
+    for (let r = c.iter.next(); !r.done; r = c.iter.next()) c.buffered.push(r.value);
+    c.iter = null;
+  }
+}
+
+function begin(sql: string, isolation: string | null): void {
+  if (isolation !== null && !db.inTransaction && DML.test(sql)) prepare(`BEGIN ${isolation}`).run();
+}
+
+function outcome(
+  columns: string[] | null,
+  rows: unknown[][],
+  cursor: number,
+  lastrowid: Outcome['lastrowid'],
+  rowcount: number,
+): Outcome {
+  return { columns, rows, cursor, lastrowid, rowcount, inTransaction: db.inTransaction };
+}
+
+/** Up to `n` rows (all for n < 0) from `c`; true in `more` while rows remain. */
+function take(c: OpenCursor, n: number): { rows: unknown[][]; more: boolean } {
+  const limit = n < 0 ? Infinity : n;
+  const rows = c.buffered.length <= limit ? c.buffered.splice(0) : c.buffered.splice(0, limit);
+  while (c.iter !== null && rows.length < limit) {
+    const r = c.iter.next();
+    if (r.done) c.iter = null;
+    else rows.push(r.value);
+  }
+  return { rows, more: c.iter !== null || c.buffered.length > 0 };
+}
+
+function execute(sql: string, params: Params | undefined, isolation: string | null): Outcome {
+  settleCursors();
+  const stmt = prepare(sql);
+  begin(sql, isolation);
+  const args = bind(params);
+  if (!stmt.reader) {
+    const info = stmt.run(...args);
+    return outcome(null, [], 0, info.lastInsertRowid, info.changes);
+  }
+  let columns = columnsOf.get(stmt);
+  if (columns === undefined) {
+    stmt.raw(true);
+    columns = stmt.columns().map((c) => c.name);
+    columnsOf.set(stmt, columns);
+  }
+  const open: OpenCursor = { iter: stmt.iterate(...args) as Iterator<unknown[]>, buffered: [] };
+  const { rows, more } = take(open, CHUNK);
+  if (!more) return outcome(columns, rows, 0, null, -1);
+  const id = ++nextCursor;
+  cursors.set(id, open);
+  return outcome(columns, rows, id, null, -1);
+}
+
+function executemany(sql: string, list: readonly Params[], isolation: string | null): Outcome {
+  settleCursors();
+  const stmt = prepare(sql);
+  if (stmt.reader) throw new TypeError('executemany() cannot run a statement that returns rows');
+  begin(sql, isolation);
+  let changes = 0;
+  let last: number | bigint | null = null;
+  for (const params of list) {
+    const info = stmt.run(...bind(params));
+    changes += info.changes;
+    last = info.lastInsertRowid;
+  }
+  return outcome(null, [], 0, last, changes);
+}
+
+function endTransaction(sql: 'COMMIT' | 'ROLLBACK'): Outcome {
+  settleCursors();
+  if (db.inTransaction) prepare(sql).run();
+  return outcome(null, [], 0, null, -1);
+}
+
+function handle(req: Request): Outcome {
+  switch (req.op) {
+    case 'execute':
+      return execute(req.sql, req.params, req.isolation);
+    case 'executemany':
+      return executemany(req.sql, req.list, req.isolation);
+    case 'executescript':
+      // As Python's executescript: COMMIT what is pending, then run the script as it is.
+      endTransaction('COMMIT');
+      db.exec(req.sql);
+      return outcome(null, [], 0, null, -1);
+    case 'fetch': {
+      const c = cursors.get(req.cursor);
+      if (c === undefined) return outcome(null, [], 0, null, -1);
+      const { rows, more } = take(c, req.n);
+      if (!more) cursors.delete(req.cursor);
+      return outcome(null, rows, more ? req.cursor : 0, null, -1);
+    }
+    case 'closeCursor': {
+      cursors.get(req.cursor)?.iter?.return?.();
+      cursors.delete(req.cursor);
+      return outcome(null, [], 0, null, -1);
+    }
+    case 'commit':
+      return endTransaction('COMMIT');
+    case 'rollback':
+      return endTransaction('ROLLBACK');
+    case 'close':
+      // As Python's close(): what was not committed is dropped.
+      for (const c of cursors.values()) c.iter?.return?.();
+      cursors.clear();
+      cache.clear();
+      db.close();
+      return { columns: null, rows: [], cursor: 0, lastrowid: null, rowcount: -1, inTransaction: false };
+  }
+}
+
+function errorOf(error: unknown): Extract<Reply, { ok: false }>['error'] {
+  const e = error as { name?: unknown; message?: unknown; code?: unknown };
+  const out: Extract<Reply, { ok: false }>['error'] = {
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    message: typeof e?.message === 'string' ? e.message : String(error),
+  };
+  if (typeof e?.code === 'string') out.code = e.code;
+  return out;
+}
+
+try {
+  db = new Database(options.path, {
+    readonly: options.readonly,
+    timeout: options.timeout,
+    fileMustExist: options.readonly,
+  });
+  port.postMessage({ id: 0, ok: true, result: outcome(null, [], 0, null, -1) } satisfies Reply);
+} catch (error) {
+  port.postMessage({ id: 0, ok: false, error: errorOf(error) } satisfies Reply);
+  port.close();
+}
+
+port.on('message', (req: Request) => {
+  let reply: Reply;
+  if (Atomics.load(options.cancelled, req.id % CANCEL_SLOTS) === req.id) {
+    // Cancelled before it ran: it leaves no trace.
+    port.postMessage({
+      id: req.id,
+      ok: false,
+      error: { name: 'CancelledError', message: 'cancelled' },
+    } satisfies Reply);
+    return;
+  }
+  try {
+    reply = { id: req.id, ok: true, result: handle(req) };
+  } catch (error) {
+    reply = { id: req.id, ok: false, error: errorOf(error) };
+  }
+  port.postMessage(reply);
+  if (req.op === 'close' && reply.ok) port.close();
+});

@@ -1,0 +1,518 @@
+/**
+ * `connect` and `Connection`, after `aiosqlite.connect` and
+ * `aiosqlite.Connection`: SQLite through better-sqlite3 on a worker thread
+ * of its own, so the event loop never runs SQL.
+ *
+ * @module
+ */
+
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { CancelledError, InvalidStateError, cancelledFrom } from '../exceptions.js';
+import { checkSignal, describe, linkSignal, unlinkSignal } from '../_cancel.js';
+import { checkFunction } from '../_validate.js';
+import {
+  CANCEL_SLOTS,
+  type OpenOptions,
+  type Outcome,
+  type Params,
+  type Reply,
+  type Request,
+} from './_messages.js';
+import { Cursor, type RowMode } from './cursor.js';
+import { WorkerCrashedError, errorFromWorker } from './errors.js';
+
+/** Options of `connect`. */
+export interface ConnectOptions {
+  /** How long a statement waits for another connection's lock before `SQLITE_BUSY`, in ms (default 5,000, as Python). */
+  timeout?: number;
+  /** Open the database read-only (it must exist). */
+  readonly?: boolean;
+  /** Rows as objects keyed by column name (default) or as arrays. */
+  rowMode?: RowMode;
+  /**
+   * The `BEGIN` sent before an INSERT/UPDATE/DELETE/REPLACE outside a
+   * transaction: `'DEFERRED'` (default, as Python), `'IMMEDIATE'`,
+   * `'EXCLUSIVE'`, or `null` for autocommit (no implicit transaction).
+   */
+  isolationLevel?: 'DEFERRED' | 'IMMEDIATE' | 'EXCLUSIVE' | null;
+  /** Aborting it stops opening the database. */
+  signal?: AbortSignal;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /**
+   * Aborting it cancels the call: a call still queued is dropped; one the
+   * worker has started finishes there first (SQLite cannot be interrupted
+   * safely), then the call rejects with `CancelledError`.
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of `execute`. */
+export interface ExecuteOptions extends CallOptions {
+  /** Override the connection's `rowMode` for this cursor. */
+  rowMode?: RowMode;
+}
+
+/** Options of `transaction`. */
+export interface TransactionOptions {
+  /** `BEGIN DEFERRED` (default), `IMMEDIATE` (take the write lock at once) or `EXCLUSIVE`. */
+  mode?: 'deferred' | 'immediate' | 'exclusive';
+}
+
+/** Requests the worker may be handed at once: later ones queue here, where a signal can still drop them. */
+const WINDOW = CANCEL_SLOTS / 2;
+
+type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** One call on its way to the worker and back. */
+class Call {
+  posted = false;
+  constructor(
+    readonly conn: Connection,
+    readonly request: Request,
+    readonly where: string,
+    readonly signal: AbortSignal | undefined,
+    readonly resolve: (o: Outcome) => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
+
+  /** The call's signal aborted. */
+  handleEvent(): void {
+    this.conn._abandon(this);
+  }
+}
+
+function worker(options: OpenOptions): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./_worker.js', import.meta.url), { workerData: options });
+  // From the TypeScript sources (the tests): the built worker when there is one (`npm test` builds
+  // first), since registering tsx in each worker costs about half a second; else tsx.
+  const built = new URL('../../dist/sqlite/_worker.js', import.meta.url);
+  if (existsSync(built)) return new Worker(built, { workerData: options });
+  const source = JSON.stringify(new URL('./_worker.ts', import.meta.url).href);
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`;
+  return new Worker(boot, { eval: true, workerData: options });
+}
+
+function checkParams(params: unknown, where: string): Params | undefined {
+  if (params === undefined || params === null) return undefined;
+  if (Array.isArray(params)) return params.map((v, i) => toValue(v, where, i + 1));
+  if (typeof params === 'object' && Object.getPrototypeOf(params) === Object.prototype) {
+    const named: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(params)) named[k] = toValue(v, where, k);
+    return named;
+  }
+  throw new TypeError(
+    `${where}: parameters must be an array or a plain object of named values, received ${describe(params)}`,
+  );
+}
+
+/** A value as SQLite binds it: `boolean` as 0/1, `Date` as ISO text (Python's adapters), `undefined` as NULL. */
+function toValue(v: unknown, where: string, at: number | string): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'number':
+    case 'bigint':
+      return v;
+    case 'boolean':
+      return v ? 1 : 0;
+    case 'undefined':
+      return null;
+  }
+  if (v === null || v instanceof Uint8Array) return v;
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) throw new RangeError(`${where}: parameter ${at} is an invalid Date`);
+    return v.toISOString();
+  }
+  throw new TypeError(
+    `${where}: parameter ${at} cannot be bound: SQLite takes numbers, strings, bigints, bytes and null, received ${describe(v)}`,
+  );
+}
+
+function checkRowMode(mode: unknown, where: string): RowMode {
+  if (mode === undefined) return 'object';
+  if (mode !== 'object' && mode !== 'array') {
+    throw new TypeError(`${where}: rowMode must be 'object' or 'array', received ${describe(mode)}`);
+  }
+  return mode;
+}
+
+/**
+ * Opens a SQLite database on a worker thread of its own. Same as
+ * `aiosqlite.connect`.
+ *
+ * @param path The file (created if missing), or `':memory:'`.
+ * @param opts `{ timeout, readonly, rowMode, isolationLevel, signal }`.
+ * @returns The connection; close it (or `await using`) to end its worker thread.
+ * @throws {OperationalError} when the file cannot be opened.
+ *
+ * @example The seed's aiosqlite example
+ * ```ts
+ * import { connect } from 'tsaio/sqlite';
+ * await using db = await connect(':memory:');
+ * await db.execute('CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT)');
+ * await db.execute('INSERT INTO users(name) VALUES(?)', ['John Doe']);
+ * await db.commit();
+ * await using cursor = await db.execute('SELECT * FROM users');
+ * for await (const row of cursor) console.log(row); // { id: 1, name: 'John Doe' }
+ * ```
+ */
+export async function connect(path: string, opts: ConnectOptions = {}): Promise<Connection> {
+  if (typeof path !== 'string' || path === '') {
+    throw new TypeError(`connect: path must be a non-empty string, received ${describe(path)}`);
+  }
+  const timeout = opts.timeout ?? 5_000;
+  if (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout)) {
+    throw new RangeError(
+      `connect: timeout must be a non-negative number of ms, received ${describe(timeout)}`,
+    );
+  }
+  const signal = checkSignal(opts.signal, 'connect');
+  if (signal?.aborted) throw cancelledFrom(signal.reason);
+  const level = opts.isolationLevel === undefined ? 'DEFERRED' : opts.isolationLevel;
+  if (level !== null && !['DEFERRED', 'IMMEDIATE', 'EXCLUSIVE'].includes(level)) {
+    throw new RangeError(
+      `connect: isolationLevel must be DEFERRED, IMMEDIATE, EXCLUSIVE or null, received ${describe(level)}`,
+    );
+  }
+  const conn = new Connection(
+    path,
+    { path, readonly: opts.readonly === true, timeout: Math.round(timeout) },
+    {
+      rowMode: checkRowMode(opts.rowMode, 'connect'),
+      isolation: level,
+    },
+  );
+  await conn._opened(signal);
+  return conn;
+}
+
+/**
+ * A SQLite connection whose statements run on its own worker thread, one
+ * at a time in call order. Python's transaction rules hold: an
+ * INSERT/UPDATE/DELETE/REPLACE outside a transaction opens one, `commit()`
+ * publishes it, `rollback()` drops it, and `close()` drops what was not
+ * committed. Same as `aiosqlite.Connection`.
+ *
+ * @example Commit and rollback
+ * ```ts
+ * import { connect } from 'tsaio/sqlite';
+ * await using db = await connect(':memory:');
+ * await db.execute('CREATE TABLE t (n INTEGER)');
+ * await db.execute('INSERT INTO t VALUES (1)');
+ * await db.commit();
+ * await db.execute('INSERT INTO t VALUES (2)');
+ * await db.rollback();
+ * console.log(await (await db.execute('SELECT count(*) AS n FROM t')).fetchone()); // { n: 1 }
+ * ```
+ */
+export class Connection implements AsyncDisposable {
+  /** The database file. */
+  readonly path: string;
+  /** @internal */ readonly _worker: Worker;
+  private readonly _rowMode: RowMode;
+  private readonly _isolation: string | null;
+  private readonly _calls = new Map<number, Call>();
+  private readonly _cancelled: Int32Array;
+  private readonly _queue: Call[] = [];
+  private _inFlight = 0;
+  private _nextId = 1;
+  private _inTransaction = false;
+  private _crashed: Error | null = null;
+  private _closing: Promise<void> | null = null;
+  private _exited: Promise<void>;
+  private _ready: { resolve: () => void; reject: (e: unknown) => void } | null = null;
+
+  /** @internal Use `connect()`. */
+  constructor(
+    path: string,
+    open: Omit<OpenOptions, 'cancelled'>,
+    opts: { rowMode: RowMode; isolation: string | null },
+  ) {
+    this.path = path;
+    this._rowMode = opts.rowMode;
+    this._isolation = opts.isolation;
+    this._cancelled = new Int32Array(new SharedArrayBuffer(CANCEL_SLOTS * 4));
+    this._worker = worker({ ...open, cancelled: this._cancelled });
+    this._worker.on('message', (reply: Reply) => this._reply(reply));
+    this._worker.on('error', (error) => this._crash(error));
+    this._exited = new Promise((resolve) => {
+      this._worker.once('exit', (code) => {
+        this._crash(new Error(`the worker thread exited with code ${code}`));
+        resolve();
+      });
+    });
+  }
+
+  /** @internal Resolves once the worker opened the database. */
+  async _opened(signal: AbortSignal | undefined): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => (this._ready = { resolve, reject }));
+    const stop = { handleEvent: () => this._ready?.reject(cancelledFrom(signal!.reason)) };
+    if (signal !== undefined) linkSignal(signal, stop);
+    try {
+      await ready;
+    } catch (error) {
+      this._closing = this._worker.terminate().then(() => this._exited);
+      await this._closing;
+      throw error;
+    } finally {
+      if (signal !== undefined) unlinkSignal(signal, stop);
+    }
+  }
+
+  /** True while a transaction is open. Same as `sqlite3.Connection.in_transaction`. */
+  get inTransaction(): boolean {
+    return this._inTransaction;
+  }
+
+  /** The `BEGIN` mode of implicit transactions, or `null` (autocommit). Same as `isolation_level`. */
+  get isolationLevel(): string | null {
+    return this._isolation;
+  }
+
+  /** True once closed (or its worker crashed). */
+  get closed(): boolean {
+    return this._closing !== null || this._crashed !== null;
+  }
+
+  /**
+   * Runs one statement and resolves to its cursor (rows as objects, or
+   * arrays with `rowMode: 'array'`). Parameters are `?` (an array) or named
+   * (`:name`, an object). Same as `aiosqlite.Connection.execute`.
+   *
+   * @param sql One SQL statement.
+   * @param params Its parameters.
+   * @param opts `{ signal, rowMode }`.
+   * @returns The cursor: `fetchone`, `fetchmany`, `fetchall`, `for await`, `lastrowid`, `rowcount`.
+   * @throws {OperationalError} for a syntax error, a missing table, a lock held past `timeout`.
+   * @throws {IntegrityError} when a constraint fails.
+   * @throws {TypeError} for a value SQLite cannot bind; {RangeError} for the wrong number of parameters.
+   */
+  async execute(sql: string, params?: Params, opts: ExecuteOptions = {}): Promise<Cursor> {
+    const where = 'Connection.execute';
+    const request = {
+      op: 'execute',
+      sql: checkSql(sql, where),
+      params: checkParams(params, where),
+      isolation: this._isolation,
+    } as const;
+    const rowMode = opts.rowMode === undefined ? this._rowMode : checkRowMode(opts.rowMode, where);
+    return new Cursor(this, await this._call(request, where, opts), rowMode);
+  }
+
+  /**
+   * Runs one statement once per parameter list (in the worker, in one go)
+   * and resolves to a cursor whose `rowcount` is the total. Same as
+   * `aiosqlite.Connection.executemany`.
+   *
+   * @example Bulk insert
+   * ```ts
+   * import { connect } from 'tsaio/sqlite';
+   * await using db = await connect(':memory:');
+   * await db.execute('CREATE TABLE t (n INTEGER)');
+   * const cur = await db.executemany('INSERT INTO t VALUES (?)', [[1], [2], [3]]);
+   * console.log(cur.rowcount); // 3
+   * ```
+   */
+  async executemany(sql: string, paramsList: Iterable<Params>, opts: CallOptions = {}): Promise<Cursor> {
+    const where = 'Connection.executemany';
+    if (paramsList === null || typeof (paramsList as Iterable<Params>)?.[Symbol.iterator] !== 'function') {
+      throw new TypeError(
+        `${where}: paramsList must be an iterable of parameter lists, received ${describe(paramsList)}`,
+      );
+    }
+    const list = Array.from(paramsList, (p) => checkParams(p, where) ?? []);
+    const request = {
+      op: 'executemany',
+      sql: checkSql(sql, where),
+      list,
+      isolation: this._isolation,
+    } as const;
+    return new Cursor(this, await this._call(request, where, opts), this._rowMode);
+  }
+
+  /**
+   * Commits what is pending, then runs a script of several statements as it
+   * is (no implicit transaction). Same as `aiosqlite.Connection.executescript`.
+   */
+  async executescript(sql: string, opts: CallOptions = {}): Promise<Cursor> {
+    const where = 'Connection.executescript';
+    return new Cursor(
+      this,
+      await this._call({ op: 'executescript', sql: checkSql(sql, where) }, where, opts),
+      this._rowMode,
+    );
+  }
+
+  /** Commits the open transaction (nothing to do without one). Same as `aiosqlite.Connection.commit`. */
+  async commit(opts: CallOptions = {}): Promise<void> {
+    await this._call({ op: 'commit' }, 'Connection.commit', opts);
+  }
+
+  /** Rolls back the open transaction (nothing to do without one). Same as `aiosqlite.Connection.rollback`. */
+  async rollback(opts: CallOptions = {}): Promise<void> {
+    await this._call({ op: 'rollback' }, 'Connection.rollback', opts);
+  }
+
+  /**
+   * Runs `body` in a transaction: `BEGIN` (or a savepoint when one is open),
+   * then `COMMIT` when it returns or `ROLLBACK` when it throws; resolves to
+   * what it returned. Python has `with conn:` for the commit/rollback half.
+   *
+   * @example Commit, or roll back on throw
+   * ```ts
+   * import { connect } from 'tsaio/sqlite';
+   * await using db = await connect(':memory:');
+   * await db.execute('CREATE TABLE t (n INTEGER)');
+   * await db.transaction(async () => { await db.execute('INSERT INTO t VALUES (1)'); }, { mode: 'immediate' });
+   * await db.transaction(async () => { await db.execute('INSERT INTO t VALUES (2)'); throw new Error('no'); }).catch(() => {});
+   * console.log((await (await db.execute('SELECT count(*) AS n FROM t')).fetchone())?.n); // 1
+   * ```
+   */
+  async transaction<T>(body: () => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    const where = 'Connection.transaction';
+    checkFunction(body, where, 'the body');
+    const mode = opts.mode ?? 'deferred';
+    if (!['deferred', 'immediate', 'exclusive'].includes(mode)) {
+      throw new RangeError(
+        `${where}: mode must be deferred, immediate or exclusive, received ${describe(mode)}`,
+      );
+    }
+    const savepoint = this._inTransaction ? `tsaio_${this._nextId}` : null;
+    const run = (sql: string) =>
+      this._call({ op: 'execute', sql, params: undefined, isolation: null }, where, {});
+    await run(savepoint === null ? `BEGIN ${mode.toUpperCase()}` : `SAVEPOINT ${savepoint}`);
+    let result: T;
+    try {
+      result = await body();
+    } catch (error) {
+      const undo = savepoint === null ? ['ROLLBACK'] : [`ROLLBACK TO ${savepoint}`, `RELEASE ${savepoint}`];
+      for (const sql of undo) if (!this.closed) await run(sql).catch(() => {});
+      throw error;
+    }
+    await run(savepoint === null ? 'COMMIT' : `RELEASE ${savepoint}`);
+    return result;
+  }
+
+  /**
+   * Closes the database (what was not committed is dropped) and ends the
+   * worker thread; resolves once the thread has exited. Closing twice is
+   * harmless. Same as `aiosqlite.Connection.close`.
+   */
+  close(): Promise<void> {
+    if (this._closing !== null) return this._closing;
+    if (this._crashed !== null) return (this._closing = this._exited);
+    const closing = this._call({ op: 'close' }, 'Connection.close', {}).then(
+      () => this._exited,
+      async (error) => {
+        await this._worker.terminate();
+        await this._exited;
+        if (!(error instanceof WorkerCrashedError)) throw error;
+      },
+    );
+    this._closing = closing;
+    return closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal Asks the worker; every call goes through here. */
+  _call(body: RequestBody, where: string, opts: CallOptions): Promise<Outcome> {
+    const signal = checkSignal(opts?.signal, where);
+    if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
+    if (this._closing !== null)
+      return Promise.reject(new InvalidStateError(`${where}: the connection is closed`));
+    if (this._crashed !== null) return Promise.reject(this._crashed);
+    return new Promise<Outcome>((resolve, reject) => {
+      const request = { ...body, id: this._nextId++ } as Request;
+      const call = new Call(this, request, where, signal, resolve, reject);
+      this._calls.set(request.id, call);
+      if (signal !== undefined) linkSignal(signal, call);
+      if (this._inFlight < WINDOW && this._queue.length === 0) this._post(call);
+      else this._queue.push(call);
+    });
+  }
+
+  private _post(call: Call): void {
+    call.posted = true;
+    if (this._inFlight++ === 0) this._worker.ref();
+    this._worker.postMessage(call.request);
+  }
+
+  /**
+   * @internal A call's signal aborted: a queued call leaves at once; a
+   * posted one is marked so that the worker skips it if it has not started
+   * it, and rejects when its reply comes.
+   */
+  _abandon(call: Call): void {
+    if (call.posted) {
+      Atomics.store(this._cancelled, call.request.id % CANCEL_SLOTS, call.request.id);
+      return;
+    }
+    const at = this._queue.indexOf(call);
+    if (at >= 0) this._queue.splice(at, 1);
+    this._settle(call);
+    call.reject(cancelledFrom(call.signal!.reason));
+  }
+
+  private _settle(call: Call): void {
+    this._calls.delete(call.request.id);
+    if (call.signal !== undefined) unlinkSignal(call.signal, call);
+  }
+
+  private _reply(reply: Reply): void {
+    if (reply.id === 0) {
+      this._worker.unref(); // idle: an open connection alone does not keep the process alive
+      if (reply.ok) this._ready?.resolve();
+      else this._ready?.reject(errorFromWorker(reply.error, 'connect'));
+      return;
+    }
+    const call = this._calls.get(reply.id);
+    if (call === undefined) return;
+    this._settle(call);
+    if (--this._inFlight === 0 && this._queue.length === 0 && this._closing === null) this._worker.unref();
+    while (this._inFlight < WINDOW && this._queue.length > 0) this._post(this._queue.shift()!);
+    if (reply.ok) this._inTransaction = reply.result.inTransaction;
+    if (call.signal?.aborted) call.reject(cancelledFrom(call.signal.reason));
+    else if (reply.ok) call.resolve(reply.result);
+    else call.reject(errorFromWorker(reply.error, call.where));
+  }
+
+  /** The worker died: every pending call rejects with `WorkerCrashedError`. */
+  private _crash(cause: unknown): void {
+    if (this._crashed !== null) return;
+    const closingNormally = this._closing !== null && this._calls.size === 0;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this._crashed = closingNormally
+      ? new InvalidStateError('the connection is closed')
+      : new WorkerCrashedError(
+          `the SQLite worker thread of ${this.path} ended unexpectedly: ${why}`,
+          'TSAIO_SQLITE_WORKER_CRASHED',
+          { cause },
+        );
+    this._ready?.reject(this._crashed);
+    for (const call of [...this._calls.values()]) {
+      this._settle(call);
+      call.reject(
+        call.signal?.aborted ? new CancelledError('', { cause: call.signal.reason }) : this._crashed,
+      );
+    }
+    this._queue.length = 0;
+    this._inFlight = 0;
+  }
+
+  toString(): string {
+    return `<Connection ${JSON.stringify(this.path)}${this.closed ? ' closed' : ''}${this._inTransaction ? ' in transaction' : ''}>`;
+  }
+}
+
+function checkSql(sql: unknown, where: string): string {
+  if (typeof sql !== 'string')
+    throw new TypeError(`${where}: sql must be a string, received ${describe(sql)}`);
+  return sql;
+}

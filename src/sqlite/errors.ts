@@ -1,0 +1,66 @@
+/**
+ * The errors of `tsaio/sqlite`, after Python's `sqlite3` exceptions. Each
+ * has SQLite's extended result `code` (`'SQLITE_CONSTRAINT_UNIQUE'`).
+ * Cancellation is the core `CancelledError`; bad arguments are
+ * `TypeError`/`RangeError`; a closed connection is `InvalidStateError`.
+ *
+ * @module
+ */
+
+/**
+ * An error SQLite reported. Same as `sqlite3.DatabaseError`; the subclasses
+ * follow Python's sqlite3.
+ *
+ * @example The SQLite code of an error
+ * ```ts
+ * import { connect, SqliteError } from 'tsaio/sqlite';
+ * await using db = await connect(':memory:');
+ * try { await db.execute('SELECT * FROM missing'); }
+ * catch (e) { if (e instanceof SqliteError) console.log(e.code, e.message); } // SQLITE_ERROR no such table: missing
+ * ```
+ */
+export class SqliteError extends Error {
+  /** SQLite's extended result code, e.g. `'SQLITE_BUSY'`. */
+  readonly code: string;
+  constructor(message: string, code: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A constraint failed (UNIQUE, NOT NULL, CHECK, FOREIGN KEY). Same as `sqlite3.IntegrityError`. */
+export class IntegrityError extends SqliteError {}
+
+/**
+ * The database could not do it: a syntax error, a missing table, the
+ * database is locked past the busy timeout, a read-only database, I/O.
+ * Same as `sqlite3.OperationalError`.
+ */
+export class OperationalError extends SqliteError {}
+
+/** A value too big or of the wrong type for SQLite. Same as `sqlite3.DataError`. */
+export class DataError extends SqliteError {}
+
+/**
+ * The connection's worker thread ended unexpectedly (it crashed, ran out of
+ * memory, or was terminated): every pending call rejects with this, and the
+ * connection is closed. Its `cause` is what the worker died of.
+ */
+export class WorkerCrashedError extends SqliteError {}
+
+/** The typed error for an error the worker reported (`name`, `message`, `code`). */
+export function errorFromWorker(
+  e: { name: string; message: string; code?: string | undefined },
+  where: string,
+): Error {
+  const message = `${where}: ${e.message}`;
+  if (e.name === 'TypeError') return new TypeError(message);
+  if (e.name === 'RangeError') return new RangeError(message);
+  const code = e.code ?? 'SQLITE_ERROR';
+  if (code.startsWith('SQLITE_CONSTRAINT')) return new IntegrityError(e.message, code);
+  if (code.startsWith('SQLITE_TOOBIG') || code.startsWith('SQLITE_MISMATCH'))
+    return new DataError(e.message, code);
+  if (e.name === 'SqliteError') return new OperationalError(e.message, code);
+  return new SqliteError(message, code);
+}
