@@ -49,7 +49,9 @@ export class JsonCodec<T = unknown> implements Codec<T> {
       throw new CodecError(`JsonCodec cannot encode the item: ${(error as Error).message}`, { cause: error });
     }
     if (text === undefined) {
-      throw new CodecError(`JsonCodec cannot encode ${typeof item === 'function' ? 'a function' : String(item)}`);
+      throw new CodecError(
+        `JsonCodec cannot encode ${typeof item === 'function' ? 'a function' : String(item)}`,
+      );
     }
     return encoder.encode(text);
   }
@@ -93,8 +95,11 @@ export function decodeWith<T>(codec: Codec<T>, bytes: Uint8Array): T {
     return codec.decode(bytes);
   } catch (error) {
     if (error instanceof CodecError) throw error;
-    throw new CodecError(`the codec cannot decode a message of ${bytes.length} bytes: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new CodecError(
+      `the codec cannot decode a message of ${bytes.length} bytes: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

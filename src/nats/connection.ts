@@ -8,7 +8,11 @@
  * @module
  */
 
-import { connect as natsConnect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import {
+  connect as natsConnect,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
 import { checkSignal, describe, linkSignal, unlinkSignal } from '../_cancel.js';
@@ -162,7 +166,8 @@ function normalize(arg: string | readonly string[] | ConnectOptions | undefined)
 }
 
 function serverList(servers: string | readonly string[] | undefined): string[] {
-  const list = servers === undefined ? [DEFAULT_SERVER] : typeof servers === 'string' ? [servers] : [...servers];
+  const list =
+    servers === undefined ? [DEFAULT_SERVER] : typeof servers === 'string' ? [servers] : [...servers];
   if (list.length === 0 || list.some((s) => typeof s !== 'string' || s.trim() === '')) {
     throw new TypeError(`connect: servers must be non-empty strings, received ${describe(servers)}`);
   }
@@ -232,7 +237,10 @@ export async function connect(servers?: string | readonly string[] | ConnectOpti
   return new Promise<Connection>((resolve, reject) => {
     const onAbort = (): void => {
       reject(cancelledFrom(signal.reason));
-      opening.then((c) => c.close(), () => {});
+      opening.then(
+        (c) => c.close(),
+        () => {},
+      );
     };
     linkSignal(signal, onAbort);
     opening.then(

@@ -66,7 +66,9 @@ export class Delivery<T> {
    */
   retry(delayMs = 0): void {
     if (typeof delayMs !== 'number' || !(delayMs >= 0)) {
-      throw new RangeError(`Delivery.retry: delayMs must be a non-negative number, received ${String(delayMs)}`);
+      throw new RangeError(
+        `Delivery.retry: delayMs must be a non-negative number, received ${String(delayMs)}`,
+      );
     }
     if (this._settle()) this._msg.nak(delayMs);
   }

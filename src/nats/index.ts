@@ -24,3 +24,12 @@ export {
   RemoteError,
   type RemoteErrorInfo,
 } from './errors.js';
+export { RemoteExecutor, type ExecutorShutdownOptions, type RemoteExecutorOptions } from './executor.js';
+export {
+  currentJob,
+  serve,
+  type JobContext,
+  type JobFunctions,
+  type ServeOptions,
+  type WorkerStats,
+} from './worker.js';

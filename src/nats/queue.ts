@@ -112,7 +112,9 @@ interface Resolved<T> {
 
 function checkInteger(value: unknown, min: number, what: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new RangeError(`DistributedQueue.open: ${what} must be an integer >= ${min}, received ${describe(value)}`);
+    throw new RangeError(
+      `DistributedQueue.open: ${what} must be an integer >= ${min}, received ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -172,8 +174,15 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     this._prefetch = opts.prefetch;
     this._putTimeout = opts.putTimeout;
     this._shutdown = opts.shutdown;
-    this._receiver = new Receiver(consumer, opts.prefetch, () => _conn.connected, (e) => this._fatal(e));
-    this._ctl = _conn.raw.subscribe(_layout.ctlSubject, { callback: (_err, msg) => this._onControl(msg.data) });
+    this._receiver = new Receiver(
+      consumer,
+      opts.prefetch,
+      () => _conn.connected,
+      (e) => this._fatal(e),
+    );
+    this._ctl = _conn.raw.subscribe(_layout.ctlSubject, {
+      callback: (_err, msg) => this._onControl(msg.data),
+    });
     this._undo.push(
       _conn._adopt(this),
       _conn._onReconnect(() => {
@@ -210,18 +219,25 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     const replicas = checkInteger(opts.replicas ?? 1, 1, 'replicas');
     const codec = opts.codec ?? new JsonCodec<T>();
     if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') {
-      throw new TypeError(`DistributedQueue.open: codec must have encode and decode methods, received ${describe(codec)}`);
+      throw new TypeError(
+        `DistributedQueue.open: codec must have encode and decode methods, received ${describe(codec)}`,
+      );
     }
     const storage = opts.storage ?? 'file';
     if (storage !== 'file' && storage !== 'memory') {
-      throw new TypeError(`DistributedQueue.open: storage must be 'file' or 'memory', received ${describe(storage)}`);
+      throw new TypeError(
+        `DistributedQueue.open: storage must be 'file' or 'memory', received ${describe(storage)}`,
+      );
     }
     const step = (): void => {
       if (conn.closed) throw conn._closedError();
       if (signal?.aborted) throw cancelledFrom(signal.reason);
     };
     step();
-    const common = { storage: storage === 'file' ? StorageType.File : StorageType.Memory, num_replicas: replicas };
+    const common = {
+      storage: storage === 'file' ? StorageType.File : StorageType.Memory,
+      num_replicas: replicas,
+    };
     const items = await ensureStream(conn, {
       ...common,
       name: layout.stream,
@@ -470,7 +486,11 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   async shutdown(immediate = false): Promise<void> {
     this._checkOpen();
     this._applyShutdown(immediate);
-    const state = JSON.stringify({ state: 'shutdown', immediate: Boolean(immediate), at: new Date().toISOString() });
+    const state = JSON.stringify({
+      state: 'shutdown',
+      immediate: Boolean(immediate),
+      at: new Date().toISOString(),
+    });
     await publishOnce(this._conn, this._layout.ctlSubject, new TextEncoder().encode(state), {
       id: nuid.next(),
       timeout: this._putTimeout,
@@ -707,7 +727,11 @@ async function ensureStream(
 }
 
 /** The queue's one durable consumer; resolves with its ack wait in ms. */
-async function ensureConsumer(conn: Connection, layout: Layout, ackWait: number | undefined): Promise<number> {
+async function ensureConsumer(
+  conn: Connection,
+  layout: Layout,
+  ackWait: number | undefined,
+): Promise<number> {
   const wanted = (ackWait ?? 30_000) * NANOS_PER_MS;
   try {
     const info = await conn.jsm.consumers.info(layout.stream, layout.consumer);
