@@ -14,8 +14,12 @@ import { Worker } from 'node:worker_threads';
  */
 export type Mark = () => void;
 
-/** The measured part of a variant: do the work for `n` units, call `mark` at the peak. */
-export type Body = (n: number, mark: Mark) => Promise<void>;
+/**
+ * The measured part of a variant: do the work for `n` units, call `mark` at
+ * the peak; it may resolve with figures it measured itself (a latency
+ * percentile), which the judge reads from `VariantSummary.extra`.
+ */
+export type Body = (n: number, mark: Mark) => Promise<void | Record<string, number>>;
 
 export interface Variant {
   /** Short name used on the command line and in the tables. */
@@ -60,6 +64,8 @@ export interface VariantSummary {
   peakRssRatio: number | null;
   /** Same pairing for RSS growth. */
   rssGrowthRatio: number | null;
+  /** The figures the variant's body resolved with, over its time runs, by name. */
+  extra: Record<string, Stats | null>;
 }
 
 export interface Verdict {

@@ -27,8 +27,9 @@ import { w4 } from './w4-queue.ts';
 import { w5 } from './w5-lock.ts';
 import { w6 } from './w6-sleep.ts';
 import { w7 } from './w7-http.ts';
+import { w11 } from './w11-nats.ts';
 
-const WORKLOADS: Workload[] = [w2, w3, w4, w5, w6, w7];
+const WORKLOADS: Workload[] = [w2, w3, w4, w5, w6, w7, w11];
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 const MB = 1024 * 1024;
 
@@ -45,6 +46,8 @@ interface Sample {
   startRssMB: number;
   heapAtPeakBytes: number | null;
   heapLeftBytes: number;
+  /** Figures the variant measured itself (`Body`'s result), by name. */
+  extra?: Record<string, number>;
 }
 
 type Outcome = { ok: true; sample: Sample } | { ok: false; error: string };
@@ -75,7 +78,7 @@ async function child(workloadId: string, variantName: string, mode: Mode): Promi
 
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await body(n, mark);
+  const extra = await body(n, mark);
   const elapsedMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const peakRssKB = process.resourceUsage().maxRSS;
@@ -91,6 +94,7 @@ async function child(workloadId: string, variantName: string, mode: Mode): Promi
     startRssMB: startRss / MB,
     heapAtPeakBytes: heapAtPeak === null ? null : heapAtPeak - heapBefore,
     heapLeftBytes: heapLeft - heapBefore,
+    ...(extra ? { extra } : {}),
   };
   // Exit at once: a variant that leaves a timer behind must not stall the run.
   process.stdout.write(JSON.stringify(sample) + '\n', () => process.exit(0));
@@ -138,6 +142,12 @@ function pairedRatio(a: Outcome[], b: Outcome[], pick: (s: Sample) => number): n
     if (x.ok && y?.ok) ratios.push(pick(x.sample) / pick(y.sample));
   });
   return stats(ratios)?.median ?? null;
+}
+
+/** The medians (and ranges) of the figures the variant measured itself. */
+function extraStats(samples: Sample[]): Record<string, Stats | null> {
+  const names = new Set(samples.flatMap((s) => Object.keys(s.extra ?? {})));
+  return Object.fromEntries([...names].map((k) => [k, stats(samples.flatMap((s) => s.extra?.[k] ?? []))]));
 }
 
 interface WorkloadResult {
@@ -189,6 +199,7 @@ async function measure(w: Workload, runs: number): Promise<WorkloadResult> {
       elapsedRatio: pairedRatio(t, base, (s) => s.elapsedMs),
       peakRssRatio: pairedRatio(t, base, (s) => s.peakRssMB),
       rssGrowthRatio: pairedRatio(t, base, growth),
+      extra: extraStats(ok(t)),
     });
   }
   return { workload: w, summaries, verdicts: w.judge(summaries) };

@@ -116,8 +116,11 @@ export class Receiver {
   /** Asks for what the getters (and `prefetch`) want and no pull covers yet. */
   private _pump(): void {
     if (this._closed || !this._connected()) return;
-    const want = this._getters.size + this._prefetch - this._buffer.length - this._requested;
-    if (want > 0) this._pull(Math.min(want, MAX_BATCH));
+    const have = this._buffer.length + this._requested;
+    const want = this._getters.size + this._prefetch - have;
+    // A getter nobody's pull covers is served at once; the prefetch window is topped up in halves, not per item.
+    if (want > 0 && (this._getters.size > have || want >= Math.ceil(this._prefetch / 2)))
+      this._pull(Math.min(want, MAX_BATCH));
   }
 
   /** After a getter left: if the pulls ask for more than is wanted, stop them and ask again. */
