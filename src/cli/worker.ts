@@ -5,9 +5,11 @@
  * @module
  */
 
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
+import { CancelledError } from '../index.js';
 import { connect, serve, type JobFunctions } from '../nats/index.js';
 import { UsageError, colorsFor, integerAtLeast, runCommand } from './_common.js';
 
@@ -24,7 +26,7 @@ export function registerWorker(program: Command): Command {
   return program
     .command('worker')
     .description('run the functions a module exports for a RemoteExecutor (tsaio/nats) until Ctrl-C')
-    .argument('<module>', 'the module whose exported functions to serve (a path or a package name)')
+    .argument('<module>', 'the module whose exported functions to serve (a file path or a package name)')
     .option('-s, --servers <list>', 'NATS server addresses, comma-separated', '127.0.0.1:4222')
     .option('-e, --executor <name>', 'the executor whose jobs to run', 'default')
     .option('-c, --concurrency <n>', 'jobs run at once', integerAtLeast(1), 1)
@@ -41,7 +43,8 @@ export function registerWorker(program: Command): Command {
 
 /** The functions `specifier` exports (a `default` object's functions too). */
 async function load(specifier: string): Promise<JobFunctions> {
-  const local = specifier.startsWith('.') || specifier.startsWith('/');
+  // A path to a file, as `node FILE` takes it; anything else is a package name.
+  const local = existsSync(resolve(specifier));
   let ns: Record<string, unknown>;
   try {
     ns = (await import(local ? pathToFileURL(resolve(specifier)).href : specifier)) as Record<
@@ -83,5 +86,6 @@ async function work(module: string, flags: WorkerFlags, signal: AbortSignal): Pr
     `tsaio worker stopped: ${stats.done} done, ${stats.failed} failed, ${stats.cancelled} cancelled, ` +
       `${stats.handedBack} handed back\n`,
   );
+  if (signal.aborted) throw new CancelledError('the worker was stopped'); // exit code 130 (Ctrl-C) or 143
   return 0;
 }
