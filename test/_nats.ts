@@ -47,14 +47,19 @@ export const SKIP: string | false = shared
   : `no NATS server answers at ${NATS_URL} (.ci/run starts one: nats-server -js)`;
 const skipped: string[] = [];
 
+/** The skip reason for test `name` if it needs NATS and none answers (and notes it for the report), else `false`. */
+export function natsSkip(name: string): string | false {
+  if (SKIP !== false) skipped.push(name);
+  return SKIP;
+}
+
 /** A test that needs the shared NATS server: skipped, loudly, without it. */
 export function natsTest(
   name: string,
   fn: (t: TestContext) => Promise<void>,
   opts: { timeout?: number } = {},
 ): void {
-  if (SKIP !== false) skipped.push(name);
-  void test(name, { skip: SKIP, timeout: opts.timeout ?? 60_000 }, fn);
+  void test(name, { skip: natsSkip(name), timeout: opts.timeout ?? 60_000 }, fn);
 }
 
 after(() => {
