@@ -49,7 +49,7 @@ natsTest(
     const q = await DistributedQueue.open<number>(pc, name, { ackWait: 2000 });
     const processed = new Uint16Array(N);
     let total = 0;
-    let restarted: Promise<void> | null = null;
+    let restarted = null as Promise<void> | null; // set by a consumer, mid-run
     let putRetries = 0;
     const consume = async (c: typeof pc) => {
       const h = await DistributedQueue.open<number>(c, name, { prefetch: 20 });

@@ -49,7 +49,14 @@ export interface Closeable {
  * A connection to NATS with JetStream. Made by `connect`; `await using` closes
  * it (and everything opened on it). `raw`, `js` and `jsm` are the official
  * client's connection, JetStream client and JetStream manager, for anything
- * tsaio does not wrap.
+ * tsaio does not wrap. Same role as nats.py's `NATS` client object.
+ *
+ * @example The official client underneath
+ * ```ts
+ * import { connect } from 'tsaio/nats';
+ * await using conn = await connect();
+ * console.log(conn.server, (await conn.jsm.getAccountInfo()).streams >= 0); // 127.0.0.1:4222 true
+ * ```
  */
 export class Connection implements AsyncDisposable {
   private _connected = true;
