@@ -20,8 +20,8 @@
  * @module
  */
 
-import type { Consumer, JsMsg, StreamConfig, StreamInfo } from '@nats-io/jetstream';
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import type { Consumer, JsMsg, StreamInfo } from '@nats-io/jetstream';
+import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { headers, nuid, type Subscription } from '@nats-io/transport-node';
 import {
   CancelledError,
@@ -40,6 +40,7 @@ import { CodecError, NatsError } from './errors.js';
 import { layoutOf, type Layout } from './_layout.js';
 import { StreamFull, publishOnce } from './_publish.js';
 import { Receiver } from './_receiver.js';
+import { ensureConsumer, ensureStream, isNotFound, readState } from './_streams.js';
 import { OneShot } from './_timer.js';
 
 /** Options of `DistributedQueue.open`. */
@@ -98,7 +99,6 @@ export interface DistributedQueueStatistics {
 
 const MIN_POLL_MS = 5;
 const MAX_POLL_MS = 100;
-const NANOS_PER_MS = 1_000_000;
 
 interface Resolved<T> {
   maxsize: number;
@@ -157,7 +157,6 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   readonly ackWait: number;
   readonly maxDeliveries: number;
   readonly codec: Codec<T>;
-  private readonly _prefetch: number;
   private readonly _putTimeout: number;
 
   /** @internal Use `DistributedQueue.open`. */
@@ -171,7 +170,6 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     this.codec = opts.codec;
     this.ackWait = opts.ackWait;
     this.maxDeliveries = opts.maxDeliveries;
-    this._prefetch = opts.prefetch;
     this._putTimeout = opts.putTimeout;
     this._shutdown = opts.shutdown;
     this._receiver = new Receiver(
@@ -696,78 +694,5 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
 
   private _streamInfo(): Promise<StreamInfo> {
     return this._conn.jsm.streams.info(this._layout.stream);
-  }
-}
-
-function isNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 10059 || code === 10014 || /not found/i.test((error as Error).message ?? '');
-}
-
-/** The stream `config.name`: made with `config` if it does not exist. */
-async function ensureStream(
-  conn: Connection,
-  config: Partial<StreamConfig> & { name: string },
-): Promise<StreamInfo> {
-  try {
-    return await conn.jsm.streams.info(config.name);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  try {
-    return await conn.jsm.streams.add(config);
-  } catch (error) {
-    // Made by another process meanwhile?
-    try {
-      return await conn.jsm.streams.info(config.name);
-    } catch {
-      throw error;
-    }
-  }
-}
-
-/** The queue's one durable consumer; resolves with its ack wait in ms. */
-async function ensureConsumer(
-  conn: Connection,
-  layout: Layout,
-  ackWait: number | undefined,
-): Promise<number> {
-  const wanted = (ackWait ?? 30_000) * NANOS_PER_MS;
-  try {
-    const info = await conn.jsm.consumers.info(layout.stream, layout.consumer);
-    if (ackWait === undefined || info.config.ack_wait === wanted) {
-      return (info.config.ack_wait ?? wanted) / NANOS_PER_MS;
-    }
-    await conn.jsm.consumers.update(layout.stream, layout.consumer, { ack_wait: wanted });
-    return ackWait;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  await conn.jsm.consumers.add(layout.stream, {
-    durable_name: layout.consumer,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: wanted,
-    max_deliver: -1,
-    max_ack_pending: -1,
-  });
-  return wanted / NANOS_PER_MS;
-}
-
-/** The queue's stored state: shut down or not. */
-async function readState(conn: Connection, layout: Layout): Promise<false | 'drain' | 'immediate'> {
-  let msg;
-  try {
-    msg = await conn.jsm.streams.getMessage(layout.ctlStream, { last_by_subj: layout.ctlSubject });
-  } catch {
-    return false;
-  }
-  if (msg === null) return false;
-  try {
-    const state = JSON.parse(new TextDecoder().decode(msg.data)) as { state?: string; immediate?: boolean };
-    if (state.state !== 'shutdown') return false;
-    return state.immediate === true ? 'immediate' : 'drain';
-  } catch {
-    return false;
   }
 }
