@@ -30,9 +30,10 @@ import { w7 } from './w7-http.ts';
 import { w8 } from './w8-pg.ts';
 import { w9 } from './w9-files.ts';
 import { w10 } from './w10-cpu.ts';
+import { w11 } from './w11-nats.ts';
 import { w12 } from './w12-sqlite.ts';
 
-const WORKLOADS: Workload[] = [w2, w3, w4, w5, w6, w7, w8, w9, w10, w12];
+const WORKLOADS: Workload[] = [w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12];
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 const MB = 1024 * 1024;
 

@@ -14,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sharedDsn, sharedServer, skipBanner } from './_postgres.ts';
+import { natsSkip } from './_nats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const UNIT_MS = 100;
@@ -319,6 +320,56 @@ const checks: Record<string, (lines: string[]) => void> = {
   '10-aiosqlite.ts': (lines) => {
     assert.deepEqual(lines, ["{ id: 1, name: 'John Doe' }"]);
   },
+  // §7 across three OS processes (tsaio/nats): one producer, two consumer processes, on NATS.
+  '07-distributed-queue.ts': (lines) => {
+    const produced: number[] = [];
+    const consumed = new Map<string, number[]>([
+      ['Consumer A', []],
+      ['Consumer B', []],
+    ]);
+    const stopped: string[] = [];
+    for (const line of lines.slice(0, -1)) {
+      let m = /^Produced: (\d+), queue size: \d+$/.exec(line);
+      if (m) {
+        produced.push(Number(m[1]));
+        continue;
+      }
+      m = /^\[(Consumer [AB])\] Consumed: (\d+)$/.exec(line);
+      if (m) {
+        consumed.get(m[1]!)!.push(Number(m[2]));
+        continue;
+      }
+      m = /^\[(Consumer [AB])\] Queue shut down and drained, stopping$/.exec(line);
+      if (m) {
+        stopped.push(m[1]!);
+        continue;
+      }
+      assert.equal(line, 'Queue joined: all items processed', `unexpected line ${JSON.stringify(line)}`);
+    }
+    const range = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    assert.deepEqual(produced, range);
+    const a = consumed.get('Consumer A')!;
+    const b = consumed.get('Consumer B')!;
+    assert.deepEqual(
+      [...a, ...b].sort((x, y) => x - y),
+      range,
+      'every item consumed exactly once (no fault, no redelivery)',
+    );
+    assert.ok(a.length > 0 && b.length > 0, 'both consumer processes took items');
+    assert.deepEqual([...stopped].sort(), ['Consumer A', 'Consumer B'], 'the shutdown ended both processes');
+    assert.ok(lines.includes('Queue joined: all items processed'));
+    // Production alone takes 10 x 0.5 units; each put, qsize and get is a round trip to the
+    // server and between processes, so the upper bound is loose (12.9 units seen at load 10).
+    elapsed(lines.at(-1), 'Elapsed: ', 5.5, 60);
+  },
+  // §11 process pool: the sum of squares over two `tsaio worker` processes (tsaio/nats).
+  '11-remote-executor.ts': (lines) => {
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.equal(lines[0], 'Result: 333333283333335000000'); // sum(i * i for i in range(10**7))
+    const m = /^Slices per worker: worker-1=(\d+), worker-2=(\d+)$/.exec(lines[1]!);
+    assert.ok(m, `both workers took slices: ${lines[1]}`);
+    assert.equal(Number(m[1]) + Number(m[2]), 8);
+  },
 };
 
 /** Examples that need the PostgreSQL server: skipped, loudly, when it does not answer. */
@@ -333,9 +384,13 @@ void test('every example in examples/ has a check here, and every check an examp
   assert.deepEqual(files, Object.keys(checks).sort());
 });
 
+// The tsaio/nats examples need a NATS server; without one they are skipped, and listed as such.
+const NATS_EXAMPLES = new Set(['07-distributed-queue.ts', '11-remote-executor.ts']);
+
 for (const [file, check] of Object.entries(checks)) {
-  const skip = NEEDS_PG.has(file) ? (pgReason ?? false) : false;
-  void test(`examples/${file} prints what the seed says`, { skip }, async () => {
+  const name = `examples/${file} prints what the seed says`;
+  const skip = NEEDS_PG.has(file) ? (pgReason ?? false) : NATS_EXAMPLES.has(file) ? natsSkip(name) : false;
+  void test(name, { skip }, async () => {
     const out = await runExample(file);
     assert.equal(out.signal, null, `killed by ${out.signal}\n${out.stderr}`);
     assert.equal(out.code, 0, `exit code ${out.code}\n${out.stderr}`);

@@ -15,6 +15,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench.js';
 import { registerFetch } from './fetch.js';
 import { registerServe } from './serve.js';
+import { registerWorker } from './worker.js';
 import { EXIT, colorsFor } from './_common.js';
 
 /** The package's version, read from its package.json. */
@@ -42,6 +43,7 @@ function createProgram(): Command {
   registerBench(program);
   registerFetch(program);
   registerServe(program);
+  registerWorker(program);
   return program;
 }
 

@@ -1,0 +1,210 @@
+/**
+ * `RemoteExecutor`: `concurrent.futures`' `submit` with the work done by
+ * `tsaio worker` processes anywhere on the NATS system.
+ *
+ * @module
+ */
+
+import { createInbox, nuid, type Msg, type Subscription } from '@nats-io/transport-node';
+import { InvalidStateError } from '../exceptions.js';
+import { Future, whenDone } from '../futures.js';
+import { describe } from '../_cancel.js';
+import type { Connection } from './connection.js';
+import { RemoteError } from './errors.js';
+import { DistributedQueue } from './queue.js';
+import {
+  cancelSubject,
+  checkExecutorName,
+  decoder,
+  encoder,
+  jobQueueName,
+  type JobMessage,
+  type JobOutcome,
+} from './_jobs.js';
+
+/** Options of `RemoteExecutor.open`. */
+export interface RemoteExecutorOptions {
+  /** The executor's name: workers started with the same `--executor` run its jobs (default `'default'`). */
+  name?: string;
+  /** How long a job may run without its worker being heard from before another worker runs it, in ms (default: the queue's, else 30,000). */
+  ackWait?: number;
+  /** Runs after which a job whose workers keep dying is given up, to the dead letters (default 3). */
+  maxDeliveries?: number;
+  /** Aborting it abandons the open. */
+  signal?: AbortSignal;
+}
+
+/** Options of `RemoteExecutor.shutdown`. */
+export interface ExecutorShutdownOptions {
+  /** Wait for every submitted job to finish (default true). */
+  wait?: boolean;
+  /** Cancel the jobs not finished yet (default false). */
+  cancelFutures?: boolean;
+}
+
+interface Pending {
+  future: Future<unknown>;
+  fn: string;
+  /** The job's sequence number in the queue once the server stored it. */
+  seq: number | null;
+}
+
+/**
+ * Runs functions in worker processes (`tsaio worker MODULE`), on this machine
+ * or others. `submit(name, ...args)` returns a core `Future` that a worker
+ * resolves with what the module's export `name` returned, or rejects with a
+ * `RemoteError` carrying the remote error's name, message and stack.
+ * Cancelling the future tells the worker, which aborts the job's signal
+ * (`currentJob().signal`). Jobs run at least once: if a worker dies, another
+ * runs the job again. Same role as `concurrent.futures.ProcessPoolExecutor`,
+ * with the pool in other processes.
+ *
+ * @example Sum of squares over workers (start `tsaio worker jobs.js` elsewhere first)
+ * ```ts
+ * import { connect, RemoteExecutor } from 'tsaio/nats';
+ * await using conn = await connect();
+ * await using pool = await RemoteExecutor.open(conn, { name: `doc-${process.pid}` });
+ * const future = pool.submit<string>('sumOfSquares', 0, 1000);
+ * future.cancel(); // no worker serves this doc executor: cancel instead of waiting
+ * console.log(future.cancelled()); // true
+ * ```
+ */
+export class RemoteExecutor implements AsyncDisposable {
+  private readonly _pending = new Map<string, Pending>();
+  private readonly _inbox: string;
+  private readonly _results: Subscription;
+  private _shutdown = false;
+  private _closing: Promise<void> | null = null;
+  private readonly _unadopt: () => unknown;
+
+  private constructor(
+    private readonly _conn: Connection,
+    readonly name: string,
+    private readonly _queue: DistributedQueue<JobMessage>,
+  ) {
+    this._inbox = createInbox();
+    this._results = _conn.raw.subscribe(`${this._inbox}.*`, { callback: (_e, msg) => this._onOutcome(msg) });
+    this._unadopt = _conn._adopt(this);
+  }
+
+  /**
+   * Opens the executor `opts.name` on `conn`.
+   *
+   * @returns The executor; `shutdown()` (or `await using`) ends it.
+   * @throws {TypeError} For a bad name.
+   */
+  static async open(conn: Connection, opts: RemoteExecutorOptions = {}): Promise<RemoteExecutor> {
+    const name = checkExecutorName(opts.name ?? 'default', 'RemoteExecutor.open');
+    const queue = await DistributedQueue.open<JobMessage>(conn, jobQueueName(name), {
+      maxDeliveries: opts.maxDeliveries ?? 3,
+      ...(opts.ackWait !== undefined ? { ackWait: opts.ackWait } : {}),
+      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+    });
+    return new RemoteExecutor(conn, name, queue);
+  }
+
+  /** Jobs submitted and not finished yet. */
+  get pending(): number {
+    return this._pending.size;
+  }
+
+  /**
+   * Schedules `fn(...args)` on a worker. The arguments and the result travel
+   * as JSON.
+   *
+   * @param fn The name of a function the workers' module exports.
+   * @param args Its arguments.
+   * @returns A `Future` of its result; `cancel()` it to cancel the job.
+   * @throws {InvalidStateError} After `shutdown()`.
+   * @throws {TypeError} If `fn` is not a non-empty string.
+   */
+  submit<R = unknown>(fn: string, ...args: unknown[]): Future<R> {
+    if (typeof fn !== 'string' || fn === '') {
+      throw new TypeError(`RemoteExecutor.submit: fn must be a function's name, received ${describe(fn)}`);
+    }
+    if (this._shutdown) {
+      throw new InvalidStateError(`RemoteExecutor '${this.name}': cannot submit new jobs after shutdown`);
+    }
+    const future = new Future<R>();
+    const id = nuid.next();
+    const entry: Pending = { future: future as Future<unknown>, fn, seq: null };
+    this._pending.set(id, entry);
+    future.addDoneCallback(() => this._settled(id, entry));
+    const job: JobMessage = { id, fn, args, reply: `${this._inbox}.${id}` };
+    this._queue._put(job, { id }, false).then(
+      (seq) => {
+        entry.seq = seq;
+        if (future.cancelled()) this._cancelRemote(id, seq);
+      },
+      (error: unknown) => {
+        if (!future.done()) future.setException(error);
+      },
+    );
+    return future;
+  }
+
+  /**
+   * Stops taking new jobs; with `wait` (default), resolves once every
+   * submitted job has finished; with `cancelFutures`, cancels the jobs not
+   * finished yet first. Same as `Executor.shutdown(wait, cancel_futures)`.
+   */
+  async shutdown(opts: ExecutorShutdownOptions = {}): Promise<void> {
+    this._shutdown = true;
+    if (opts.cancelFutures === true) for (const { future } of this._pending.values()) future.cancel();
+    if (opts.wait !== false) {
+      await Promise.allSettled([...this._pending.values()].map(({ future }) => whenDone(future)));
+    }
+    await this.close();
+  }
+
+  /** @internal Closes at once: pending futures are cancelled (their jobs too). */
+  close(): Promise<void> {
+    this._closing ??= (async () => {
+      this._shutdown = true;
+      for (const { future } of [...this._pending.values()]) future.cancel();
+      for (const [id, entry] of this._pending) this._cancelRemote(id, entry.seq);
+      this._pending.clear();
+      this._results.unsubscribe();
+      this._unadopt();
+      await this._queue.close();
+    })();
+    return this._closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  toString(): string {
+    return `<RemoteExecutor ${this.name} pending=${this._pending.size}${this._shutdown ? ' shutdown' : ''}>`;
+  }
+
+  private _settled(id: string, entry: Pending): void {
+    if (this._pending.get(id) !== entry) return;
+    this._pending.delete(id);
+    if (entry.future.cancelled()) this._cancelRemote(id, entry.seq);
+  }
+
+  /** Tells the workers to cancel job `id`, and removes it from the queue if no worker took it yet. */
+  private _cancelRemote(id: string, seq: number | null): void {
+    if (this._conn.raw.isClosed()) return;
+    this._conn.raw.publish(cancelSubject(this.name), encoder.encode(id));
+    if (seq !== null)
+      void this._conn.jsm.streams.deleteMessage(this._queue.stream, seq, false).catch(() => {});
+  }
+
+  private _onOutcome(msg: Msg): void {
+    let outcome: JobOutcome;
+    try {
+      outcome = JSON.parse(decoder.decode(msg.data)) as JobOutcome;
+    } catch {
+      return;
+    }
+    if (msg.reply) msg.respond(); // the worker can stop sending it
+    const entry = this._pending.get(outcome.id);
+    if (entry === undefined || entry.future.done()) return; // a duplicate, or cancelled meanwhile
+    if ('cancelled' in outcome) entry.future.cancel(`job '${entry.fn}' was cancelled on ${outcome.worker}`);
+    else if (outcome.ok) entry.future.setResult(outcome.value);
+    else entry.future.setException(RemoteError.from(outcome.error, entry.fn, outcome.worker));
+  }
+}

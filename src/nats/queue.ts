@@ -1,0 +1,698 @@
+/**
+ * `DistributedQueue`: the core `Queue`'s surface on a NATS JetStream
+ * work-queue stream, shared by every process that opens the same name.
+ *
+ * What differs from `Queue`, and why (docs/distributed-queue.md has more):
+ * - delivery is at least once: an item whose consumer dies, or that is not
+ *   marked done within `ackWait`, is delivered again, to any consumer, so
+ *   handlers must be idempotent; each delivery counts (`receive()` shows
+ *   `deliveryCount`) and after `maxDeliveries` the item is moved to the
+ *   dead-letter stream instead;
+ * - `qsize()`, `empty()`, `full()`, `putNowait()`, `getNowait()` and
+ *   `shutdown()` ask the server, so they return promises; sizes are a
+ *   snapshot that other processes change at once;
+ * - `taskDone()` marks an item taken *by this handle*: without an argument
+ *   the oldest one not yet done, `taskDone(item)` that item;
+ * - `join()` and `shutdown()` are the queue's, not the handle's: `join` waits
+ *   until every item put by anyone is done, `shutdown` reaches every handle;
+ * - items travel through a codec (JSON by default).
+ *
+ * @module
+ */
+
+import type { Consumer, JsMsg, StreamInfo } from '@nats-io/jetstream';
+import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { headers, nuid, type Subscription } from '@nats-io/transport-node';
+import {
+  CancelledError,
+  InvalidStateError,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  cancelledFrom,
+} from '../exceptions.js';
+import { checkSignal, describe } from '../_cancel.js';
+import { ParkingLot } from '../_waitqueue.js';
+import { JsonCodec, decodeWith, encodeWith, type Codec } from './codec.js';
+import type { Connection } from './connection.js';
+import { Delivery } from './delivery.js';
+import { CodecError, NatsError } from './errors.js';
+import { layoutOf, type Layout } from './_layout.js';
+import { StreamFull, publishOnce } from './_publish.js';
+import { Receiver } from './_receiver.js';
+import { ensureConsumer, ensureStream, isNotFound, readState } from './_streams.js';
+import { OneShot } from './_timer.js';
+
+/** Options of `DistributedQueue.open`. */
+export interface DistributedQueueOptions<T> {
+  /**
+   * Most items the queue holds, taken-but-not-done ones included (0: no
+   * limit). A put waits while it is full. Default: the existing queue's, or 0
+   * for a new one; a different value for an existing queue is an error.
+   */
+  maxsize?: number;
+  /** How items become message bytes and back (default `new JsonCodec()`). */
+  codec?: Codec<T>;
+  /** How long a taken item may stay not done before it is delivered again, in ms (default: the queue's, else 30,000). */
+  ackWait?: number;
+  /** Deliveries after which an item is moved to the dead-letter stream instead (default 5). */
+  maxDeliveries?: number;
+  /** Items this handle may take ahead of its gets, for throughput (default 0: only for waiting gets). */
+  prefetch?: number;
+  /** Where the server keeps the items of a new queue (default `'file'`). */
+  storage?: 'file' | 'memory';
+  /** Copies of a new queue's streams in a cluster (default 1; 3 in production). */
+  replicas?: number;
+  /** How long a put waits for the server's confirmation, in ms (default 5,000). */
+  putTimeout?: number;
+  /** Aborting it abandons the open (`CancelledError`). */
+  signal?: AbortSignal;
+}
+
+/** Options of `put` and `putNowait`. */
+export interface PutOptions {
+  /** Aborting it ends the wait with `CancelledError`; an item the server already stored stays. */
+  signal?: AbortSignal;
+  /** The message id: a second put with the same id within 2 minutes is dropped by the server (default: a new id). */
+  id?: string;
+}
+
+/** Options of the waits `get`, `receive`, `join`. */
+export interface WaitOptions {
+  signal?: AbortSignal;
+}
+
+/** What `statistics()` shows of one handle. */
+export interface DistributedQueueStatistics {
+  /** Gets waiting on this handle. */
+  getters: number;
+  /** Puts waiting on this handle for room in a full queue. */
+  putters: number;
+  /** Joins waiting on this handle. */
+  joiners: number;
+  /** Items delivered to this handle ahead of a get (`prefetch`). */
+  buffered: number;
+  /** Items taken through this handle and not yet done. */
+  unfinished: number;
+  shutdown: boolean;
+}
+
+const MIN_POLL_MS = 5;
+const MAX_POLL_MS = 100;
+
+interface Resolved<T> {
+  maxsize: number;
+  codec: Codec<T>;
+  ackWait: number;
+  maxDeliveries: number;
+  prefetch: number;
+  putTimeout: number;
+  shutdown: false | 'drain' | 'immediate';
+}
+
+function checkInteger(value: unknown, min: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new RangeError(
+      `DistributedQueue.open: ${what} must be an integer >= ${min}, received ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A queue shared by every process that opens the same name on the same NATS
+ * system: the core `Queue`'s methods (`put`, `get`, `taskDone`, `join`,
+ * `shutdown`, `for await`) with at-least-once delivery. Same role as Celery's
+ * or arq's queues, with asyncio's API.
+ *
+ * @example Producer and consumer through NATS
+ * ```ts
+ * import { connect, DistributedQueue } from 'tsaio/nats';
+ * await using conn = await connect();
+ * const q = await DistributedQueue.open<number>(conn, `doc-queue-${process.pid}`, { maxsize: 5 });
+ * for (let i = 0; i < 3; i++) await q.put(i);
+ * await q.shutdown(); // every handle's `for await` ends once the queue is drained
+ * for await (const item of q) {
+ *   console.log(item); // 0, 1, 2
+ *   q.taskDone();
+ * }
+ * await q.join();
+ * await q.destroy();
+ * ```
+ */
+export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
+  private readonly _outstanding = new Set<Delivery<T>>();
+  private readonly _roomWaiters = new ParkingLot<void>('DistributedQueue.put');
+  private readonly _joiners = new ParkingLot<void>('DistributedQueue.join');
+  private readonly _poller = new OneShot(() => void this._poll());
+  private _pollMs = MIN_POLL_MS;
+  private _polling = false;
+  private readonly _receiver: Receiver;
+  private readonly _deadLetters = new Set<Promise<void>>();
+  private readonly _ctl: Subscription;
+  private readonly _undo: (() => unknown)[] = [];
+  private _shutdown: false | 'drain' | 'immediate';
+  private _closing: Promise<void> | null = null;
+  readonly maxsize: number;
+  readonly ackWait: number;
+  readonly maxDeliveries: number;
+  readonly codec: Codec<T>;
+  private readonly _putTimeout: number;
+
+  /** @internal Use `DistributedQueue.open`. */
+  constructor(
+    private readonly _conn: Connection,
+    private readonly _layout: Layout,
+    consumer: Consumer,
+    opts: Resolved<T>,
+  ) {
+    this.maxsize = opts.maxsize;
+    this.codec = opts.codec;
+    this.ackWait = opts.ackWait;
+    this.maxDeliveries = opts.maxDeliveries;
+    this._putTimeout = opts.putTimeout;
+    this._shutdown = opts.shutdown;
+    this._receiver = new Receiver(
+      consumer,
+      opts.prefetch,
+      () => _conn.connected,
+      (e) => this._fatal(e),
+    );
+    this._ctl = _conn.raw.subscribe(_layout.ctlSubject, {
+      callback: (_err, msg) => this._onControl(msg.data),
+    });
+    this._undo.push(
+      _conn._adopt(this),
+      _conn._onReconnect(() => {
+        this._receiver.restart();
+        this._wake();
+      }),
+    );
+  }
+
+  /**
+   * Opens the queue `name`, making its streams on the server if they do not
+   * exist yet. Every process that opens the same name shares the same items.
+   *
+   * @param conn A connection from `connect()`.
+   * @param name 1 to 200 letters, digits, `_` or `-`.
+   * @param opts Size, codec, redelivery and storage options.
+   * @returns The queue handle; `close()` (or `await using`) lets go of it, `destroy()` deletes the queue.
+   * @throws {TypeError} For a bad name or codec.
+   * @throws {RangeError} For a bad number.
+   * @throws {InvalidStateError} If the queue exists with another `maxsize`, or the connection is closed.
+   */
+  static async open<T>(
+    conn: Connection,
+    name: string,
+    opts: DistributedQueueOptions<T> = {},
+  ): Promise<DistributedQueue<T>> {
+    const layout = layoutOf(name, 'DistributedQueue.open');
+    const signal = checkSignal(opts.signal, 'DistributedQueue.open');
+    if (opts.maxsize !== undefined) checkInteger(opts.maxsize, 0, 'maxsize');
+    if (opts.ackWait !== undefined) checkInteger(opts.ackWait, 1, 'ackWait');
+    const maxDeliveries = checkInteger(opts.maxDeliveries ?? 5, 1, 'maxDeliveries');
+    const prefetch = checkInteger(opts.prefetch ?? 0, 0, 'prefetch');
+    const putTimeout = checkInteger(opts.putTimeout ?? 5000, 1, 'putTimeout');
+    const replicas = checkInteger(opts.replicas ?? 1, 1, 'replicas');
+    const codec = opts.codec ?? new JsonCodec<T>();
+    if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') {
+      throw new TypeError(
+        `DistributedQueue.open: codec must have encode and decode methods, received ${describe(codec)}`,
+      );
+    }
+    const storage = opts.storage ?? 'file';
+    if (storage !== 'file' && storage !== 'memory') {
+      throw new TypeError(
+        `DistributedQueue.open: storage must be 'file' or 'memory', received ${describe(storage)}`,
+      );
+    }
+    const step = (): void => {
+      if (conn.closed) throw conn._closedError();
+      if (signal?.aborted) throw cancelledFrom(signal.reason);
+    };
+    step();
+    const common = {
+      storage: storage === 'file' ? StorageType.File : StorageType.Memory,
+      num_replicas: replicas,
+    };
+    const items = await ensureStream(conn, {
+      ...common,
+      name: layout.stream,
+      subjects: [layout.subject],
+      retention: RetentionPolicy.Workqueue,
+      discard: DiscardPolicy.New,
+      max_msgs: opts.maxsize ? opts.maxsize : -1,
+    });
+    const maxsize = Math.max(0, items.config.max_msgs);
+    if (opts.maxsize !== undefined && opts.maxsize !== maxsize) {
+      throw new InvalidStateError(
+        `DistributedQueue.open: queue '${name}' exists with maxsize ${maxsize}, not ${opts.maxsize}`,
+      );
+    }
+    step();
+    await ensureStream(conn, { ...common, name: layout.deadStream, subjects: [layout.deadSubject] });
+    await ensureStream(conn, {
+      ...common,
+      name: layout.ctlStream,
+      subjects: [layout.ctlSubject],
+      max_msgs_per_subject: 1,
+    });
+    step();
+    const ackWait = await ensureConsumer(conn, layout, opts.ackWait);
+    const consumer = await conn.js.consumers.get(layout.stream, layout.consumer);
+    const shutdown = await readState(conn, layout);
+    step();
+    return new DistributedQueue<T>(conn, layout, consumer, {
+      maxsize,
+      codec,
+      ackWait,
+      maxDeliveries,
+      prefetch,
+      putTimeout,
+      shutdown,
+    });
+  }
+
+  /** The queue's name. */
+  get name(): string {
+    return this._layout.name;
+  }
+
+  /** The JetStream stream holding the items. */
+  get stream(): string {
+    return this._layout.stream;
+  }
+
+  /** The stream where items delivered `maxDeliveries` times, or that do not decode, are moved. */
+  get deadLetterStream(): string {
+    return this._layout.deadStream;
+  }
+
+  /** The subject of the dead letters (headers `Tsaio-Reason`, `Tsaio-Deliveries`, `Tsaio-Seq`). */
+  get deadLetterSubject(): string {
+    return this._layout.deadSubject;
+  }
+
+  /**
+   * Puts `item` at the end of the queue, waiting while the queue is full.
+   * Resolves once the server has stored it.
+   *
+   * @param item The item (JSON by default).
+   * @param opts `signal`; `id` to make a retry of this put safe.
+   * @returns A promise that resolves once the item is stored.
+   * @throws {QueueShutDown} Once the queue was shut down.
+   * @throws {CodecError} If the codec cannot encode the item (nothing is sent).
+   * @throws {ConnectionLostError} If the connection was lost before the server confirmed it.
+   * @throws {CancelledError} If `signal` aborts first.
+   */
+  async put(item: T, opts?: PutOptions): Promise<void> {
+    await this._put(item, opts, false);
+  }
+
+  /**
+   * Puts `item` if the queue has room now; never waits for room. Unlike
+   * `Queue.putNowait`, it returns a promise: the server decides.
+   *
+   * @throws {QueueFull} If the queue holds `maxsize` items.
+   * @throws {QueueShutDown} Once the queue was shut down.
+   */
+  async putNowait(item: T, opts?: PutOptions): Promise<void> {
+    await this._put(item, opts, true);
+  }
+
+  /** @internal A put; resolves with the item's sequence number in the stream. */
+  async _put(item: T, opts: PutOptions | undefined, nowait: boolean): Promise<number> {
+    const signal = checkSignal(opts?.signal, 'DistributedQueue.put');
+    const id = opts?.id ?? nuid.next();
+    if (typeof id !== 'string' || id === '') {
+      throw new TypeError(`DistributedQueue.put: id must be a non-empty string, received ${describe(id)}`);
+    }
+    this._checkOpen();
+    if (this._shutdown !== false) throw new QueueShutDown();
+    if (signal?.aborted) throw cancelledFrom(signal.reason);
+    const data = encodeWith(this.codec, item);
+    for (;;) {
+      await this._conn._whenConnected(signal);
+      if (this._shutdown !== false) throw new QueueShutDown();
+      try {
+        const ack = await publishOnce(this._conn, this._layout.subject, data, {
+          id,
+          timeout: this._putTimeout,
+          signal,
+          what: `put to queue '${this.name}'`,
+        });
+        return ack.seq;
+      } catch (error) {
+        if (!(error instanceof StreamFull)) throw error;
+      }
+      if (nowait) throw new QueueFull(`queue '${this.name}' holds ${this.maxsize} items (its maxsize)`);
+      await this._waitFor(this._roomWaiters, signal);
+    }
+  }
+
+  /**
+   * Takes the next item, waiting while the queue is empty. The item stays in
+   * the queue, invisible to others, until `taskDone()` (or `ackWait` passes).
+   *
+   * @returns The item.
+   * @throws {QueueShutDown} Once the queue was shut down and is drained.
+   * @throws {CodecError} If the message does not decode (it was moved to the dead-letter stream).
+   * @throws {CancelledError} If `signal` aborts first; nothing is taken.
+   */
+  async get(opts?: WaitOptions): Promise<T> {
+    return (await this.receive(opts)).value;
+  }
+
+  /**
+   * Like `get`, but resolves with the `Delivery`: the item, its delivery
+   * count, and `done()` / `retry()` to settle this very item.
+   *
+   * @throws {QueueShutDown} Once the queue was shut down and is drained.
+   * @throws {CodecError} If the message does not decode (it was moved to the dead-letter stream).
+   * @throws {CancelledError} If `signal` aborts first; nothing is taken.
+   */
+  async receive(opts?: WaitOptions): Promise<Delivery<T>> {
+    const signal = checkSignal(opts?.signal, 'DistributedQueue.get');
+    this._checkOpen();
+    for (;;) {
+      if (signal?.aborted) throw cancelledFrom(signal.reason);
+      if (this._shutdown === 'immediate') throw new QueueShutDown();
+      if (this._shutdown === 'drain') this._wake(); // the poller ends the wait once the queue is drained
+      const msg = await this._receiver.next(signal);
+      const delivery = this._admit(msg);
+      if (delivery !== null) return delivery;
+    }
+  }
+
+  /**
+   * Takes an item if one is waiting in the queue now. Unlike
+   * `Queue.getNowait`, it returns a promise: it asks the server, and waits at
+   * most a second for an item the server said was there.
+   *
+   * @throws {QueueEmpty} If no item is waiting.
+   * @throws {QueueShutDown} If the queue was shut down and is drained.
+   */
+  async getNowait(): Promise<T> {
+    this._checkOpen();
+    if (this._receiver.buffered === 0) {
+      if (this._shutdown === 'immediate') throw new QueueShutDown();
+      if ((await this.qsize()) === 0) {
+        if (this._shutdown !== false) throw new QueueShutDown();
+        throw new QueueEmpty(`queue '${this.name}' has no item waiting`);
+      }
+    }
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 1000);
+    try {
+      return await this.get({ signal: ac.signal });
+    } catch (error) {
+      if (error instanceof CancelledError && ac.signal.aborted) {
+        throw new QueueEmpty(`queue '${this.name}' had no item left by the time this get reached it`);
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Marks an item taken through this handle as processed: the server removes
+   * it. Without an argument, the oldest one not yet done; with `item`, the
+   * one `get` returned (the same object, or an equal primitive).
+   *
+   * @throws {RangeError} If this handle holds no such item.
+   */
+  taskDone(...item: [] | [T]): void {
+    let found: Delivery<T> | undefined;
+    for (const d of this._outstanding) {
+      if (item.length === 0 || Object.is(d.value, item[0])) {
+        found = d;
+        break;
+      }
+    }
+    if (found === undefined) {
+      throw new RangeError(
+        item.length === 0
+          ? `DistributedQueue.taskDone: no item taken through this handle of '${this.name}' is waiting to be marked done`
+          : `DistributedQueue.taskDone: ${describe(item[0])} is not an item taken through this handle of '${this.name}' and not yet done`,
+      );
+    }
+    found.done();
+  }
+
+  /**
+   * Waits until every item put in the queue, by any process, has been
+   * marked done (the queue's stream is empty).
+   *
+   * @throws {CancelledError} If `signal` aborts first.
+   */
+  async join(opts?: WaitOptions): Promise<void> {
+    const signal = checkSignal(opts?.signal, 'DistributedQueue.join');
+    this._checkOpen();
+    await this._waitFor(this._joiners, signal);
+  }
+
+  /** Items waiting to be taken (not yet delivered to any consumer), as the server counts them now. */
+  async qsize(): Promise<number> {
+    this._checkOpen();
+    const info = await this._conn.jsm.consumers.info(this._layout.stream, this._layout.consumer);
+    return info.num_pending + this._receiver.buffered;
+  }
+
+  /** True if no item waits to be taken. */
+  async empty(): Promise<boolean> {
+    return (await this.qsize()) === 0;
+  }
+
+  /** True if the queue holds `maxsize` items (taken-but-not-done ones included); never when `maxsize` is 0. */
+  async full(): Promise<boolean> {
+    if (this.maxsize <= 0) return false;
+    return (await this._streamInfo()).state.messages >= this.maxsize;
+  }
+
+  /**
+   * Shuts the queue down, for every handle of every process: puts fail with
+   * `QueueShutDown` from now on, and gets once the queue is drained (no item
+   * left that could still be delivered). With `immediate`, the items still
+   * in the queue are dropped and gets fail at once. Same as
+   * `asyncio.Queue.shutdown` (3.13). A shut-down queue stays shut down;
+   * `destroy()` deletes it.
+   *
+   * @returns A promise that resolves once every handle has been told.
+   */
+  async shutdown(immediate = false): Promise<void> {
+    this._checkOpen();
+    this._applyShutdown(immediate);
+    const state = JSON.stringify({
+      state: 'shutdown',
+      immediate: Boolean(immediate),
+      at: new Date().toISOString(),
+    });
+    await publishOnce(this._conn, this._layout.ctlSubject, new TextEncoder().encode(state), {
+      id: nuid.next(),
+      timeout: this._putTimeout,
+      signal: undefined,
+      what: `shutdown of queue '${this.name}'`,
+    });
+    if (immediate) await this._conn.jsm.streams.purge(this._layout.stream);
+    this._wake();
+  }
+
+  /** Yields items until the queue is shut down and drained. Call `taskDone()` for each. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.get();
+      } catch (error) {
+        if (error instanceof QueueShutDown) return;
+        throw error;
+      }
+      yield item;
+    }
+  }
+
+  /** What this handle is doing now. */
+  statistics(): DistributedQueueStatistics {
+    return {
+      getters: this._receiver.waiting,
+      putters: this._roomWaiters.size,
+      joiners: this._joiners.size,
+      buffered: this._receiver.buffered,
+      unfinished: this._outstanding.size,
+      shutdown: this._shutdown !== false,
+    };
+  }
+
+  /**
+   * Lets go of this handle: waiting calls reject with `InvalidStateError`,
+   * and items taken through it but not marked done are handed back to the
+   * queue at once (another consumer gets them). The queue and its items
+   * stay on the server. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this._closing ??= (async () => {
+      this._poller.stop();
+      const closed = (): InvalidStateError =>
+        new InvalidStateError(`this handle of queue '${this.name}' is closed`);
+      this._roomWaiters.rejectAll(closed);
+      this._joiners.rejectAll(closed);
+      this._receiver.close(closed);
+      for (const d of [...this._outstanding]) d.retry();
+      for (const undo of this._undo) undo();
+      this._ctl.unsubscribe();
+      await Promise.allSettled([...this._deadLetters]);
+      if (!this._conn.raw.isClosed()) await this._conn.raw.flush().catch(() => {});
+    })();
+    return this._closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Closes this handle and deletes the queue from the server: its items, dead letters and state. */
+  async destroy(): Promise<void> {
+    await this.close();
+    for (const stream of [this._layout.stream, this._layout.deadStream, this._layout.ctlStream]) {
+      await this._conn.jsm.streams.delete(stream).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
+    }
+  }
+
+  toString(): string {
+    const s = this.statistics();
+    const parts = [`name=${this.name}`, `maxsize=${this.maxsize}`];
+    if (s.getters > 0) parts.push(`getters=${s.getters}`);
+    if (s.putters > 0) parts.push(`putters=${s.putters}`);
+    if (s.unfinished > 0) parts.push(`unfinished=${s.unfinished}`);
+    if (s.shutdown) parts.push('shutdown');
+    if (this._closing !== null) parts.push('closed');
+    return `<DistributedQueue ${parts.join(' ')}>`;
+  }
+
+  private _checkOpen(): void {
+    if (this._closing !== null) throw new InvalidStateError(`this handle of queue '${this.name}' is closed`);
+    if (this._conn.closed) throw this._conn._closedError();
+  }
+
+  /** A message that reached a getter: its delivery, or `null` if it was moved to the dead letters. */
+  private _admit(msg: JsMsg): Delivery<T> | null {
+    const count = msg.info.deliveryCount;
+    if (count > this.maxDeliveries) {
+      this._deadLetter(msg, `delivered ${count} times (maxDeliveries is ${this.maxDeliveries})`);
+      return null;
+    }
+    let value: T;
+    try {
+      value = decodeWith(this.codec, msg.data);
+    } catch (error) {
+      this._deadLetter(msg, (error as CodecError).message);
+      throw error;
+    }
+    const delivery = new Delivery(value, msg, (d) => this._outstanding.delete(d));
+    this._outstanding.add(delivery);
+    return delivery;
+  }
+
+  /** Moves `msg` to the dead-letter stream, then removes it from the queue. */
+  private _deadLetter(msg: JsMsg, reason: string): void {
+    const h = headers();
+    for (const [key, values] of msg.headers ?? []) {
+      if (!key.startsWith('Nats-')) for (const v of values) h.append(key, v);
+    }
+    h.set('Tsaio-Reason', reason);
+    h.set('Tsaio-Deliveries', String(msg.info.deliveryCount));
+    h.set('Tsaio-Seq', String(msg.seq));
+    const moved = publishOnce(this._conn, this._layout.deadSubject, msg.data, {
+      id: `${this._layout.stream}-${msg.seq}`, // a second move of the same item is dropped
+      headers: h,
+      timeout: this._putTimeout,
+      signal: undefined,
+      what: `dead letter of queue '${this.name}'`,
+    }).then(
+      () => msg.ack(),
+      () => {}, // not moved: the item stays and is delivered (and moved) again after ackWait
+    );
+    this._deadLetters.add(moved);
+    void moved.then(() => this._deadLetters.delete(moved));
+  }
+
+  private _fatal(error: unknown): Error | null {
+    const message = (error as Error).message ?? '';
+    if (!/deleted|not found|no responders/i.test(message)) return null;
+    return new NatsError(`queue '${this.name}' is gone from the server (${message})`, { cause: error });
+  }
+
+  private _onControl(data: Uint8Array): void {
+    try {
+      const state = JSON.parse(new TextDecoder().decode(data)) as { state?: string; immediate?: boolean };
+      if (state.state === 'shutdown') this._applyShutdown(state.immediate === true);
+    } catch {
+      // not ours: ignore
+    }
+  }
+
+  private _applyShutdown(immediate: boolean): void {
+    if (this._shutdown === 'immediate' || (this._shutdown === 'drain' && !immediate)) return;
+    this._shutdown = immediate ? 'immediate' : 'drain';
+    this._roomWaiters.rejectAll(() => new QueueShutDown());
+    if (immediate) {
+      this._receiver.dropBuffered();
+      this._receiver.rejectWaiters(() => new QueueShutDown());
+    }
+    this._wake();
+  }
+
+  /** Parks on `lot` (room or join) and makes sure the poller watches. */
+  private _waitFor(lot: ParkingLot<void>, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(cancelledFrom(signal.reason));
+    const parked = lot.park(signal);
+    this._wake();
+    return parked;
+  }
+
+  /** Polls the server soon: something changed, or a new wait needs an answer. */
+  private _wake(): void {
+    if (this._closing !== null) return;
+    this._pollMs = MIN_POLL_MS;
+    if (!this._polling) this._poller.start(0);
+  }
+
+  private _hasPollers(): boolean {
+    return (
+      this._roomWaiters.size > 0 ||
+      this._joiners.size > 0 ||
+      (this._shutdown === 'drain' && this._receiver.waiting > 0)
+    );
+  }
+
+  /** One look at the stream: room for putters, the end of a join, a drained shut-down queue. */
+  private async _poll(): Promise<void> {
+    if (this._closing !== null || !this._hasPollers()) return;
+    this._polling = true;
+    let messages: number | null = null;
+    try {
+      if (this._conn.connected) messages = (await this._streamInfo()).state.messages;
+    } catch {
+      // the server is away: look again later
+    }
+    this._polling = false;
+    if (this._closing !== null) return;
+    if (messages !== null) {
+      if (this.maxsize <= 0 || messages < this.maxsize) this._roomWaiters.unparkAll(undefined);
+      if (messages === 0) this._joiners.unparkAll(undefined);
+      const drained = messages - this._outstanding.size <= 0 && this._receiver.buffered === 0;
+      if (this._shutdown === 'drain' && drained) this._receiver.rejectWaiters(() => new QueueShutDown());
+    }
+    if (!this._hasPollers()) return;
+    this._poller.start(this._pollMs);
+    this._pollMs = Math.min(MAX_POLL_MS, this._pollMs * 2);
+  }
+
+  private _streamInfo(): Promise<StreamInfo> {
+    return this._conn.jsm.streams.info(this._layout.stream);
+  }
+}

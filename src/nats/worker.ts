@@ -1,0 +1,286 @@
+/**
+ * `serve`: the worker side of `RemoteExecutor` — what `tsaio worker MODULE`
+ * runs. It takes jobs from the executor's queue, at most `concurrency` at a
+ * time, runs the named function, and sends back the outcome.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { hostname } from 'node:os';
+import { CancelledError, InvalidStateError, QueueShutDown, isCancellation } from '../exceptions.js';
+import { Semaphore } from '../locks.js';
+import { taskGroup } from '../taskgroups.js';
+import { checkSignal, linkSignal, unlinkSignal } from '../_cancel.js';
+import type { Connection } from './connection.js';
+import type { Delivery } from './delivery.js';
+import { remoteErrorInfo, type RemoteErrorInfo } from './errors.js';
+import { DistributedQueue } from './queue.js';
+import {
+  cancelSubject,
+  checkExecutorName,
+  decoder,
+  encoder,
+  jobQueueName,
+  type JobMessage,
+  type JobOutcome,
+} from './_jobs.js';
+
+/** What a job function can learn about the job it runs (`currentJob()`). */
+export interface JobContext {
+  /** The job's id. */
+  readonly id: string;
+  /** The function's name, as submitted. */
+  readonly fn: string;
+  /** 1 on the first run; more if a worker died running it before. */
+  readonly attempt: number;
+  /** Aborts when the submitter cancels the job or the worker stops. */
+  readonly signal: AbortSignal;
+  /** The worker running it. */
+  readonly worker: string;
+}
+
+/** The functions a worker serves, by name. */
+export type JobFunctions = Readonly<Record<string, (...args: any[]) => unknown>>;
+
+/** Options of `serve`. */
+export interface ServeOptions {
+  /** The executor whose jobs to run (default `'default'`). */
+  executor?: string;
+  /** Jobs run at once (default 1). */
+  concurrency?: number;
+  /** This worker's name in results and errors (default `host:pid`). */
+  name?: string;
+  /** Aborting it stops the worker: running jobs are cancelled and handed back to the queue. */
+  signal?: AbortSignal;
+  /** Called once the worker takes jobs. */
+  onReady?: (worker: string) => void;
+}
+
+/** What a worker did, when it stops. */
+export interface WorkerStats {
+  /** Jobs whose function returned. */
+  done: number;
+  /** Jobs whose function threw (sent back as `RemoteError`). */
+  failed: number;
+  /** Jobs cancelled by their submitter. */
+  cancelled: number;
+  /** Jobs handed back to the queue because the worker stopped. */
+  handedBack: number;
+}
+
+const storage: AsyncLocalStorage<JobContext> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('tsaio.nats.currentJob')
+] ??= new AsyncLocalStorage<JobContext>()) as AsyncLocalStorage<JobContext>;
+
+/**
+ * The job the calling code runs in, inside a function a worker runs. Same
+ * role as Celery's `self.request` in a bound task.
+ *
+ * @returns The job's context: its id, attempt, and the `signal` that aborts when it is cancelled.
+ * @throws {InvalidStateError} Outside a job.
+ *
+ * @example A job that stops when cancelled
+ * ```ts
+ * import { currentJob } from 'tsaio/nats';
+ * import { sleep } from 'tsaio';
+ * export async function slow(ms: number): Promise<string> {
+ *   await sleep(ms, undefined, { signal: currentJob().signal });
+ *   return 'done';
+ * }
+ * try { currentJob(); } catch (e) { console.log((e as Error).name); } // InvalidStateError
+ * ```
+ */
+export function currentJob(): JobContext {
+  const job = storage.getStore();
+  if (job === undefined) throw new InvalidStateError('currentJob() was called outside a job run by a worker');
+  return job;
+}
+
+/** Job ids cancelled before this worker ran them; the oldest are forgotten first. */
+class RecentIds {
+  private readonly _ids = new Set<string>();
+  constructor(private readonly _max: number) {}
+  add(id: string): void {
+    this._ids.add(id);
+    if (this._ids.size > this._max) this._ids.delete(this._ids.values().next().value!);
+  }
+  has(id: string): boolean {
+    return this._ids.has(id);
+  }
+}
+
+/** What a job came to, before the worker adds the job's id and its own name. */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: RemoteErrorInfo } | { cancelled: true };
+
+/** One worker: its queue, its running jobs and what it did. */
+class Worker {
+  readonly stats: WorkerStats = { done: 0, failed: 0, cancelled: 0, handedBack: 0 };
+  private readonly _running = new Map<string, AbortController>();
+  private readonly _cancelledEarly = new RecentIds(10_000);
+  private readonly _served: string;
+
+  constructor(
+    private readonly _conn: Connection,
+    private readonly _functions: JobFunctions,
+    private readonly _queue: DistributedQueue<JobMessage>,
+    readonly name: string,
+  ) {
+    this._served = Object.keys(_functions).join(', ');
+  }
+
+  /** A cancellation from a submitter. */
+  cancel(id: string): void {
+    const running = this._running.get(id);
+    if (running !== undefined) running.abort(new CancelledError('the submitter cancelled the job'));
+    else this._cancelledEarly.add(id);
+  }
+
+  /** Runs one job to its end; `stop` aborts when the worker stops. */
+  async run(delivery: Delivery<JobMessage>, stop: AbortSignal): Promise<void> {
+    const job = delivery.value;
+    const ac = new AbortController();
+    this._running.set(job.id, ac);
+    if (this._cancelledEarly.has(job.id)) ac.abort(new CancelledError('the submitter cancelled the job'));
+    const onStop = (): void => ac.abort(stop.reason);
+    linkSignal(stop, onStop);
+    // A job that runs long keeps its claim: the server would hand it to another worker after ackWait.
+    const heartbeat = setInterval(() => delivery.working(), Math.max(1000, this._queue.ackWait / 3));
+    try {
+      const outcome = await this._call(job, delivery.deliveryCount, ac.signal);
+      if (stop.aborted && outcome === null) {
+        this.stats.handedBack++;
+        delivery.retry(); // the worker stops: another one runs it
+        return;
+      }
+      if (outcome === null) this.stats.cancelled++;
+      else if ('ok' in outcome && outcome.ok) this.stats.done++;
+      else this.stats.failed++;
+      await this._reply(job, outcome ?? { cancelled: true });
+      delivery.done();
+    } finally {
+      clearInterval(heartbeat);
+      unlinkSignal(stop, onStop);
+      this._running.delete(job.id);
+    }
+  }
+
+  /** Calls the job's function: its outcome, or `null` if it ended by its cancellation. */
+  private async _call(job: JobMessage, attempt: number, signal: AbortSignal): Promise<Outcome | null> {
+    const fn = Object.hasOwn(this._functions, job.fn) ? this._functions[job.fn] : undefined;
+    if (fn === undefined) {
+      const message = `worker ${this.name} serves no function '${job.fn}' (it serves: ${this._served})`;
+      return { ok: false, error: { name: 'LookupError', message } };
+    }
+    if (signal.aborted) return null;
+    const context: JobContext = { id: job.id, fn: job.fn, attempt, signal, worker: this.name };
+    try {
+      const value = await storage.run(context, () => fn(...(Array.isArray(job.args) ? job.args : [])));
+      if (value !== undefined) JSON.stringify(value); // a result JSON cannot carry fails here, as an error
+      return { ok: true, value };
+    } catch (error) {
+      if (signal.aborted && isCancellation(error)) return null;
+      return { ok: false, error: remoteErrorInfo(error) };
+    }
+  }
+
+  /** Sends the outcome to the submitter, again until it confirms (3 tries); gives up if nobody listens. */
+  private async _reply(job: JobMessage, outcome: Outcome): Promise<void> {
+    const message: JobOutcome = { id: job.id, worker: this.name, ...outcome };
+    let data: Uint8Array;
+    try {
+      data = encoder.encode(JSON.stringify(message));
+    } catch (error) {
+      const failed: JobOutcome = { id: job.id, worker: this.name, ok: false, error: remoteErrorInfo(error) };
+      data = encoder.encode(JSON.stringify(failed));
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this._conn.raw.request(job.reply, data, { timeout: 2000 });
+        return;
+      } catch (error) {
+        if ((error as Error).message?.includes('no responders')) return; // the submitter is gone
+      }
+    }
+  }
+}
+
+/**
+ * Serves `functions` to the executor `opts.executor` until `opts.signal`
+ * aborts: takes jobs, at most `concurrency` at once, and sends each outcome
+ * to its submitter. `tsaio worker MODULE` runs this with a module's exports.
+ *
+ * @param conn A connection from `connect()`.
+ * @param functions The functions, by the name jobs call them.
+ * @param opts Executor, concurrency, name, stop signal.
+ * @returns What it did, once stopped.
+ *
+ * @example A worker in the same process, stopped after one job
+ * ```ts
+ * import { connect, RemoteExecutor, serve } from 'tsaio/nats';
+ * await using conn = await connect();
+ * const executor = `doc-serve-${process.pid}`;
+ * const stop = new AbortController();
+ * const worker = serve(conn, { double: (n: number) => 2 * n }, { executor, signal: stop.signal });
+ * const pool = await RemoteExecutor.open(conn, { name: executor });
+ * console.log(await pool.submit('double', 21)); // 42
+ * stop.abort();
+ * console.log((await worker).done); // 1
+ * await pool.shutdown();
+ * ```
+ */
+export async function serve(
+  conn: Connection,
+  functions: JobFunctions,
+  opts: ServeOptions = {},
+): Promise<WorkerStats> {
+  const executor = checkExecutorName(opts.executor ?? 'default', 'serve');
+  const signal = checkSignal(opts.signal, 'serve');
+  const concurrency = opts.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`serve: concurrency must be a positive integer, received ${String(concurrency)}`);
+  }
+  if (typeof functions !== 'object' || functions === null || Object.keys(functions).length === 0) {
+    throw new TypeError('serve: functions must be an object with at least one function');
+  }
+  const queue = await DistributedQueue.open<JobMessage>(conn, jobQueueName(executor), { maxDeliveries: 3 });
+  const worker = new Worker(conn, functions, queue, opts.name ?? `${hostname()}:${process.pid}`);
+  const cancels = conn.raw.subscribe(cancelSubject(executor), {
+    callback: (_e, msg) => worker.cancel(decoder.decode(msg.data)),
+  });
+  try {
+    await conn.raw.flush(); // the cancel subscription is in place before the first job
+    opts.onReady?.(worker.name);
+    // The group's signal follows `signal`: when it aborts, the loop stops and every running job is cancelled.
+    await taskGroup(
+      async (tg, stop) => {
+        const slots = new Semaphore(concurrency);
+        for (;;) {
+          const slot = await slots.acquire({ signal: stop });
+          let delivery: Delivery<JobMessage>;
+          try {
+            delivery = await queue.receive({ signal: stop });
+          } catch (error) {
+            slot[Symbol.dispose]();
+            throw error;
+          }
+          tg.createTask(async (jobStop) => {
+            try {
+              await worker.run(delivery, jobStop);
+            } finally {
+              slot[Symbol.dispose]();
+            }
+          });
+        }
+      },
+      signal !== undefined ? { signal } : {},
+    );
+  } catch (error) {
+    const stopped = signal?.aborted === true && isCancellation(error);
+    if (!stopped && !(error instanceof QueueShutDown)) throw error;
+  } finally {
+    cancels.unsubscribe();
+    await queue.close();
+  }
+  return worker.stats;
+}

@@ -1,0 +1,297 @@
+// NATS for the tests: the machine's shared server (127.0.0.1:4222, with
+// JetStream; .ci/run starts it when it is down), and a private nats-server
+// for the fault tests that must restart or kill a server.
+//
+// - `natsTest(name, fn)` is `test(name, fn)` when the shared server answers,
+//   and a skipped test when it does not; at the end of the file it prints, in
+//   capitals, which tests were skipped and why. Never a silent pass.
+// - `uniqueName(tag)` names a queue no other test (or engineer) uses; tests
+//   `destroy()` their queues.
+// - `startPrivateNats()` runs `nats-server -js` on a free loopback port with
+//   its own temporary store, under a watchdog that kills it if this process
+//   dies; `restart()` stops it (SIGTERM) and starts it again on the same port
+//   and store; `stop()` ends it and removes the store.
+// - `spawnFixture(file, args)` runs a test fixture in a child process and
+//   reads its stdout line by line.
+import { after, test, type TestContext } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './_nginx.ts';
+
+export const NATS_URL = '127.0.0.1:4222';
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** True if a NATS server greets us at `host:port` within `ms`. */
+export function natsAnswers(port = 4222, host = '127.0.0.1', ms = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host);
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    socket.once('data', (d) => done(d.toString('latin1').startsWith('INFO ')));
+    socket.once('error', () => done(false));
+  });
+}
+
+const shared = await natsAnswers();
+/** Why the NATS tests are skipped, or `false` when the shared server answers. */
+export const SKIP: string | false = shared
+  ? false
+  : `no NATS server answers at ${NATS_URL} (.ci/run starts one: nats-server -js)`;
+const skipped: string[] = [];
+
+/** The skip reason for test `name` if it needs NATS and none answers (and notes it for the report), else `false`. */
+export function natsSkip(name: string): string | false {
+  if (SKIP !== false) skipped.push(name);
+  return SKIP;
+}
+
+/** A test that needs the shared NATS server: skipped, loudly, without it. */
+export function natsTest(
+  name: string,
+  fn: (t: TestContext) => Promise<void>,
+  opts: { timeout?: number } = {},
+): void {
+  void test(name, { skip: natsSkip(name), timeout: opts.timeout ?? 60_000 }, fn);
+}
+
+after(() => {
+  if (skipped.length === 0) return;
+  process.stderr.write(
+    `\n*** NATS TESTS SKIPPED: ${SKIP} ***\n*** ${skipped.length} tests did not run:\n` +
+      skipped.map((n) => `***   - ${n}\n`).join('') +
+      '\n',
+  );
+});
+
+let counter = 0;
+/** A queue or executor name unique to this run. */
+export function uniqueName(tag: string): string {
+  return `t-${tag}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+}
+
+export const NATS_SERVER_PATHS = [
+  '/usr/sbin/nats-server',
+  '/usr/bin/nats-server',
+  '/usr/local/bin/nats-server',
+];
+
+/** The nats-server binary, or a clear error. */
+export function natsServerBinary(): string {
+  for (const path of NATS_SERVER_PATHS) {
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error(
+    `nats-server is not installed (looked in ${NATS_SERVER_PATHS.join(', ')}); ` +
+      'install it with `apt-get install -y nats-server` (.ci/run does this)',
+  );
+}
+
+/** A private nats-server. */
+export interface PrivateNats extends AsyncDisposable {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  /** The server's process (changes on restart). */
+  readonly pid: number;
+  /** Stops the server (SIGTERM, or SIGKILL with `kill`) and starts it again on the same port and store. */
+  restart(opts?: { kill?: boolean; downMs?: number }): Promise<void>;
+  /** Sends a signal to the server process itself (SIGSTOP, SIGCONT, SIGKILL). */
+  signal(sig: NodeJS.Signals): void;
+  /** Waits for the server process to exit (after a SIGKILL sent with `signal`). */
+  exited(): Promise<void>;
+  /** Starts it again after it died (`signal('SIGKILL')`). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+// `sh -c WATCHDOG name nats-server args...`: nats-server runs in the
+// background; a reader of our pipe sends it SIGKILL when the pipe closes
+// (this process ended in any way); the shell exits with the server.
+const WATCHDOG = `bin="$1"; shift
+exec 3<&0
+"$bin" "$@" </dev/null 3<&- &
+pid=$!
+echo "$pid"
+(read -r _line <&3; kill -KILL "$pid" 2>/dev/null) &
+exec 3<&-
+wait "$pid"`;
+
+interface Running {
+  child: ChildProcess;
+  pid: number;
+  exited: Promise<void>;
+}
+
+function launch(port: number, dir: string): Promise<Running> {
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, '-l', join(dir, 'server.log')];
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'tsaio-nats-watchdog', natsServerBinary(), ...args], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  child.stdin!.on('error', () => {});
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve({ child, pid: Number(d.toString().trim()), exited }));
+    child.once('error', reject);
+  });
+}
+
+async function waitUp(port: number, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await natsAnswers(port, '127.0.0.1', 500))) {
+    if (performance.now() > deadline)
+      throw new Error(`the private nats-server did not start on port ${port}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Starts a private `nats-server -js` on a free port with a fresh store. */
+export async function startPrivateNats(): Promise<PrivateNats> {
+  const dir = mkdtempSync(join(tmpdir(), 'tsaio-nats-'));
+  const port = await freePort();
+  let running = await launch(port, dir);
+  await waitUp(port);
+  const end = async (kill: boolean): Promise<void> => {
+    try {
+      process.kill(running.pid, kill ? 'SIGKILL' : 'SIGTERM');
+    } catch {
+      // gone already
+    }
+    running.child.stdin!.destroy();
+    await running.exited;
+    running.child.stdout!.destroy();
+  };
+  let stopped: Promise<void> | null = null;
+  const server: PrivateNats = {
+    url: `127.0.0.1:${port}`,
+    port,
+    dir,
+    get pid() {
+      return running.pid;
+    },
+    async restart(opts = {}) {
+      await end(opts.kill === true);
+      if (opts.downMs) await new Promise((r) => setTimeout(r, opts.downMs));
+      await server.start();
+    },
+    signal(sig) {
+      process.kill(running.pid, sig);
+    },
+    exited: () => running.exited,
+    async start() {
+      running = await launch(port, dir);
+      await waitUp(port);
+    },
+    stop() {
+      stopped ??= (async () => {
+        await end(false);
+        rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+    [Symbol.asyncDispose]: () => server.stop(),
+  };
+  return server;
+}
+
+/** A child process running a fixture, with its stdout as lines. */
+export interface Fixture {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  readonly stderr: () => string;
+  /** Resolves with the first line (already read or to come) matching `re`. */
+  line(re: RegExp, ms?: number): Promise<string>;
+  /** Resolves with the exit code (or the signal name). */
+  exit(): Promise<number | string>;
+}
+
+/** Runs `node --import tsx <file> ...args` from the repository root. */
+export function spawnFixture(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Fixture {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv.NODE_TEST_CONTEXT;
+  delete childEnv.NODE_OPTIONS;
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiting: { re: RegExp; resolve: (l: string) => void }[] = [];
+  let rest = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    rest += d;
+    const parts = rest.split('\n');
+    rest = parts.pop()!;
+    for (const line of parts) {
+      lines.push(line);
+      for (const w of [...waiting]) {
+        if (w.re.test(line)) {
+          waiting.splice(waiting.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exit = new Promise<number | string>((resolve) =>
+    child.once('close', (code, sig) => resolve(code ?? sig ?? 'unknown')),
+  );
+  return {
+    child,
+    lines,
+    stderr: () => err,
+    line(re, ms = 30_000) {
+      const found = lines.find((l) => re.test(l));
+      if (found !== undefined) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.splice(waiting.indexOf(entry), 1);
+          reject(
+            new Error(`no line matching ${re} within ${ms} ms; got:\n${lines.join('\n')}\nstderr:\n${err}`),
+          );
+        }, ms);
+        const entry = {
+          re,
+          resolve: (l: string) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        };
+        waiting.push(entry);
+        void exit.then(() => {
+          if (!waiting.includes(entry)) return;
+          waiting.splice(waiting.indexOf(entry), 1);
+          clearTimeout(timer);
+          reject(
+            new Error(`the fixture exited before printing ${re}; got:\n${lines.join('\n')}\nstderr:\n${err}`),
+          );
+        });
+      });
+    },
+    exit: () => exit,
+  };
+}
+
+/** True once `p` has settled (checked after a couple of loop turns). */
+export async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  return done;
+}

@@ -1,0 +1,438 @@
+// DistributedQueue against the machine's real NATS server (JetStream), each
+// test on queues of its own name, deleted at the end. Semantics follow the
+// core Queue's tests where a distributed queue can keep them.
+import assert from 'node:assert/strict';
+import {
+  CancelledError,
+  InvalidStateError,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  sleep,
+} from '../src/index.ts';
+import {
+  CodecError,
+  DistributedQueue,
+  NoServerError,
+  connect,
+  type Codec,
+  type Connection,
+} from '../src/nats/index.ts';
+import { assertNoLeaks, rejection } from './_helpers.ts';
+import { freePort } from './_nginx.ts';
+import { NATS_URL, natsTest, settled, spawnFixture, uniqueName } from './_nats.ts';
+
+/** Opens a connection and queues for `body`, then destroys the queues and checks nothing is left. */
+async function withQueues(
+  body: (
+    conn: Connection,
+    open: <T>(tag: string, opts?: object) => Promise<DistributedQueue<T>>,
+  ) => Promise<void>,
+): Promise<void> {
+  const conn = await connect(NATS_URL);
+  const made: DistributedQueue<unknown>[] = [];
+  try {
+    await body(conn, async <T>(tag: string, opts = {}) => {
+      const q = await DistributedQueue.open<T>(conn, uniqueName(tag), opts);
+      made.push(q as DistributedQueue<unknown>);
+      return q;
+    });
+  } finally {
+    for (const q of made) await q.destroy().catch(() => {});
+    await conn.close();
+  }
+  await assertNoLeaks();
+  const sockets = process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap');
+  assert.equal(sockets.length, 0, `sockets left: ${JSON.stringify(process.getActiveResourcesInfo())}`);
+}
+
+/** The consumer's view: delivered so far, waiting to be delivered, delivered and not acked. */
+async function consumerState(conn: Connection, q: DistributedQueue<unknown>) {
+  const info = await conn.jsm.consumers.info(q.stream, 'tsaio');
+  return {
+    delivered: info.delivered.consumer_seq,
+    pending: info.num_pending,
+    ackPending: info.num_ack_pending,
+  };
+}
+
+natsTest('put and get: FIFO for each producer, with two producers on two connections', async () => {
+  await withQueues(async (conn, open) => {
+    const q = await open<[string, number]>('fifo');
+    const other = await connect(NATS_URL);
+    try {
+      const q2 = await DistributedQueue.open<[string, number]>(other, q.name);
+      const produce = async (queue: DistributedQueue<[string, number]>, tag: string) => {
+        for (let i = 0; i < 100; i++) await queue.put([tag, i]);
+      };
+      const consumed: [string, number][] = [];
+      const consume = (async () => {
+        for (let i = 0; i < 200; i++) {
+          consumed.push(await q.get());
+          q.taskDone();
+        }
+      })();
+      await Promise.all([produce(q, 'a'), produce(q2, 'b'), consume]);
+      for (const tag of ['a', 'b']) {
+        const mine = consumed.filter(([t]) => t === tag).map(([, i]) => i);
+        assert.deepEqual(mine, [...Array(100).keys()], `producer ${tag}'s items in order`);
+      }
+      await q2.close();
+    } finally {
+      await other.close();
+    }
+    await q.join();
+  });
+});
+
+natsTest('join waits until a consumer in another process has marked every item done', async () => {
+  await withQueues(async (conn, open) => {
+    const q = await open<number>('join');
+    for (let i = 0; i < 10; i++) await q.put(i);
+    const joined = q.join();
+    assert.equal(await settled(joined), false, 'nothing consumed yet');
+    const child = spawnFixture('test/fixtures/nats-consumer.ts', [NATS_URL, q.name, 'slow', '50']);
+    try {
+      await child.line(/^processed 4$/);
+      assert.equal(await settled(joined), false, 'the join waits while the other process still has items');
+      await joined;
+      const info = await conn.jsm.streams.info(q.stream);
+      assert.equal(info.state.messages, 0, 'every item acknowledged when join returns');
+      const state = await consumerState(conn, q as DistributedQueue<unknown>);
+      assert.equal(state.ackPending, 0);
+      assert.equal(state.delivered, 10, 'each item delivered once');
+      await q.shutdown();
+      assert.equal(await child.exit(), 0, child.stderr());
+      assert.deepEqual(
+        child.lines.filter((l) => l.startsWith('processed')),
+        [...Array(10).keys()].map((i) => `processed ${i}`),
+      );
+      assert.ok(child.lines.includes('drained'), "the shutdown ended the other process's for-await");
+    } finally {
+      child.child.kill('SIGKILL');
+      await child.exit();
+    }
+  });
+});
+
+natsTest('shutdown wakes every waiting get, on this handle and on another connection', async () => {
+  await withQueues(async (conn, open) => {
+    const q = await open<number>('shutdown');
+    const other = await connect(NATS_URL);
+    try {
+      const far = await DistributedQueue.open<number>(other, q.name);
+      const getters = [q.get(), q.get(), far.get()];
+      await sleep(50);
+      assert.equal(await settled(Promise.race(getters)), false);
+      await q.shutdown();
+      for (const g of getters) assert.ok((await rejection(g)) instanceof QueueShutDown);
+      assert.ok((await rejection(q.put(1))) instanceof QueueShutDown, 'put after shutdown');
+      assert.ok(
+        (await rejection(far.put(1))) instanceof QueueShutDown,
+        'put on another handle after shutdown',
+      );
+      // A handle opened later sees the stored state.
+      const late = await DistributedQueue.open<number>(conn, q.name);
+      assert.ok((await rejection(late.put(1))) instanceof QueueShutDown);
+      assert.ok((await rejection(late.get())) instanceof QueueShutDown);
+      await late.close();
+      await far.close();
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+natsTest('shutdown(false) lets gets drain what is left; shutdown(true) drops it and ends join', async () => {
+  await withQueues(async (_conn, open) => {
+    const q = await open<number>('drain');
+    for (let i = 0; i < 3; i++) await q.put(i);
+    await q.shutdown(false);
+    const got: number[] = [];
+    for await (const x of q) {
+      got.push(x);
+      q.taskDone();
+    }
+    assert.deepEqual(got, [0, 1, 2]);
+    await q.join();
+
+    const r = await open<number>('immediate');
+    for (let i = 0; i < 3; i++) await r.put(i);
+    const first = await r.get();
+    assert.equal(first, 0);
+    const joined = r.join();
+    await r.shutdown(true);
+    await joined; // the dropped items count as done, the taken one is gone with them
+    assert.ok((await rejection(r.get())) instanceof QueueShutDown, 'get fails at once after shutdown(true)');
+    r.taskDone(); // marking the taken item done is still allowed
+  });
+});
+
+natsTest(
+  'a cancelled waiting get consumes nothing: no delivery, the item goes to the next consumer',
+  async () => {
+    await withQueues(async (conn, open) => {
+      const q = await open<string>('cancel');
+      const ac = new AbortController();
+      const waiting = q.get({ signal: ac.signal });
+      await sleep(50);
+      ac.abort();
+      assert.ok((await rejection(waiting)) instanceof CancelledError);
+      await sleep(50); // let the stopped pull reach the server
+      await q.put('kept');
+      await sleep(100);
+      assert.deepEqual(await consumerState(conn, q as DistributedQueue<unknown>), {
+        delivered: 0,
+        pending: 1,
+        ackPending: 0,
+      });
+      assert.equal(await q.qsize(), 1);
+      const other = await DistributedQueue.open<string>(conn, q.name);
+      const d = await other.receive();
+      assert.equal(d.value, 'kept');
+      assert.equal(d.deliveryCount, 1, 'first delivery: the cancelled get never received it');
+      d.done();
+      // A signal already aborted sends nothing at all.
+      const pre = AbortSignal.abort();
+      assert.ok((await rejection(q.get({ signal: pre }))) instanceof CancelledError);
+      assert.ok((await rejection(q.put('x', { signal: pre }))) instanceof CancelledError);
+      await q.join(); // 'kept' is done, and the pre-aborted put stored nothing
+      await other.close();
+    });
+  },
+);
+
+natsTest('a cancelled get among others leaves the others waiting, served in order', async () => {
+  await withQueues(async (_conn, open) => {
+    const q = await open<number>('cancel-middle');
+    const ac = new AbortController();
+    const a = q.get();
+    const b = q.get({ signal: ac.signal });
+    const c = q.get();
+    await sleep(30);
+    ac.abort();
+    assert.ok((await rejection(b)) instanceof CancelledError);
+    await q.put(1);
+    await q.put(2);
+    assert.deepEqual(await Promise.all([a, c]), [1, 2]);
+    q.taskDone();
+    q.taskDone();
+    await q.join();
+  });
+});
+
+natsTest(
+  'maxsize: put waits while the queue holds maxsize items (taken ones too), putNowait says QueueFull',
+  async () => {
+    await withQueues(async (conn, open) => {
+      const q = await open<number>('maxsize', { maxsize: 2 });
+      assert.equal(q.maxsize, 2);
+      await q.put(1);
+      await q.put(2);
+      assert.equal(await q.full(), true);
+      assert.ok((await rejection(q.putNowait(3))) instanceof QueueFull);
+      const third = q.put(3);
+      assert.equal(await q.get(), 1); // taken, not done: still counts
+      await sleep(100);
+      assert.equal(await settled(third), false, 'a taken item keeps its slot until it is done');
+      q.taskDone();
+      await third;
+      // A put waiting for room can be cancelled; nothing is stored.
+      const ac = new AbortController();
+      const blocked = q.put(4, { signal: ac.signal });
+      await sleep(30);
+      ac.abort();
+      assert.ok((await rejection(blocked)) instanceof CancelledError);
+      assert.equal((await conn.jsm.streams.info(q.stream)).state.messages, 2);
+      // A second handle with another maxsize is refused.
+      assert.ok(
+        (await rejection(DistributedQueue.open(conn, q.name, { maxsize: 5 }))) instanceof InvalidStateError,
+      );
+    });
+  },
+);
+
+natsTest('redelivery counts, and after maxDeliveries the item goes to the dead-letter stream', async () => {
+  await withQueues(async (conn, open) => {
+    const q = await open<string>('dlq', { maxDeliveries: 2 });
+    await q.put('poison');
+    await q.put('fine');
+    const first = await q.receive();
+    assert.deepEqual([first.value, first.deliveryCount], ['poison', 1]);
+    first.retry();
+    const second = await q.receive();
+    assert.deepEqual([second.value, second.deliveryCount], ['poison', 2]);
+    second.retry();
+    const next = await q.receive(); // the third delivery of 'poison' is moved, not handed out
+    assert.deepEqual([next.value, next.deliveryCount], ['fine', 1]);
+    next.done();
+    await q.join();
+    const dead = await conn.jsm.streams.getMessage(q.deadLetterStream, { last_by_subj: q.deadLetterSubject });
+    assert.ok(dead !== null);
+    assert.equal(new TextDecoder().decode(dead.data), '"poison"');
+    assert.equal(dead.header.get('Tsaio-Deliveries'), '3');
+    assert.match(dead.header.get('Tsaio-Reason'), /maxDeliveries is 2/);
+  });
+});
+
+natsTest(
+  'bad codec input: an item JSON cannot carry is refused (nothing sent), a message that does not decode is dead-lettered',
+  async () => {
+    await withQueues(async (conn, open) => {
+      const q = await open<unknown>('codec');
+      for (const bad of [10n, undefined, () => 1]) {
+        const e = await rejection(q.put(bad));
+        assert.ok(e instanceof CodecError, String(e));
+      }
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      assert.ok((await rejection(q.put(cyclic))) instanceof CodecError);
+      assert.equal((await conn.jsm.streams.info(q.stream)).state.messages, 0, 'nothing half-written');
+      // Someone else publishes garbage on the queue's subject.
+      await conn.js.publish(`tsaio.q.${q.name}`, new Uint8Array([0xff, 0xfe, 0x7b]));
+      await q.put({ ok: true });
+      const e = await rejection(q.get());
+      assert.ok(e instanceof CodecError);
+      assert.match((e as Error).message, /cannot decode a message of 3 bytes/);
+      assert.deepEqual(await q.get(), { ok: true }, 'the bad message does not block the queue');
+      q.taskDone();
+      await q.join();
+      const dead = await conn.jsm.streams.getMessage(q.deadLetterStream, {
+        last_by_subj: q.deadLetterSubject,
+      });
+      assert.deepEqual([...dead!.data], [0xff, 0xfe, 0x7b]);
+    });
+  },
+);
+
+natsTest('a pluggable codec: items travel as its bytes', async () => {
+  await withQueues(async (conn, open) => {
+    const upper: Codec<string> = {
+      encode: (s) => new TextEncoder().encode(s.toUpperCase()),
+      decode: (b) => new TextDecoder().decode(b).toLowerCase(),
+    };
+    const q = await open<string>('custom-codec', { codec: upper });
+    await q.put('hello');
+    const raw = await conn.jsm.streams.getMessage(q.stream, { seq: 1 });
+    assert.equal(new TextDecoder().decode(raw!.data), 'HELLO');
+    assert.equal(await q.get(), 'hello');
+    q.taskDone();
+    const failing: Codec<string> = {
+      encode: () => {
+        throw new Error('nope');
+      },
+      decode: () => '',
+    };
+    const r = await open<string>('failing-codec', { codec: failing });
+    const e = await rejection(r.put('x'));
+    assert.ok(e instanceof CodecError && (e.cause as Error).message === 'nope');
+  });
+});
+
+natsTest('taskDone marks the oldest or the given item; RangeError when none is held', async () => {
+  await withQueues(async (conn, open) => {
+    const q = await open<{ n: number }>('taskdone');
+    assert.throws(() => q.taskDone(), RangeError);
+    await q.put({ n: 1 });
+    await q.put({ n: 2 });
+    const a = await q.get();
+    const b = await q.get();
+    q.taskDone(b); // out of order, by item
+    await sleep(50);
+    assert.equal((await conn.jsm.streams.info(q.stream)).state.messages, 1);
+    assert.throws(() => q.taskDone({ n: 1 }), RangeError, 'an equal object is not the item');
+    q.taskDone(a);
+    assert.throws(() => q.taskDone(), RangeError);
+    await q.join();
+  });
+});
+
+natsTest('getNowait: QueueEmpty when nothing waits, the item when one does', async () => {
+  await withQueues(async (_conn, open) => {
+    const q = await open<number>('nowait');
+    assert.ok((await rejection(q.getNowait())) instanceof QueueEmpty);
+    await q.put(7);
+    assert.equal(await q.getNowait(), 7);
+    q.taskDone();
+    assert.equal(await q.empty(), true);
+  });
+});
+
+natsTest('close hands back the items taken and not done; another handle gets them at once', async () => {
+  await withQueues(async (conn, open) => {
+    const q = await open<number>('close');
+    await q.put(1);
+    assert.equal(await q.get(), 1);
+    const waiting = rejection(q.get());
+    await q.close();
+    assert.ok((await waiting) instanceof InvalidStateError);
+    assert.ok((await rejection(q.put(2))) instanceof InvalidStateError);
+    const other = await DistributedQueue.open<number>(conn, q.name, { ackWait: 60_000 });
+    const start = performance.now();
+    const d = await other.receive();
+    assert.equal(d.value, 1);
+    assert.ok(performance.now() - start < 10_000, 'handed back at once, not after ackWait');
+    // (nats-server 2.9 may not count the attempt to deliver it to the closed handle's stopped pull,
+    // so its delivery count is 1 or 2.)
+    assert.ok(d.deliveryCount >= 1);
+    d.done();
+    await other.destroy();
+  });
+});
+
+natsTest('prefetch: a handle may hold items ahead of its gets; closing hands them back', async () => {
+  await withQueues(async (conn, open) => {
+    const q = await open<number>('prefetch', { prefetch: 3 });
+    for (let i = 0; i < 5; i++) await q.put(i);
+    assert.equal(await q.get(), 0);
+    q.taskDone();
+    await sleep(100);
+    assert.equal(q.statistics().buffered, 3);
+    await q.close();
+    const other = await DistributedQueue.open<number>(conn, q.name);
+    const got: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      got.push(await other.get());
+      other.taskDone();
+    }
+    assert.deepEqual(got.sort(), [1, 2, 3, 4]);
+    await other.destroy();
+  });
+});
+
+natsTest('bad arguments are typed errors with the bad value named', async () => {
+  await withQueues(async (conn) => {
+    await assert.rejects(
+      DistributedQueue.open(conn, 'a.b'),
+      (e: Error) => e instanceof TypeError && /"a\.b"/.test(e.message),
+    );
+    await assert.rejects(
+      DistributedQueue.open(conn, 'ok', { maxsize: -1 }),
+      /maxsize must be an integer >= 0, received -1/,
+    );
+    await assert.rejects(DistributedQueue.open(conn, 'ok', { ackWait: 0 }), RangeError);
+    await assert.rejects(DistributedQueue.open(conn, 'ok', { codec: {} as never }), TypeError);
+  });
+});
+
+natsTest('no server: connect rejects with NoServerError naming the address', async () => {
+  const port = await freePort();
+  const start = performance.now();
+  const e = await rejection(connect({ servers: `127.0.0.1:${port}`, timeout: 1000 }));
+  assert.ok(e instanceof NoServerError, String(e));
+  assert.deepEqual(e.servers, [`127.0.0.1:${port}`]);
+  assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+  assert.ok(performance.now() - start < 5000);
+  await assertNoLeaks();
+});
+
+natsTest('a queue deleted under a waiting get rejects it with a NatsError, not a hang', async () => {
+  await withQueues(async (conn, open) => {
+    const q = await open<number>('deleted');
+    const waiting = rejection(q.get());
+    await sleep(50);
+    await conn.jsm.streams.delete(q.stream);
+    const e = await waiting;
+    assert.equal((e as Error).name, 'NatsError', String(e));
+  });
+});
