@@ -1,4 +1,6 @@
-// The benchmark runner: `npm run bench [-- --runs N --only W2,W6 --no-write]`.
+// The benchmark runner: `npm run bench [-- --runs N --only W2,W6 --no-write]`;
+// `node --import tsx bench/run.ts --contents` rewrites the header and the
+// table of contents of docs/benchmarks.md from its sections, measuring nothing.
 //
 // Every run of every variant happens in a fresh child process, so the peak
 // RSS of one variant never includes another's. Variants are interleaved
@@ -21,6 +23,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Stats, VariantSummary, Verdict, Workload } from './_workload.ts';
 import { int, times } from './_workload.ts';
+import { slug } from '../scripts/check-links.ts';
 import { w2 } from './w2-tasks.ts';
 import { w3 } from './w3-semaphore.ts';
 import { w4 } from './w4-queue.ts';
@@ -331,6 +334,19 @@ const HEADER = [
   'side by side. `npm run bench -- --only W3` measures one workload again and rewrites only its',
   'section.',
   '',
+  '## How to read it',
+  '',
+  '- Each section is one workload of an issue (W2 … W12): what is measured, its table, the',
+  "  issue's targets with **met** or **MISSED** and the figures behind the verdict, and the code of",
+  '  every variant. The table of contents below repeats every verdict.',
+  '- Read the ratio columns (`× baseline`) first: both figures of a ratio come from the same round,',
+  '  so a machine that is slower for a while slows both. Absolute times depend on the machine and',
+  '  on its load, which each section records; the CPU column is the better guide on a busy machine.',
+  '- A variant that could not finish (a peer that runs out of memory or gives up after a limit) is',
+  '  listed under **Failed runs** with the reason, and counts as behind.',
+  '- Where a target is an absolute time that even the raw Node floor misses on this machine, the',
+  '  section gives the ratio to that floor, measured in the same run, as well.',
+  '',
   '## Method',
   '',
   '- In each round every variant runs once in a fresh child process for',
@@ -365,6 +381,21 @@ function oldSections(text: string): Map<string, string> {
   return sections;
 }
 
+/** The table of contents: a link to each section, with the verdicts written in it. */
+function contents(ids: string[], sections: Map<string, string>): string {
+  const lines = ['## Contents', ''];
+  for (const id of ids) {
+    const text = sections.get(id)!;
+    const heading = text.slice(3, text.indexOf('\n'));
+    const measured = /^- Measured: (.*)$/m.exec(text)?.[1] ?? 'not measured';
+    lines.push(`- [${heading}](#${slug(heading)}) — measured ${measured}`);
+    for (const m of text.matchAll(/^- (.+?): \*\*(met|MISSED|not measured)\*\*/gm)) {
+      lines.push(`  - ${m[1]}: **${m[2]}**`);
+    }
+  }
+  return [...lines, ''].join('\n');
+}
+
 /** docs/benchmarks.md with the sections of `results` new and every other section kept as it was. */
 function document(results: WorkloadResult[], meta: RunMeta, previous: string): string {
   const sections = oldSections(previous);
@@ -372,7 +403,7 @@ function document(results: WorkloadResult[], meta: RunMeta, previous: string): s
   for (const r of results) sections.set(r.workload.id, section(r, measured));
   const order = [...WORKLOADS.map((w) => w.id), ...[...sections.keys()].sort()];
   const ids = [...new Set(order)].filter((id) => sections.has(id));
-  return [HEADER, ...ids.map((id) => sections.get(id)!)].join('\n');
+  return [HEADER, contents(ids, sections), ...ids.map((id) => sections.get(id)!)].join('\n');
 }
 
 function printSummary(r: WorkloadResult): void {
@@ -389,8 +420,18 @@ function option(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
+const DOC = new URL('../docs/benchmarks.md', import.meta.url);
+
+/** Rewrites the header and the table of contents of docs/benchmarks.md, measuring nothing. */
+function rewriteContents(): void {
+  const meta = { date: '', command: '', runs: 0, load: '' };
+  writeFileSync(DOC, document([], meta, readFileSync(DOC, 'utf8')));
+  console.log('Rewrote the header and contents of docs/benchmarks.md');
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--child') return child(argv[1]!, argv[2]!, argv[3] as Mode);
+  if (argv[0] === '--contents') return rewriteContents();
 
   const runs = Number(option(argv, '--runs') ?? 5);
   if (!Number.isInteger(runs) || runs < 1)
@@ -414,9 +455,8 @@ async function main(argv: string[]): Promise<void> {
     console.log('\ndocs/benchmarks.md not written (--no-write).');
     return;
   }
-  const file = new URL('../docs/benchmarks.md', import.meta.url);
-  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  writeFileSync(file, document(results, { date, command: commandLine(argv), runs, load }, previous));
+  const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '';
+  writeFileSync(DOC, document(results, { date, command: commandLine(argv), runs, load }, previous));
   console.log(`\nWrote ${selected.map((w) => w.id).join(', ')} into docs/benchmarks.md`);
 }
 
