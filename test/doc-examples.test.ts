@@ -1,7 +1,9 @@
-// Every public name of 'tsaio', 'tsaio/fs' and 'tsaio/executor' has JSDoc
-// with a runnable `@example`, and every such example runs (imported from the
-// built package, as a user would).
-import { describe, test } from 'node:test';
+// Every public name of 'tsaio' and of each part ('tsaio/http', 'tsaio/fs',
+// 'tsaio/executor', 'tsaio/pg', 'tsaio/sqlite', 'tsaio/nats', 'tsaio/eslint')
+// has JSDoc with a runnable `@example`, and every such example runs (imported
+// from the built package, as a user would). The pg and NATS examples need
+// their servers: without one they are skipped, and named as skipped.
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +11,13 @@ import { fileURLToPath } from 'node:url';
 import * as tsaio from '../src/index.ts';
 import * as fs from '../src/fs/index.ts';
 import * as executor from '../src/executor/index.ts';
+import * as http from '../src/http/index.ts';
+import * as pg from '../src/pg/index.ts';
+import * as sqlite from '../src/sqlite/index.ts';
+import * as nats from '../src/nats/index.ts';
+import * as eslint from '../src/eslint/index.ts';
+import { NATS_URL, natsSkip } from './_nats.ts';
+import { sharedServer, skipBanner } from './_postgres.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** The public source files of a part (`''`: the core), by their path under src/. */
@@ -47,8 +56,12 @@ function examplesIn(file: string, text: string): Example[] {
   return found;
 }
 
+/** Why the examples of a part cannot run here, for each test name (`false`: they can). */
+type Skip = (name: string) => string | false;
+const never: Skip = () => false;
+
 /** The check for one part: its runtime names and their examples. */
-function checkPart(title: string, part: string, names: string[], concurrency: number): void {
+function checkPart(title: string, part: string, names: string[], concurrency: number, skip = never): void {
   const sources = sourcesOf(part);
   void describe(`JSDoc examples: ${title}`, { concurrency }, () => {
     void test('every public name has a JSDoc @example', () => {
@@ -63,7 +76,8 @@ function checkPart(title: string, part: string, names: string[], concurrency: nu
     void test('there are examples to run', () => assert.ok(all.length >= names.length / 2));
 
     for (const [i, ex] of all.entries()) {
-      void test(`example runs: ${ex.where}`, () => runExample(ex, `${part || 'core'}-${i}`));
+      const name = `example runs: ${ex.where}`;
+      void test(name, { skip: skip(name) }, () => runExample(ex, `${part || 'core'}-${i}`));
     }
   });
 }
@@ -75,7 +89,7 @@ function runExample(ex: Example, tag: string): void {
     const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
       cwd: root,
       encoding: 'utf8',
-      timeout: 30_000,
+      timeout: 60_000,
     });
     assert.equal(r.status, 0, `${ex.where} failed:\n${ex.code}\n--- stderr:\n${r.stderr}`);
   } finally {
@@ -95,3 +109,36 @@ checkPart(
   2,
 );
 checkPart("'tsaio/executor'", 'executor', Object.keys(executor).sort(), 2);
+checkPart("'tsaio/http'", 'http', Object.keys(http).sort(), 2);
+checkPart("'tsaio/sqlite'", 'sqlite', Object.keys(sqlite).sort(), 2);
+checkPart(
+  "'tsaio/eslint'",
+  'eslint',
+  Object.keys(eslint).filter((n) => n !== 'default'),
+  1,
+);
+
+const pgReason = await sharedServer();
+const pgSkipped: string[] = [];
+checkPart("'tsaio/pg'", 'pg', Object.keys(pg).filter(isClassOrFunction(pg)).sort(), 2, (name) => {
+  if (pgReason === null) return false;
+  pgSkipped.push(name);
+  return pgReason;
+});
+if (pgReason !== null) after(() => skipBanner('test/doc-examples.test.ts', pgReason, pgSkipped));
+
+checkPart("'tsaio/nats'", 'nats', Object.keys(nats).filter(isClassOrFunction(nats)).sort(), 2, natsSkip);
+// The NATS examples make streams named `TSAIO_Q_doc-...`: deleted here.
+after(async () => {
+  const conn = await nats.connect(NATS_URL).catch(() => null);
+  if (conn === null) return;
+  for await (const name of conn.jsm.streams.names()) {
+    if (/^TSAIO_Q_(exec-)?doc-/.test(name)) await conn.jsm.streams.delete(name).catch(() => {});
+  }
+  await conn.close();
+});
+
+/** Names of classes and functions only (a part's constants, such as its SQLSTATE error table, have one-line docs). */
+function isClassOrFunction(part: Record<string, unknown>): (name: string) => boolean {
+  return (name) => typeof part[name] === 'function';
+}

@@ -42,7 +42,10 @@ void describe('pitfall 1: a blocking call inside a task', () => {
     );
     const about = out.filter((m) => m.includes("name='bad-fetch'"));
     assert.equal(about.length, 1, out.join('\n'));
-    assert.match(about[0]!, /^Executing <Task \w+ name='bad-fetch'> took \d+\.\d{3} seconds\n {2}created at:/);
+    assert.match(
+      about[0]!,
+      /^Executing <Task \w+ name='bad-fetch'> took \d+\.\d{3} seconds\n {2}created at:/,
+    );
   });
 
   void test('the same call through toThread leaves the loop free: no warning, and a timer keeps ticking', async () => {

@@ -78,26 +78,106 @@ type PostgresErrorClass = new (
   options?: ErrorOptions,
 ) => PostgresError;
 
-/** SQLSTATE class 08: the connection failed or was lost. Same as `asyncpg.PostgresConnectionError`. */
+/**
+ * SQLSTATE class 08: the connection failed or was lost. Same as `asyncpg.PostgresConnectionError`.
+ *
+ * @example
+ * ```ts
+ * import { PostgresConnectionError, PostgresError } from 'tsaio/pg';
+ * const e = new PostgresConnectionError('reported by the server', '08000');
+ * console.log(e instanceof PostgresError, e.code); // true 08000
+ * ```
+ */
 export class PostgresConnectionError extends PostgresError {}
 /**
- * The connection was closed in the middle of an operation (the server went
- * away, the socket was reset). Same as `asyncpg.ConnectionDoesNotExistError`.
+ * The connection was closed in the middle of an operation (the server went away, the socket was
+ * reset). Same as `asyncpg.ConnectionDoesNotExistError`.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionDoesNotExistError, PostgresConnectionError, PostgresError } from 'tsaio/pg';
+ * const e = new ConnectionDoesNotExistError('reported by the server', '08003');
+ * console.log(e instanceof PostgresConnectionError, e instanceof PostgresError, e.code); // true true 08003
+ * ```
  */
 export class ConnectionDoesNotExistError extends PostgresConnectionError {}
-/** SQLSTATE class 22: a value is wrong for its type. Same as `asyncpg.DataError`. */
+/**
+ * SQLSTATE class 22: a value is wrong for its type. Same as `asyncpg.DataError`.
+ *
+ * @example
+ * ```ts
+ * import { DataError, PostgresError } from 'tsaio/pg';
+ * const e = new DataError('reported by the server', '22000');
+ * console.log(e instanceof PostgresError, e.code); // true 22000
+ * ```
+ */
 export class DataError extends PostgresError {}
-/** 22P02: text that does not parse as the parameter's type (`'abc'` for an int). */
+/**
+ * 22P02: text that does not parse as the parameter's type (`'abc'` for an int).
+ *
+ * @example
+ * ```ts
+ * import { InvalidTextRepresentationError, DataError, PostgresError } from 'tsaio/pg';
+ * const e = new InvalidTextRepresentationError('reported by the server', '22P02');
+ * console.log(e instanceof DataError, e instanceof PostgresError, e.code); // true true 22P02
+ * ```
+ */
 export class InvalidTextRepresentationError extends DataError {}
-/** 22003: a number out of its type's range. */
+/**
+ * 22003: a number out of its type's range.
+ *
+ * @example
+ * ```ts
+ * import { NumericValueOutOfRangeError, DataError, PostgresError } from 'tsaio/pg';
+ * const e = new NumericValueOutOfRangeError('reported by the server', '22003');
+ * console.log(e instanceof DataError, e instanceof PostgresError, e.code); // true true 22003
+ * ```
+ */
 export class NumericValueOutOfRangeError extends DataError {}
-/** 22012: division by zero. */
+/**
+ * 22012: division by zero.
+ *
+ * @example
+ * ```ts
+ * import { DivisionByZeroError, DataError, PostgresError } from 'tsaio/pg';
+ * const e = new DivisionByZeroError('reported by the server', '22012');
+ * console.log(e instanceof DataError, e instanceof PostgresError, e.code); // true true 22012
+ * ```
+ */
 export class DivisionByZeroError extends DataError {}
-/** SQLSTATE class 23: a constraint was violated. Same as `asyncpg.IntegrityConstraintViolationError`. */
+/**
+ * SQLSTATE class 23: a constraint was violated. Same as
+ * `asyncpg.IntegrityConstraintViolationError`.
+ *
+ * @example
+ * ```ts
+ * import { IntegrityConstraintViolationError, PostgresError } from 'tsaio/pg';
+ * const e = new IntegrityConstraintViolationError('reported by the server', '23000');
+ * console.log(e instanceof PostgresError, e.code); // true 23000
+ * ```
+ */
 export class IntegrityConstraintViolationError extends PostgresError {}
-/** 23502: NULL in a NOT NULL column. */
+/**
+ * 23502: NULL in a NOT NULL column.
+ *
+ * @example
+ * ```ts
+ * import { NotNullViolationError, IntegrityConstraintViolationError, PostgresError } from 'tsaio/pg';
+ * const e = new NotNullViolationError('reported by the server', '23502');
+ * console.log(e instanceof IntegrityConstraintViolationError, e instanceof PostgresError, e.code); // true true 23502
+ * ```
+ */
 export class NotNullViolationError extends IntegrityConstraintViolationError {}
-/** 23503: a foreign key has no match. Same as `asyncpg.ForeignKeyViolationError`. */
+/**
+ * 23503: a foreign key has no match. Same as `asyncpg.ForeignKeyViolationError`.
+ *
+ * @example
+ * ```ts
+ * import { ForeignKeyViolationError, IntegrityConstraintViolationError, PostgresError } from 'tsaio/pg';
+ * const e = new ForeignKeyViolationError('reported by the server', '23503');
+ * console.log(e instanceof IntegrityConstraintViolationError, e instanceof PostgresError, e.code); // true true 23503
+ * ```
+ */
 export class ForeignKeyViolationError extends IntegrityConstraintViolationError {}
 /**
  * 23505: a duplicate key. Same as `asyncpg.UniqueViolationError`.
@@ -113,17 +193,71 @@ export class ForeignKeyViolationError extends IntegrityConstraintViolationError 
  * ```
  */
 export class UniqueViolationError extends IntegrityConstraintViolationError {}
-/** 23514: a CHECK constraint failed. */
+/**
+ * 23514: a CHECK constraint failed.
+ *
+ * @example
+ * ```ts
+ * import { CheckViolationError, IntegrityConstraintViolationError, PostgresError } from 'tsaio/pg';
+ * const e = new CheckViolationError('reported by the server', '23514');
+ * console.log(e instanceof IntegrityConstraintViolationError, e instanceof PostgresError, e.code); // true true 23514
+ * ```
+ */
 export class CheckViolationError extends IntegrityConstraintViolationError {}
-/** 23P01: an exclusion constraint failed. */
+/**
+ * 23P01: an exclusion constraint failed.
+ *
+ * @example
+ * ```ts
+ * import { ExclusionViolationError, IntegrityConstraintViolationError, PostgresError } from 'tsaio/pg';
+ * const e = new ExclusionViolationError('reported by the server', '23P01');
+ * console.log(e instanceof IntegrityConstraintViolationError, e instanceof PostgresError, e.code); // true true 23P01
+ * ```
+ */
 export class ExclusionViolationError extends IntegrityConstraintViolationError {}
-/** SQLSTATE class 25: the statement is not allowed in the transaction's state. */
+/**
+ * SQLSTATE class 25: the statement is not allowed in the transaction's state.
+ *
+ * @example
+ * ```ts
+ * import { InvalidTransactionStateError, PostgresError } from 'tsaio/pg';
+ * const e = new InvalidTransactionStateError('reported by the server', '25000');
+ * console.log(e instanceof PostgresError, e.code); // true 25000
+ * ```
+ */
 export class InvalidTransactionStateError extends PostgresError {}
-/** 25006: a write in a read-only transaction. */
+/**
+ * 25006: a write in a read-only transaction.
+ *
+ * @example
+ * ```ts
+ * import { ReadOnlySQLTransactionError, InvalidTransactionStateError, PostgresError } from 'tsaio/pg';
+ * const e = new ReadOnlySQLTransactionError('reported by the server', '25006');
+ * console.log(e instanceof InvalidTransactionStateError, e instanceof PostgresError, e.code); // true true 25006
+ * ```
+ */
 export class ReadOnlySQLTransactionError extends InvalidTransactionStateError {}
-/** 25P02: the transaction already failed; only ROLLBACK is accepted until it ends. */
+/**
+ * 25P02: the transaction already failed; only ROLLBACK is accepted until it ends.
+ *
+ * @example
+ * ```ts
+ * import { InFailedSQLTransactionError, InvalidTransactionStateError, PostgresError } from 'tsaio/pg';
+ * const e = new InFailedSQLTransactionError('reported by the server', '25P02');
+ * console.log(e instanceof InvalidTransactionStateError, e instanceof PostgresError, e.code); // true true 25P02
+ * ```
+ */
 export class InFailedSQLTransactionError extends InvalidTransactionStateError {}
-/** SQLSTATE class 40: the transaction was rolled back by the server. */
+/**
+ * SQLSTATE class 40: the transaction was rolled back by the server.
+ *
+ * @example
+ * ```ts
+ * import { TransactionRollbackError, PostgresError } from 'tsaio/pg';
+ * const e = new TransactionRollbackError('reported by the server', '40000');
+ * console.log(e instanceof PostgresError, e.code); // true 40000
+ * ```
+ */
 export class TransactionRollbackError extends PostgresError {}
 /**
  * 40001: a serialization failure; retry the transaction. Same as `asyncpg.SerializationError`.
@@ -143,38 +277,171 @@ export class TransactionRollbackError extends PostgresError {}
  * ```
  */
 export class SerializationError extends TransactionRollbackError {}
-/** 40P01: a deadlock was detected; retry the transaction. */
+/**
+ * 40P01: a deadlock was detected; retry the transaction.
+ *
+ * @example
+ * ```ts
+ * import { DeadlockDetectedError, TransactionRollbackError, PostgresError } from 'tsaio/pg';
+ * const e = new DeadlockDetectedError('reported by the server', '40P01');
+ * console.log(e instanceof TransactionRollbackError, e instanceof PostgresError, e.code); // true true 40P01
+ * ```
+ */
 export class DeadlockDetectedError extends TransactionRollbackError {}
-/** SQLSTATE class 42: a syntax error, or a name that does not exist, or no permission. */
+/**
+ * SQLSTATE class 42: a syntax error, or a name that does not exist, or no permission.
+ *
+ * @example
+ * ```ts
+ * import { SyntaxOrAccessError, PostgresError } from 'tsaio/pg';
+ * const e = new SyntaxOrAccessError('reported by the server', '42000');
+ * console.log(e instanceof PostgresError, e.code); // true 42000
+ * ```
+ */
 export class SyntaxOrAccessError extends PostgresError {}
-/** 42601: a syntax error. Same as `asyncpg.PostgresSyntaxError`. */
+/**
+ * 42601: a syntax error. Same as `asyncpg.PostgresSyntaxError`.
+ *
+ * @example
+ * ```ts
+ * import { PostgresSyntaxError, SyntaxOrAccessError, PostgresError } from 'tsaio/pg';
+ * const e = new PostgresSyntaxError('reported by the server', '42601');
+ * console.log(e instanceof SyntaxOrAccessError, e instanceof PostgresError, e.code); // true true 42601
+ * ```
+ */
 export class PostgresSyntaxError extends SyntaxOrAccessError {}
-/** 42P01: no such table. */
+/**
+ * 42P01: no such table.
+ *
+ * @example
+ * ```ts
+ * import { UndefinedTableError, SyntaxOrAccessError, PostgresError } from 'tsaio/pg';
+ * const e = new UndefinedTableError('reported by the server', '42P01');
+ * console.log(e instanceof SyntaxOrAccessError, e instanceof PostgresError, e.code); // true true 42P01
+ * ```
+ */
 export class UndefinedTableError extends SyntaxOrAccessError {}
-/** 42703: no such column. */
+/**
+ * 42703: no such column.
+ *
+ * @example
+ * ```ts
+ * import { UndefinedColumnError, SyntaxOrAccessError, PostgresError } from 'tsaio/pg';
+ * const e = new UndefinedColumnError('reported by the server', '42703');
+ * console.log(e instanceof SyntaxOrAccessError, e instanceof PostgresError, e.code); // true true 42703
+ * ```
+ */
 export class UndefinedColumnError extends SyntaxOrAccessError {}
-/** 42883: no such function (or operator) for these argument types. */
+/**
+ * 42883: no such function (or operator) for these argument types.
+ *
+ * @example
+ * ```ts
+ * import { UndefinedFunctionError, SyntaxOrAccessError, PostgresError } from 'tsaio/pg';
+ * const e = new UndefinedFunctionError('reported by the server', '42883');
+ * console.log(e instanceof SyntaxOrAccessError, e instanceof PostgresError, e.code); // true true 42883
+ * ```
+ */
 export class UndefinedFunctionError extends SyntaxOrAccessError {}
-/** 42804: a value of the wrong type. */
+/**
+ * 42804: a value of the wrong type.
+ *
+ * @example
+ * ```ts
+ * import { DatatypeMismatchError, SyntaxOrAccessError, PostgresError } from 'tsaio/pg';
+ * const e = new DatatypeMismatchError('reported by the server', '42804');
+ * console.log(e instanceof SyntaxOrAccessError, e instanceof PostgresError, e.code); // true true 42804
+ * ```
+ */
 export class DatatypeMismatchError extends SyntaxOrAccessError {}
-/** 42501: no permission. */
+/**
+ * 42501: no permission.
+ *
+ * @example
+ * ```ts
+ * import { InsufficientPrivilegeError, SyntaxOrAccessError, PostgresError } from 'tsaio/pg';
+ * const e = new InsufficientPrivilegeError('reported by the server', '42501');
+ * console.log(e instanceof SyntaxOrAccessError, e instanceof PostgresError, e.code); // true true 42501
+ * ```
+ */
 export class InsufficientPrivilegeError extends SyntaxOrAccessError {}
-/** SQLSTATE class 53: the server is out of a resource. */
+/**
+ * SQLSTATE class 53: the server is out of a resource.
+ *
+ * @example
+ * ```ts
+ * import { InsufficientResourcesError, PostgresError } from 'tsaio/pg';
+ * const e = new InsufficientResourcesError('reported by the server', '53000');
+ * console.log(e instanceof PostgresError, e.code); // true 53000
+ * ```
+ */
 export class InsufficientResourcesError extends PostgresError {}
-/** 53300: the server has no connection slot left. */
+/**
+ * 53300: the server has no connection slot left.
+ *
+ * @example
+ * ```ts
+ * import { TooManyConnectionsError, InsufficientResourcesError, PostgresError } from 'tsaio/pg';
+ * const e = new TooManyConnectionsError('reported by the server', '53300');
+ * console.log(e instanceof InsufficientResourcesError, e instanceof PostgresError, e.code); // true true 53300
+ * ```
+ */
 export class TooManyConnectionsError extends InsufficientResourcesError {}
-/** 55P03: a lock could not be taken (`NOWAIT`, `lock_timeout`). */
+/**
+ * 55P03: a lock could not be taken (`NOWAIT`, `lock_timeout`).
+ *
+ * @example
+ * ```ts
+ * import { LockNotAvailableError, PostgresError } from 'tsaio/pg';
+ * const e = new LockNotAvailableError('reported by the server', '55P03');
+ * console.log(e instanceof PostgresError, e.code); // true 55P03
+ * ```
+ */
 export class LockNotAvailableError extends PostgresError {}
-/** SQLSTATE class 57: an operator stopped the work (shutdown, `pg_terminate_backend`). */
+/**
+ * SQLSTATE class 57: an operator stopped the work (shutdown, `pg_terminate_backend`).
+ *
+ * @example
+ * ```ts
+ * import { OperatorInterventionError, PostgresError } from 'tsaio/pg';
+ * const e = new OperatorInterventionError('reported by the server', '57000');
+ * console.log(e instanceof PostgresError, e.code); // true 57000
+ * ```
+ */
 export class OperatorInterventionError extends PostgresError {}
 /**
- * 57P01: the server ended the session (`pg_terminate_backend`, a fast
- * shutdown). The connection is gone. Same as `asyncpg.AdminShutdownError`.
+ * 57P01: the server ended the session (`pg_terminate_backend`, a fast shutdown). The connection is
+ * gone. Same as `asyncpg.AdminShutdownError`.
+ *
+ * @example
+ * ```ts
+ * import { AdminShutdownError, OperatorInterventionError, PostgresError } from 'tsaio/pg';
+ * const e = new AdminShutdownError('reported by the server', '57P01');
+ * console.log(e instanceof OperatorInterventionError, e instanceof PostgresError, e.code); // true true 57P01
+ * ```
  */
 export class AdminShutdownError extends OperatorInterventionError {}
-/** 57P02: the server crashed and ended every session. */
+/**
+ * 57P02: the server crashed and ended every session.
+ *
+ * @example
+ * ```ts
+ * import { CrashShutdownError, OperatorInterventionError, PostgresError } from 'tsaio/pg';
+ * const e = new CrashShutdownError('reported by the server', '57P02');
+ * console.log(e instanceof OperatorInterventionError, e instanceof PostgresError, e.code); // true true 57P02
+ * ```
+ */
 export class CrashShutdownError extends OperatorInterventionError {}
-/** 57P03: the server is starting up or shutting down and accepts no connection. */
+/**
+ * 57P03: the server is starting up or shutting down and accepts no connection.
+ *
+ * @example
+ * ```ts
+ * import { CannotConnectNowError, OperatorInterventionError, PostgresError } from 'tsaio/pg';
+ * const e = new CannotConnectNowError('reported by the server', '57P03');
+ * console.log(e instanceof OperatorInterventionError, e instanceof PostgresError, e.code); // true true 57P03
+ * ```
+ */
 export class CannotConnectNowError extends OperatorInterventionError {}
 
 const BY_CODE: Record<string, PostgresErrorClass> = {

@@ -29,23 +29,59 @@ export class SqliteError extends Error {
   }
 }
 
-/** A constraint failed (UNIQUE, NOT NULL, CHECK, FOREIGN KEY). Same as `sqlite3.IntegrityError`. */
+/**
+ * A constraint failed (UNIQUE, NOT NULL, CHECK, FOREIGN KEY). Same as `sqlite3.IntegrityError`.
+ *
+ * @example A duplicate key
+ * ```ts
+ * import { connect, IntegrityError } from 'tsaio/sqlite';
+ * await using db = await connect(':memory:');
+ * await db.execute('CREATE TABLE u (id INTEGER PRIMARY KEY)');
+ * await db.execute('INSERT INTO u VALUES (1)');
+ * try { await db.execute('INSERT INTO u VALUES (1)'); }
+ * catch (e) { if (e instanceof IntegrityError) console.log(e.code); } // SQLITE_CONSTRAINT_PRIMARYKEY
+ * ```
+ */
 export class IntegrityError extends SqliteError {}
 
 /**
  * The database could not do it: a syntax error, a missing table, the
  * database is locked past the busy timeout, a read-only database, I/O.
  * Same as `sqlite3.OperationalError`.
+ *
+ * @example A syntax error
+ * ```ts
+ * import { connect, OperationalError } from 'tsaio/sqlite';
+ * await using db = await connect(':memory:');
+ * try { await db.execute('SELEKT 1'); }
+ * catch (e) { if (e instanceof OperationalError) console.log(e.code); } // SQLITE_ERROR
+ * ```
  */
 export class OperationalError extends SqliteError {}
 
-/** A value too big or of the wrong type for SQLite. Same as `sqlite3.DataError`. */
+/**
+ * A value too big or of the wrong type for SQLite. Same as `sqlite3.DataError`.
+ *
+ * @example
+ * ```ts
+ * import { DataError, SqliteError } from 'tsaio/sqlite';
+ * const e = new DataError('string or blob too big', 'SQLITE_TOOBIG');
+ * console.log(e instanceof SqliteError, e.code); // true SQLITE_TOOBIG
+ * ```
+ */
 export class DataError extends SqliteError {}
 
 /**
  * The connection's worker thread ended unexpectedly (it crashed, ran out of
  * memory, or was terminated): every pending call rejects with this, and the
  * connection is closed. Its `cause` is what the worker died of.
+ *
+ * @example
+ * ```ts
+ * import { WorkerCrashedError, SqliteError } from 'tsaio/sqlite';
+ * const e = new WorkerCrashedError('the SQLite worker thread ended unexpectedly', 'TSAIO_SQLITE_WORKER_CRASHED');
+ * console.log(e instanceof SqliteError, e.name); // true WorkerCrashedError
+ * ```
  */
 export class WorkerCrashedError extends SqliteError {}
 
