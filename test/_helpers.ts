@@ -41,3 +41,13 @@ export async function rejection(p: PromiseLike<unknown>): Promise<unknown> {
   }
   assert.fail('expected a rejection');
 }
+
+/**
+ * Where the servers must be there (`TSAIO_REQUIRE_SERVERS=1`, which `.ci/run`
+ * sets once it has started them), a missing one fails the test file instead
+ * of skipping its tests: CI never passes with tests that did not run.
+ */
+export function requireServer(reason: string | false | null): void {
+  if (reason === false || reason === null || process.env['TSAIO_REQUIRE_SERVERS'] !== '1') return;
+  throw new Error(`${reason} — and TSAIO_REQUIRE_SERVERS=1 says it must be there`);
+}

@@ -20,6 +20,9 @@ import { NATS_URL, natsSkip } from './_nats.ts';
 import { sharedServer, skipBanner } from './_postgres.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// Asked before any test is registered: the examples run with spawnSync, which blocks this
+// process's loop for as long as each runs, and would time a later probe out.
+const pgReason = await sharedServer();
 /** The public source files of a part (`''`: the core), by their path under src/. */
 function sourcesOf(part: string): { file: string; text: string }[] {
   const dir = `${root}/src${part === '' ? '' : `/${part}`}`;
@@ -118,7 +121,6 @@ checkPart(
   1,
 );
 
-const pgReason = await sharedServer();
 const pgSkipped: string[] = [];
 checkPart("'tsaio/pg'", 'pg', Object.keys(pg).filter(isClassOrFunction(pg)).sort(), 2, (name) => {
   if (pgReason === null) return false;
