@@ -15,7 +15,7 @@
 //   reads its stdout line by line.
 import { after, test, type TestContext } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +113,8 @@ export interface PrivateNats extends AsyncDisposable {
   restart(opts?: { kill?: boolean; downMs?: number }): Promise<void>;
   /** Sends a signal to the server process itself (SIGSTOP, SIGCONT, SIGKILL). */
   signal(sig: NodeJS.Signals): void;
+  /** Sends SIGSTOP and waits until the kernel has really stopped the server (a signal is not instant). */
+  pause(): Promise<void>;
   /** Waits for the server process to exit (after a SIGKILL sent with `signal`). */
   exited(): Promise<void>;
   /** Starts it again after it died (`signal('SIGKILL')`). */
@@ -191,6 +193,13 @@ export async function startPrivateNats(): Promise<PrivateNats> {
     },
     signal(sig) {
       process.kill(running.pid, sig);
+    },
+    async pause() {
+      process.kill(running.pid, 'SIGSTOP');
+      // The state is the field after the command name in /proc/PID/stat: T once stopped.
+      const state = () =>
+        / \) ?(\w) /.exec(readFileSync(`/proc/${running.pid}/stat`, 'latin1').replace(/^.*\)/s, ' )'))?.[1];
+      for (let i = 0; i < 500 && state() !== 'T'; i++) await new Promise((r) => setTimeout(r, 2));
     },
     exited: () => running.exited,
     async start() {

@@ -101,7 +101,7 @@ natsTest(
     const conn = await connect({ servers: server.url, reconnectTimeWait: 100 });
     const q = await DistributedQueue.open<string>(conn, uniqueName('midput'));
     await q.put('a');
-    server.signal('SIGSTOP'); // the server reads nothing more: the next put waits for its PubAck
+    await server.pause(); // the server reads nothing more: the next put waits for its PubAck
     const put = q.put('b', { id: 'the-b' });
     const err = rejection(put);
     await sleep(200);
