@@ -7,6 +7,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -63,8 +65,7 @@ function spansOf(events: TraceEvent[], tid: number): TraceEvent[] {
 }
 
 /** What the format requires of every event and of the complete events of one track. */
-function assertWellFormed(events: TraceEvent[]): void {
-  const pid = process.pid;
+function assertWellFormed(events: TraceEvent[], pid = process.pid): void {
   for (const e of events) {
     assert.ok(['X', 'i', 'M'].includes(e.ph), `known phase: ${JSON.stringify(e)}`);
     assert.equal(e.pid, pid);
@@ -211,5 +212,34 @@ void describe('run(main, { trace })', () => {
     await traced(() => sleep(1));
     assert.equal(debugState.tracing, false);
     assert.equal(debugState.watching, debugState.enabled);
+  });
+});
+
+void describe('tsaio bench --trace', () => {
+  void test("writes a trace of the seed's experiment: a track per request task, the semaphore's waits on them", () => {
+    const file = join(dir, 'bench-trace.json');
+    const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+    const out = execFileSync(
+      process.execPath,
+      [cli, 'bench', '-n', '4', '-d', '0.05', '-l', '2', '--trace', file],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    assert.match(out, /Trace written to .*bench-trace\.json/);
+    const events = (JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
+    assertWellFormed(events, events[0]!.pid);
+    const names = [...trackNames(events).values()];
+    for (const n of [1, 2, 3, 4]) {
+      assert.ok(names.includes(`async #${n}`), `track async #${n}: ${names.join(', ')}`);
+      assert.ok(names.includes(`limited #${n}`), `track limited #${n}`);
+    }
+    assert.ok(names.includes('main'));
+    const tidOf = new Map([...trackNames(events)].map(([tid, name]) => [name, tid]));
+    const waited = [3, 4].filter((n) =>
+      spansOf(events, tidOf.get(`limited #${n}`)!).some((s) => s.name === 'Semaphore.acquire'),
+    );
+    assert.deepEqual(waited, [3, 4], 'with a limit of 2, requests 3 and 4 wait for a permit');
   });
 });

@@ -8,7 +8,7 @@
 
 import { InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
-import { CancelledError, run } from '../index.js';
+import { CancelledError, run, type RunOptions } from '../index.js';
 
 /** The exit codes of `tsaio`: 0 ok, 1 on failure, 2 on bad arguments, 130 on Ctrl-C. */
 export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2, INTERRUPTED: 130 } as const;
@@ -101,10 +101,13 @@ export function seconds(value: number, digits = 2): string {
  * Ctrl-C (SIGINT) cancelled it (143 for SIGTERM), 2 for a `UsageError`, 1
  * for any other error, whose message goes to stderr.
  */
-export async function runCommand(body: (signal: AbortSignal) => Promise<number | void>): Promise<number> {
+export async function runCommand(
+  body: (signal: AbortSignal) => Promise<number | void>,
+  opts: RunOptions = {},
+): Promise<number> {
   const colors = colorsFor(process.stderr);
   try {
-    return (await run(body)) ?? EXIT.OK;
+    return (await run(body, opts)) ?? EXIT.OK;
   } catch (error) {
     if (error instanceof CancelledError) {
       // run() sets 128 + the signal's number when a signal cancelled the body.

@@ -11,7 +11,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { Semaphore, gather } from '../index.js';
+import { Semaphore, createTask, gather } from '../index.js';
 import { ClientSession, startTestServer, type TestServer } from '../http/index.js';
 import {
   EXIT,
@@ -194,10 +194,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     await measure('sync', async (one) => {
       for (const i of indexes) await one(i, signal);
     });
-    // ② Async: all of them at once.
+    // ② Async: all of them at once (named tasks, so that a trace shows which is which).
     await measure('async', (one) =>
       gather(
-        indexes.map((i) => (s: AbortSignal) => one(i, s)),
+        indexes.map((i) => createTask((s) => one(i, s), { name: `async #${i + 1}`, signal })),
         { signal },
       ),
     );
@@ -205,10 +205,15 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     const sem = new Semaphore(limit);
     await measure('limited', (one) =>
       gather(
-        indexes.map((i) => async (s: AbortSignal) => {
-          const queued = performance.now();
-          return sem.run(() => one(i, s, queued), { signal: s });
-        }),
+        indexes.map((i) =>
+          createTask(
+            async (s) => {
+              const queued = performance.now();
+              return sem.run(() => one(i, s, queued), { signal: s });
+            },
+            { name: `limited #${i + 1}`, signal },
+          ),
+        ),
         { signal },
       ),
     );
@@ -269,6 +274,7 @@ interface BenchFlags {
   limit: number;
   url?: string;
   html?: string;
+  trace?: string;
   timeout: number;
 }
 
@@ -288,13 +294,24 @@ export function registerBench(program: Command): Command {
       httpUrl,
     )
     .option('--html <file>', 'write an HTML timeline of every request to <file>')
+    .option(
+      '--trace <file>',
+      'write a trace of every task and wait to <file> (Chrome trace format: open it in Perfetto)',
+    )
     .option('--timeout <seconds>', 'time limit of one request', numberAtLeastZero(true), 60)
     .addHelpText(
       'after',
-      '\nExample:\n  $ tsaio bench                      # 10 × /delay/1, limit 5: ≈ 10s, 1s, 2s\n  $ tsaio bench -n 20 -l 4 --html report.html',
+      '\nExample:\n  $ tsaio bench                      # 10 × /delay/1, limit 5: ≈ 10s, 1s, 2s\n  $ tsaio bench -n 20 -l 4 --html report.html --trace trace.json',
     )
     .action(async (flags: BenchFlags) => {
-      process.exitCode = await runCommand((signal) => bench(flags, signal));
+      const trace = flags.trace;
+      process.exitCode = await runCommand(
+        (signal) => bench(flags, signal),
+        trace === undefined ? {} : { trace },
+      );
+      // run() writes the trace as it ends, so this comes after.
+      if (trace !== undefined)
+        process.stdout.write(`Trace written to ${trace} (open it in https://ui.perfetto.dev)\n`);
     });
 }
 
