@@ -27,6 +27,8 @@ export const DRAIN_LIMIT = 64 * 1024;
 const HIGH_WATER = 64 * 1024;
 
 const NO_HEADERS: RawHeaders = Object.freeze({}) as RawHeaders;
+/** The chunks of an exchange that takes no more (frozen: nothing is pushed once it is done). */
+const NO_CHUNKS: Buffer[] = Object.freeze([]) as unknown as Buffer[];
 
 /** Why an exchange that was dropped stopped (nobody sees it: the caller moved on). */
 class Dropped extends Error {}
@@ -185,7 +187,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this._discarding = true;
     this._limit = limit;
-    this._chunks = [];
+    this._chunks = NO_CHUNKS;
     this._head = 0;
     this._buffered = 0;
     this._resumeIfPaused();
@@ -202,10 +204,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return this._take();
   }
 
-  /** The unread chunks as one array (the chunk itself when there is one). */
+  /** The unread chunks of a complete body as one array (the chunk itself when there is one). */
   private _take(): Uint8Array {
     const chunks = this._head === 0 ? this._chunks : this._chunks.slice(this._head);
-    this._chunks = [];
+    this._chunks = NO_CHUNKS;
     this._head = 0;
     this._buffered = 0;
     if (chunks.length === 1) return chunks[0]!;
@@ -234,7 +236,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this._failed || this._ended) return;
     this._failed = true;
     this._error = error;
-    this._chunks = [];
+    this._chunks = NO_CHUNKS;
     this._head = 0;
     this._buffered = 0;
     this._release();

@@ -291,7 +291,7 @@ export class ClientSession implements AsyncDisposable {
     try {
       const retries = opts.retries === undefined ? this._retries : checkCount(opts.retries, 'retries', 0, 0);
       const follow = opts.followRedirects ?? this._follow;
-      const retryable = this._retryMethods.includes(first.method);
+      const retryable = retries > 0 && this._retryMethods.includes(first.method);
       let out = first;
       let attempt = 0;
       for (let hops = 0; ;) {
