@@ -84,9 +84,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   // ------------------------------------------------------------ undici's side
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    this._controller = controller;
     // Aborted while undici still had the request queued: it never goes out.
     if (this._failed) controller.abort(this._error as Error);
+    else this._controller = controller;
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: RawHeaders): void {
@@ -120,6 +120,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this._failed) return;
     this._ended = true;
+    this._controller = null; // (it holds the raw headers and the socket: nothing more to control)
     this._scope.disarmRead();
     this._release();
     this._notify();
@@ -236,6 +237,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this._failed || this._ended) return;
     this._failed = true;
     this._error = error;
+    this._controller = null;
     this._chunks = NO_CHUNKS;
     this._head = 0;
     this._buffered = 0;

@@ -13,7 +13,7 @@ import { sleep } from '../sleep.js';
 import { checkSignal, describe } from '../_cancel.js';
 import { NO_BODY, encodeBody, type EncodedBody, type RequestData } from './_body.js';
 import { DRAIN_LIMIT, Exchange } from './_exchange.js';
-import { RequestScope, translateError, type Timeouts } from './_scope.js';
+import { OpenRequests, RequestScope, translateError, type Timeouts } from './_scope.js';
 import { ClientError, ClientResponseError } from './errors.js';
 import { ClientResponse } from './response.js';
 
@@ -24,9 +24,9 @@ export type HeadersLike = ConstructorParameters<typeof Headers>[0];
 export interface TimeoutOptions {
   /** The whole request, from the call until the body is read (default 300,000). */
   total?: number | null;
-  /** Opening a connection (default: undici's, 10,000). Session-wide only. */
+  /** Opening a connection (default: none, as aiohttp; `total` still covers it). Session-wide only. */
   connect?: number | null;
-  /** The longest wait for the next bytes from the server: headers, then each body chunk (default: none). */
+  /** The longest silence of the server while it owes bytes: until the headers, then between body chunks (default: none). */
   sockRead?: number | null;
 }
 
@@ -38,7 +38,7 @@ export interface ClientSessionOptions {
   headers?: HeadersLike;
   /** Timeouts; a number is `total`. */
   timeout?: TimeoutOptions | number;
-  /** At most this many requests in flight (and so connections in use) at once (default 100). */
+  /** At most this many requests in flight at once, over all origins: sent, and their body not yet all in (default 100). */
   limit?: number;
   /** At most this many connections to one origin (default 0: only `limit`). */
   limitPerHost?: number;
@@ -163,7 +163,7 @@ export class ClientSession implements AsyncDisposable {
   private readonly _retries: number;
   private readonly _maxRedirects: number;
   /** Requests not yet ended: waiting for their response, or with a response not yet read or closed. */
-  private readonly _open = new Set<RequestScope>();
+  private readonly _open = new OpenRequests();
   private _closed = false;
 
   constructor(opts: ClientSessionOptions = {}) {
@@ -264,7 +264,7 @@ export class ClientSession implements AsyncDisposable {
   async close(): Promise<void> {
     if (this._closed) return;
     this._closed = true;
-    await Promise.all([...this._open].map((scope) => scope.close()));
+    await Promise.all(this._open.list().map((scope) => scope.close()));
     // Nothing of ours is left in flight: idle sockets, and requests undici still had queued when they were aborted.
     await this._agent.destroy();
   }
