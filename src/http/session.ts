@@ -455,10 +455,8 @@ function without(headers: Record<string, string>, names: readonly string[]): Rec
 
 /** The request target: the URL without its origin and fragment. */
 function pathOf(url: URL): string {
-  if (url.username !== '' || url.password !== '') return `${url.pathname}${url.search}`;
-  const href = url.href;
-  const hash = href.indexOf('#');
-  return href.slice(url.origin.length, hash < 0 ? undefined : hash) || '/';
+  const search = url.search;
+  return search === '' ? url.pathname : url.pathname + search;
 }
 
 function withParams(url: URL, params: RequestOptions['params']): URL {
