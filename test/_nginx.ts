@@ -4,16 +4,22 @@
 // as a child of this process on a free loopback port, waits until it accepts,
 // and returns `{ url, stop() }`. `stop()` sends SIGTERM to the master, waits
 // for it to exit (SIGKILL to its process group after a grace period) and
-// removes the temp dir. nginx missing is an error, not a skip: .ci/run
-// installs it (`apt-get install nginx`).
+// removes the temp dir. nginx missing is not a skip: .ci/run installs it, and
+// so does `startNginx()` itself when it runs as root on a machine with
+// apt-get (saying so on stderr); otherwise it fails with a clear message.
 //
-// Routes: `/1k.bin` (1 KiB), `/1m.bin` (1 MiB), `/index.html` (`ok\n`),
-// `/redirect` (302 to /1k.bin), `/redirect/2` (302 to /redirect),
-// `/status/503`, `/status/404`, `/post` (echoes a small request body: it is
-// proxied to nginx itself with the body in a header), `/nginx_status`
-// (stub_status). Every request is logged as `<connection> <connection_requests>
-// <method> <uri> <status>`, which `accessLog()` parses.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Routes: `/1k.bin` (1 KiB), `/1m.bin` (1 MiB), `/16m.bin` (16 MiB),
+// `/index.html` (`ok\n`), `/redirect` (302 to /1k.bin), `/redirect/2` (302 to
+// /redirect), `/status/503`, `/status/404`, `/retry-after/503` (503 with
+// `Retry-After: 1`), `/post` (echoes a small request body: it is proxied to
+// nginx itself with the body in a header), `/nginx_status` (stub_status), and
+// two that nginx itself makes slow: `/stall/1k.bin` (after the first request,
+// `limit_req` holds every request for a minute or more before it answers)
+// and `/stall-body/1m.bin` (the headers and 64 KiB at once, then
+// `limit_rate` lets about a byte a second through). Every request is logged
+// as `<connection> <connection_requests> <method> <uri> <status>`, which
+// `accessLog()` parses.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   accessSync,
   chmodSync,
@@ -69,8 +75,37 @@ export interface AccessLogEntry {
   status: number;
 }
 
-/** The path of the nginx binary, or a clear error saying how to install it. */
+/** The path of the nginx binary, installing Debian's package if it is missing and we may. */
 export function nginxBinary(): string {
+  const found = findNginx();
+  if (found !== null) return found;
+  const apt = '/usr/bin/apt-get';
+  let canInstall = process.getuid?.() === 0;
+  try {
+    accessSync(apt, constants.X_OK);
+  } catch {
+    canInstall = false;
+  }
+  const missing =
+    `nginx is not installed (looked in ${NGINX_PATHS.join(', ')} and PATH). ` +
+    'The HTTP tests and the benchmark run against a real nginx: install it with ' +
+    '`apt-get install -y nginx` (.ci/run does this)';
+  if (!canInstall) throw new Error(`${missing}.`);
+  process.stderr.write("nginx is missing: installing Debian's package (apt-get install nginx)\n");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = ['install', '-y', '-qq', '--no-install-recommends', 'nginx'];
+  try {
+    execFileSync(apt, ['update', '-qq'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(apt, install, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (error) {
+    throw new Error(`${missing}; installing it failed: ${String(error)}`, { cause: error });
+  }
+  const installed = findNginx();
+  if (installed === null) throw new Error(`${missing}; apt-get installed no nginx binary.`);
+  return installed;
+}
+
+function findNginx(): string | null {
   const candidates = [
     ...NGINX_PATHS,
     ...(process.env.PATH ?? '')
@@ -86,11 +121,7 @@ export function nginxBinary(): string {
       // not here
     }
   }
-  throw new Error(
-    `nginx is not installed (looked in ${NGINX_PATHS.join(', ')} and PATH). ` +
-      'The HTTP tests and the benchmark run against a real nginx: install it with ' +
-      '`apt-get install -y nginx` (.ci/run does this).',
-  );
+  return null;
 }
 
 /** A loopback port that was free a moment ago. */
@@ -127,6 +158,7 @@ http {
   default_type application/octet-stream;
   log_format tsaio '$connection $connection_requests $request_method $uri $status';
   access_log ${dir}/access.log tsaio;
+  limit_req_zone $server_port zone=stall:1m rate=1r/m;
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fastcgi;
@@ -144,6 +176,9 @@ http {
     location = /redirect/2 { return 302 /redirect; }
     location = /status/503 { return 503; }
     location = /status/404 { return 404; }
+    location = /retry-after/503 { add_header Retry-After 1 always; return 503; }
+    location = /stall/1k.bin { alias ${dir}/www/1k.bin; limit_req zone=stall burst=10000; }
+    location = /stall-body/1m.bin { alias ${dir}/www/1m.bin; limit_rate_after 64k; limit_rate 1; }
     location = /nginx_status { stub_status; }
     # An echo of small bodies: nginx reads the body, then proxies to itself
     # with the body in a header, and /_echo returns that header.
@@ -374,6 +409,9 @@ export async function startNginx(opts: NginxOptions = {}): Promise<Nginx> {
   const big = Buffer.alloc(ONE_MIB);
   for (let i = 0; i < big.length; i++) big[i] = oneMibByte(i);
   writeFileSync(join(dir, 'www', '1m.bin'), big, { mode: 0o644 });
+  writeFileSync(join(dir, 'www', '16m.bin'), Buffer.concat(Array.from({ length: 16 }, () => big)), {
+    mode: 0o644,
+  });
   writeFileSync(join(dir, 'www', 'index.html'), 'ok\n', { mode: 0o644 });
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -389,9 +427,9 @@ export async function startNginx(opts: NginxOptions = {}): Promise<Nginx> {
 }
 
 /** Sizes of the docroot files, for assertions. */
-export const NGINX_FILES = { '1k.bin': ONE_KIB, '1m.bin': ONE_MIB } as const;
+export const NGINX_FILES = { '1k.bin': ONE_KIB, '1m.bin': ONE_MIB, '16m.bin': 16 * ONE_MIB } as const;
 
-/** The byte at offset `i` of `/1m.bin`. */
+/** The byte at offset `i` of `/1m.bin` (and of `/16m.bin`: sixteen copies of it). */
 export function oneMibByte(i: number): number {
-  return i % 251;
+  return (i % ONE_MIB) % 251;
 }

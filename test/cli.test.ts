@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,10 @@ import { startTestServer, type TestServer } from '../src/http/index.ts';
 import { MODE_COLORS } from '../src/cli/report.ts';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
+/** util-linux's `script`, which runs a command on a pseudo-terminal (Debian's bsdutils, always installed). */
+const SCRIPT = '/usr/bin/script';
 
 /** The environment of every child: no colours, whatever the CI sets. */
 function childEnv(): NodeJS.ProcessEnv {
@@ -55,8 +58,13 @@ async function cli(args: string[], opts: { input?: string; timeout?: number } = 
 }
 
 /** Runs `cmd` and waits for it, with a time limit. */
-async function runProgram(cmd: string, args: string[], timeout = 120_000): Promise<Outcome> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout });
+async function runProgram(
+  cmd: string,
+  args: string[],
+  timeout = 120_000,
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Outcome> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout, ...opts });
   return finished(child);
 }
 
@@ -168,6 +176,46 @@ void describe('tsaio: arguments', () => {
       for (const option of options) assert.match(r.stdout, option, `${name} --help lists ${option}`);
     }
   });
+
+  void test(
+    'installed from its tarball, `npx tsaio --help` works and `tsaio/http` imports',
+    { timeout: 300_000 },
+    async () => {
+      // dist/ is built (npm test builds first): pack it as npm publishes it, without running `prepare`.
+      const pack = await runProgram(
+        'npm',
+        ['pack', '--ignore-scripts', '--silent', '--pack-destination', tmp],
+        120_000,
+        { cwd: ROOT },
+      );
+      assert.equal(pack.code, 0, pack.stderr);
+      const tarball = join(tmp, pack.stdout.trim().split('\n').pop()!);
+      assert.ok(existsSync(tarball), `npm pack wrote no ${tarball}`);
+      const app = join(tmp, 'app');
+      await mkdir(app);
+      await writeFile(join(app, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n');
+      const npm = (args: string[]): Promise<Outcome> =>
+        runProgram('npm', args, 240_000, { cwd: app, env: childEnv() });
+      const install = await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', tarball]);
+      assert.equal(install.code, 0, `npm install ${tarball}:\n${install.stderr}`);
+      const help = await npm(['exec', '--no', '--', 'tsaio', '--help']);
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, /^Usage: tsaio/m);
+      for (const name of ['bench', 'fetch', 'serve'])
+        assert.match(help.stdout, new RegExp(`^  ${name}\\b`, 'm'));
+      const imported = await runProgram(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          "const m = await import('tsaio/http'); console.log(typeof m.ClientSession)",
+        ],
+        60_000,
+        { cwd: app },
+      );
+      assert.equal(imported.stdout.trim(), 'function', imported.stderr);
+    },
+  );
 
   void test('--version prints the package version', async () => {
     const r = await cli(['--version']);
@@ -373,6 +421,32 @@ void describe('tsaio fetch', () => {
     assert.equal(r.code, 0, r.stderr);
     checkResults(parseLines(r.stdout));
     checkSummary(r.stderr);
+  });
+
+  void test('a progress bar on stderr when it is a terminal (and none when it is not)', async () => {
+    assert.ok(
+      existsSync(SCRIPT),
+      `${SCRIPT} is missing: this test needs util-linux's script (Debian's bsdutils)`,
+    );
+    const file = join(tmp, 'slow-urls.txt');
+    await writeFile(file, Array.from({ length: 6 }, (_, i) => `${server.url}/delay/0.2?i=${i}`).join('\n'));
+    const out = join(tmp, 'progress.jsonl');
+    // script runs the command on a pseudo-terminal and copies what it shows to its stdout.
+    const command = [process.execPath, CLI, 'fetch', file, '-c', '2', '--out', out]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = await runProgram(SCRIPT, ['-q', '-e', '-c', command, '/dev/null'], 60_000, { env: childEnv() });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /[█░]+ \d\/6 URLs \| 0 errors \| [\d.]+ req\/s/,
+      `no progress bar in:\n${r.stdout}`,
+    );
+    assert.match(r.stdout, /6 URLs in [\d.]+s/);
+    assert.equal(parseLines(await readFile(out, 'utf8')).length, 6);
+    // Without a terminal (the other tests), stderr has the summary only.
+    const piped = await cli(['fetch', file, '-c', '2', '--out', out]);
+    assert.doesNotMatch(piped.stderr, /[█░]/);
   });
 
   void test('URLs on stdin, with --method, --header, --rate, --retries, --timeout', async () => {

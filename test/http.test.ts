@@ -200,23 +200,48 @@ async function rawServer(onRequest: (socket: net.Socket, index: number) => void)
   };
 }
 
+/** A `node:http` server of the test's own, counting its open sockets. */
+interface PlainServer extends Counted {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+async function plainServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<PlainServer> {
+  const sockets = new Set<net.Socket>();
+  const server = createHttpServer(handler);
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get connections() {
+      return sockets.size;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 /** One scripted answer: a status (with headers), or `reset` (destroy the socket). */
 type Step = { status: number; headers?: Record<string, string>; body?: string } | 'reset';
 
 /** A `node:http` server answering request i with `steps[i]` (then 200 `ok`); records methods and times. */
-async function scriptedServer(steps: Step[]): Promise<
-  Counted & {
-    url: string;
-    readonly requests: number;
-    readonly methods: string[];
-    readonly times: number[];
-    close(): Promise<void>;
-  }
+async function scriptedServer(
+  steps: Step[],
+): Promise<
+  PlainServer & { readonly requests: number; readonly methods: string[]; readonly times: number[] }
 > {
-  const sockets = new Set<net.Socket>();
   const methods: string[] = [];
   const times: number[] = [];
-  const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = await plainServer((req, res) => {
     const step = steps[methods.length] ?? { status: 200, body: 'ok' };
     methods.push(req.method ?? '');
     times.push(performance.now());
@@ -231,27 +256,17 @@ async function scriptedServer(steps: Step[]): Promise<
       res.end(body);
     });
   });
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     get connections() {
-      return sockets.size;
+      return server.connections;
     },
     get requests() {
       return methods.length;
     },
     methods,
     times,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }
 
@@ -470,6 +485,44 @@ void describe('ClientSession: connection pooling and limits', () => {
     }
   });
 
+  void test('limit caps the requests in flight across origins; limitPerHost caps each one', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const perHost = [0, 0];
+    const peakPerHost = [0, 0];
+    const servers = await Promise.all(
+      [0, 1].map((host) =>
+        plainServer((_req, res) => {
+          inFlight++;
+          perHost[host]!++;
+          peak = Math.max(peak, inFlight);
+          peakPerHost[host] = Math.max(peakPerHost[host]!, perHost[host]!);
+          setTimeout(() => {
+            inFlight--;
+            perHost[host]!--;
+            res.end('ok');
+          }, 100);
+        }),
+      ),
+    );
+    try {
+      const session = open({ limit: 3, limitPerHost: 2 });
+      const start = performance.now();
+      await Promise.all(
+        servers.flatMap((server) =>
+          Array.from({ length: 6 }, async () => (await session.get(server.url)).bytes()),
+        ),
+      );
+      assert.equal(peak, 3, 'at most 3 requests in flight in all, and 3 were');
+      assert.deepEqual(peakPerHost, [2, 2], 'at most 2 at once on each origin');
+      // 12 requests of 100 ms, 3 at a time: 4 waves (2 per host would allow 3 waves).
+      assert.ok(since(start) >= 390, `elapsed ${since(start)} ms`);
+      await closeClean(session, ...servers);
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  });
+
   void test('close() closes every pooled socket; the session is then closed', async () => {
     await withServer(async (server) => {
       const session = open({ baseUrl: server.url });
@@ -488,6 +541,24 @@ void describe('ClientSession: connection pooling and limits', () => {
       assert.equal(server.requests, 5);
       assert.match(String(session), /closed/);
       await assertNoLeaks();
+    });
+  });
+
+  void test('close() with a request still waiting for its headers: it fails at once, nothing is left', async () => {
+    await withServer(async (server) => {
+      const session = open({ baseUrl: server.url });
+      const pending = rejection(session.get('/delay/5'));
+      await until(
+        () => server.requests === 1,
+        () => 'the request never arrived',
+      );
+      const start = performance.now();
+      await session.close();
+      const error = await pending;
+      assert.ok(error instanceof ClientError, String(error));
+      assert.match((error as Error).message, /closed/);
+      assert.ok(since(start) < 1_000, `close() took ${since(start)} ms`);
+      await closeClean(session, server);
     });
   });
 
@@ -732,6 +803,44 @@ void describe('ClientSession: large and streamed response bodies', () => {
       );
       await closeClean(session, server);
     });
+  });
+
+  void test('a body read slowly holds the server back (back-pressure) and arrives whole', async () => {
+    const size = 64 * 1024 * 1024;
+    let written = 0;
+    const server = await plainServer((_req, res) => {
+      res.writeHead(200, { 'content-length': size });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = (): void => {
+        while (written < size) {
+          written += chunk.length;
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    try {
+      const session = open({ baseUrl: server.url });
+      const body = (await session.get('/'))[Symbol.asyncIterator]();
+      let got = ((await body.next()).value as Uint8Array).length;
+      // Read nothing more until the server stops getting rid of bytes (or has sent them all).
+      for (let last = -1; written !== last && written < size;) {
+        last = written;
+        await sleepMs(100);
+      }
+      // Unread meanwhile: 64 KiB in the client and what the kernel's socket buffers hold; not 64 MiB.
+      assert.ok(written < 16 * 1024 * 1024, `the server wrote ${written} bytes while nothing was read`);
+      for (let r = await body.next(); r.done !== true; r = await body.next()) got += r.value.length;
+      assert.equal(got, size);
+      assert.equal(written, size);
+      await closeClean(session, server);
+    } finally {
+      await server.close();
+    }
   });
 
   void test('a slow body is streamed: the first chunk comes before the last byte is sent', async () => {
@@ -1190,6 +1299,30 @@ void describe('ClientSession: connect timeout', () => {
     await assertNoLeaks();
   });
 
+  void test('a signal or the total timeout stops a connect in progress at once; close() does not wait for it', async () => {
+    const hole = await blackholePort();
+    try {
+      const session = open({ timeout: { connect: 20_000 } });
+      const url = `http://127.0.0.1:${hole.port}/`;
+      let start = performance.now();
+      assertCancelled(await rejection(session.get(url, { signal: AbortSignal.timeout(200) })));
+      assert.ok(since(start) < 1_500, `cancelled after ${since(start)} ms`);
+      start = performance.now();
+      assertTimeout(await rejection(session.get(url, { timeout: 200 })), 'total');
+      assert.ok(since(start) >= 199 && since(start) < 1_500, `timed out after ${since(start)} ms`);
+      start = performance.now();
+      await session.close();
+      assert.ok(since(start) < 1_500, `close() took ${since(start)} ms`);
+    } finally {
+      await hole.close();
+    }
+    await until(
+      () => tcpSockets() === 0,
+      () => JSON.stringify(process.getActiveResourcesInfo()),
+    );
+    await assertNoLeaks();
+  });
+
   // Source bug (reported): connect and sockRead are handed to undici, whose
   // connect/headers/body timeouts run on its "fast timers" (a 500 ms tick), so
   // a 300 ms timeout fires after about 1,000 ms. `total` uses tsaio's timers
@@ -1538,6 +1671,31 @@ void describe('ClientSession: cancellation by signal', () => {
     });
   });
 
+  void test('aborting after the body arrived, before it was read: CancelledError', async () => {
+    await withServer(async (server) => {
+      const session = open({ baseUrl: server.url });
+      const controller = new AbortController();
+      const resp = await session.get('/bytes/100', { signal: controller.signal });
+      await sleepMs(50); // the 100 bytes are in
+      controller.abort();
+      assertCancelled(await rejection(resp.bytes()));
+      await closeClean(session, server);
+    });
+  });
+
+  void test('leaving a body iteration early closes its socket and frees its slot', async () => {
+    await withServer(async (server) => {
+      const session = open({ baseUrl: server.url, limit: 1 });
+      let seen = 0;
+      for await (const chunk of await session.get('/bytes/20000000')) {
+        seen += chunk.length;
+        break;
+      }
+      assert.ok(seen > 0 && seen < 20_000_000, `read ${seen} bytes`);
+      await dropsSocketThenWorks(session, server);
+    });
+  });
+
   void test('a request that finished is not affected by a later abort', async () => {
     await withServer(async (server) => {
       const session = open({ baseUrl: server.url });
@@ -1865,6 +2023,79 @@ void describe('ClientSession against nginx', () => {
       entries.map((e) => `${e.method} ${e.uri} ${e.status}`),
       ['GET /status/503 503', 'GET /status/503 503', 'GET /status/503 503'],
     );
+    await closeClean(session);
+  });
+
+  void test('Retry-After from nginx (503, Retry-After: 1) is honoured', async () => {
+    const mark = nginx.accessLog().length;
+    const session = open({ baseUrl: nginx.url, retries: 1, retryBackoff: { base: 1 } });
+    const start = performance.now();
+    const resp = await session.get('/retry-after/503');
+    const elapsed = since(start);
+    assert.equal(resp.status, 503);
+    assert.equal(resp.headers.get('retry-after'), '1');
+    await resp.close();
+    assert.ok(elapsed >= 990 && elapsed < 4_000, `two attempts in ${elapsed} ms; Retry-After said 1 s`);
+    await until(
+      () => logSince(mark).length === 2,
+      () => JSON.stringify(logSince(mark)),
+    );
+    await closeClean(session);
+  });
+
+  void test('timeouts on nginx: total and sockRead, before the headers and mid-body', async () => {
+    const session = open({ baseUrl: nginx.url });
+    // The first request to /stall/ passes at once; every later one waits a minute or more.
+    assert.equal((await (await session.get('/stall/1k.bin')).bytes()).length, 1024);
+    for (const kind of ['total', 'sockRead'] as const) {
+      const timeout = { [kind]: 300 };
+      let start = performance.now();
+      assertTimeout(await rejection(session.get('/stall/1k.bin', { timeout })), kind);
+      assert.ok(
+        since(start) >= 299 && since(start) < 2_000,
+        `${kind} before the headers: ${since(start)} ms`,
+      );
+      const resp = await session.get('/stall-body/1m.bin', { timeout });
+      assert.equal(resp.status, 200);
+      start = performance.now();
+      let got = 0;
+      const error = await rejection(
+        (async () => {
+          for await (const chunk of resp) got += chunk.length;
+        })(),
+      );
+      assertTimeout(error, kind);
+      assert.ok(
+        got >= 60 * 1024 && got < NGINX_FILES['1m.bin'],
+        `${kind}: read ${got} bytes before the stall`,
+      );
+      assert.ok(since(start) < 2_000, `${kind} mid-body: ${since(start)} ms`);
+    }
+    await closeClean(session);
+  });
+
+  void test('a 16 MiB file: bytes(), and streamed to a slow reader, byte for byte', async () => {
+    const session = open({ baseUrl: nginx.url });
+    const size = NGINX_FILES['16m.bin'];
+    const whole = await (await session.get('/16m.bin')).bytes();
+    assert.equal(whole.length, size);
+    let wrong = -1;
+    for (let i = 0; i < size && wrong < 0; i++) if (whole[i] !== oneMibByte(i)) wrong = i;
+    assert.equal(wrong, -1, `byte ${wrong} differs`);
+    let offset = 0;
+    let pauses = 0;
+    for await (const chunk of await session.get('/16m.bin')) {
+      for (let i = 0; i < chunk.length && wrong < 0; i++)
+        if (chunk[i] !== oneMibByte(offset + i)) wrong = offset + i;
+      offset += chunk.length;
+      // A slow reader now and then: the socket is paused and resumed under it.
+      if (offset > (pauses + 1) * 2 * 1024 * 1024) {
+        pauses++;
+        await sleepMs(20);
+      }
+    }
+    assert.equal(wrong, -1, `streamed byte ${wrong} differs`);
+    assert.equal(offset, size);
     await closeClean(session);
   });
 

@@ -17,6 +17,9 @@ export interface EncodedBody {
   replayable: boolean;
 }
 
+/** No body (shared: never mutated). */
+export const NO_BODY: EncodedBody = Object.freeze({ body: null, contentType: null, replayable: true });
+
 /** What `data` may be: a form (object or `URLSearchParams`), text, bytes, a `FormData`, or an async iterable of chunks. */
 export type RequestData =
   | Record<string, string | number | boolean>
@@ -40,7 +43,7 @@ export function encodeBody(json: unknown, data: RequestData | undefined, hasJson
     if (text === undefined) throw new TypeError(`request: json is not serializable: ${describe(json)}`);
     return { body: text, contentType: 'application/json', replayable: true };
   }
-  if (data === undefined || data === null) return { body: null, contentType: null, replayable: true };
+  if (data === undefined || data === null) return NO_BODY;
   if (typeof data === 'string')
     return { body: data, contentType: 'text/plain;charset=UTF-8', replayable: true };
   if (data instanceof Uint8Array)

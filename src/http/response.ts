@@ -4,10 +4,10 @@
  * @module
  */
 
-import type { Dispatcher } from 'undici';
+import { DRAIN_LIMIT, type Exchange, type RawHeaders } from './_exchange.js';
 import { translateError, type RequestScope } from './_scope.js';
 
-type Body = Dispatcher.ResponseData['body'];
+const decoder = new TextDecoder();
 
 /**
  * A response whose headers have arrived; the body is read with `text()`,
@@ -40,19 +40,17 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
   constructor(
     method: string,
     url: string,
-    status: number,
-    private readonly _rawHeaders: Record<string, string | string[] | undefined>,
-    private readonly _body: Body,
+    private readonly _exchange: Exchange,
     private readonly _scope: RequestScope,
   ) {
     this.method = method;
     this.url = url;
-    this.status = status;
+    this.status = _exchange.status;
   }
 
   /** The headers (case-insensitive `get`), made on first use. */
   get headers(): Headers {
-    this._headers ??= toHeaders(this._rawHeaders);
+    this._headers ??= toHeaders(this._exchange.headers);
     return this._headers;
   }
 
@@ -68,7 +66,7 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
 
   /** The body as text (UTF-8). */
   async text(): Promise<string> {
-    return new TextDecoder().decode(await this.bytes());
+    return decoder.decode(await this.bytes());
   }
 
   /** The body parsed as JSON. */
@@ -77,25 +75,35 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
   }
 
   /** The whole body. */
-  async bytes(): Promise<Uint8Array> {
-    this._claim();
+  bytes(): Promise<Uint8Array> {
+    if (this._used) return Promise.reject(this._usedError());
+    this._used = true;
+    let body: Uint8Array | Promise<Uint8Array>;
     try {
-      if (this._scope.timeouts.sockRead === null) return new Uint8Array(await this._body.arrayBuffer());
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of this._chunks()) chunks.push(chunk);
-      return Buffer.concat(chunks);
+      this._scope.check();
+      body = this._exchange.all();
     } catch (error) {
-      throw translateError(error, this._scope);
-    } finally {
       this._finish();
+      return Promise.reject(translateError(error, this._scope));
     }
+    if (body instanceof Uint8Array) {
+      this._finish();
+      return Promise.resolve(body);
+    }
+    return this._bytesLater(body);
   }
 
   /** The body chunk by chunk. */
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    this._claim();
+    if (this._used) throw this._usedError();
+    this._used = true;
     try {
-      yield* this._chunks();
+      for (;;) {
+        this._scope.check();
+        const chunk = await this._exchange.read();
+        if (chunk === null) return;
+        yield chunk;
+      }
     } catch (error) {
       throw translateError(error, this._scope);
     } finally {
@@ -105,18 +113,14 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
 
   /**
    * Releases the connection: an unread body is drained (small) or the socket
-   * destroyed (large), so the pool never holds a half-read connection.
+   * closed (large), so the pool never holds a half-read connection.
    */
   async close(): Promise<void> {
     if (this._closed) return;
     this._closed = true;
     if (!this._used) {
       this._used = true;
-      try {
-        await this._body.dump({ limit: 64 * 1024 });
-      } catch {
-        // A body that fails while being drained is gone all the same.
-      }
+      await this._exchange.dump(DRAIN_LIMIT);
     }
     this._scope.end();
   }
@@ -129,19 +133,18 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
     return `<ClientResponse(${this.url}) [${this.status}]>`;
   }
 
-  /** The body's chunks, each within the sockRead timeout of the one before. */
-  private async *_chunks(): AsyncGenerator<Uint8Array> {
-    this._scope.armRead();
-    for await (const chunk of this._body) {
-      this._scope.disarmRead();
-      yield chunk as Uint8Array;
-      this._scope.armRead();
+  private async _bytesLater(body: Promise<Uint8Array>): Promise<Uint8Array> {
+    try {
+      return await body;
+    } catch (error) {
+      throw translateError(error, this._scope);
+    } finally {
+      this._finish();
     }
   }
 
-  private _claim(): void {
-    if (this._used) throw new TypeError(`the body of ${String(this)} was already read`);
-    this._used = true;
+  private _usedError(): TypeError {
+    return new TypeError(`the body of ${String(this)} was already read`);
   }
 
   private _finish(): void {
@@ -150,7 +153,7 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
   }
 }
 
-function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+function toHeaders(raw: RawHeaders): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined) continue;

@@ -11,8 +11,9 @@ import { Semaphore, type Held } from '../locks.js';
 import { RateLimiter } from '../ratelimit.js';
 import { sleep } from '../sleep.js';
 import { checkSignal, describe } from '../_cancel.js';
-import { encodeBody, type RequestData } from './_body.js';
-import { RequestScope, translateError, type Timeouts } from './_scope.js';
+import { NO_BODY, encodeBody, type EncodedBody, type RequestData } from './_body.js';
+import { DRAIN_LIMIT, Exchange } from './_exchange.js';
+import { OpenRequests, RequestScope, translateError, type Timeouts } from './_scope.js';
 import { ClientError, ClientResponseError } from './errors.js';
 import { ClientResponse } from './response.js';
 
@@ -23,9 +24,9 @@ export type HeadersLike = ConstructorParameters<typeof Headers>[0];
 export interface TimeoutOptions {
   /** The whole request, from the call until the body is read (default 300,000). */
   total?: number | null;
-  /** Opening a connection (default: undici's, 10,000). Session-wide only. */
+  /** Opening a connection (default: none, as aiohttp; `total` still covers it). Session-wide only. */
   connect?: number | null;
-  /** The longest wait for the next bytes from the server: headers, then each body chunk (default: none). */
+  /** The longest silence of the server while it owes bytes: until the headers, then between body chunks (default: none). */
   sockRead?: number | null;
 }
 
@@ -37,7 +38,7 @@ export interface ClientSessionOptions {
   headers?: HeadersLike;
   /** Timeouts; a number is `total`. */
   timeout?: TimeoutOptions | number;
-  /** At most this many requests in flight (and so connections in use) at once (default 100). */
+  /** At most this many requests in flight at once, over all origins: sent, and their body not yet all in (default 100). */
   limit?: number;
   /** At most this many connections to one origin (default 0: only `limit`). */
   limitPerHost?: number;
@@ -83,7 +84,19 @@ export interface RequestOptions {
   followRedirects?: boolean;
 }
 
+/** What one attempt of a request sends. */
+interface Outgoing {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body: EncodedBody;
+}
+
+const NO_OPTIONS: RequestOptions = Object.freeze({});
 const IDEMPOTENT = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
+const CREDENTIALS = ['authorization', 'proxy-authorization', 'cookie'];
+const RETRY_STATUSES = [429, 502, 503, 504];
+const METHOD = /^[A-Za-z]+$/;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 function checkMs(value: unknown, what: string): number | null {
@@ -143,9 +156,14 @@ export class ClientSession implements AsyncDisposable {
   private readonly _slots: Semaphore;
   private readonly _limiter: RateLimiter | null;
   private readonly _options: ClientSessionOptions;
+  private readonly _retryMethods: readonly string[];
+  private readonly _retryStatuses: readonly number[];
+  private readonly _follow: boolean;
+  private readonly _raise: boolean;
   private readonly _retries: number;
   private readonly _maxRedirects: number;
-  private readonly _open = new Set<ClientResponse>();
+  /** Requests not yet ended: waiting for their response, or with a response not yet read or closed. */
+  private readonly _open = new OpenRequests();
   private _closed = false;
 
   constructor(opts: ClientSessionOptions = {}) {
@@ -153,6 +171,10 @@ export class ClientSession implements AsyncDisposable {
       throw new TypeError(`ClientSession: options must be an object, received ${describe(opts)}`);
     }
     this._options = opts;
+    this._retryMethods = opts.retryMethods ?? IDEMPOTENT;
+    this._retryStatuses = opts.retryStatuses ?? RETRY_STATUSES;
+    this._follow = opts.followRedirects ?? true;
+    this._raise = opts.raiseForStatus ?? false;
     this._baseUrl = opts.baseUrl === undefined ? undefined : parseUrl(String(opts.baseUrl), undefined);
     this._headers = new Headers(opts.headers);
     this._plainHeaders = Object.fromEntries(this._headers);
@@ -208,44 +230,43 @@ export class ClientSession implements AsyncDisposable {
    * (a URL that is not one, a negative timeout, a `json` that cannot be
    * serialized) rejects at once, before anything is sent.
    */
-  async request(method: string, url: string | URL, opts: RequestOptions = {}): Promise<ClientResponse> {
-    if (this._closed) throw new InvalidStateError('ClientSession.request: the session is closed');
-    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method)) {
-      throw new TypeError(`ClientSession.request: invalid method ${describe(method)}`);
-    }
-    const verb = method.toUpperCase();
-    const target = withParams(parseUrl(String(url), this._baseUrl), opts.params);
-    const timeouts = timeoutsOf(opts.timeout, this._timeouts);
-    const signal = checkSignal(opts.signal, 'ClientSession.request');
-    const body = encodeBody(opts.json, opts.data, 'json' in opts && opts.json !== undefined);
-    let headers = this._plainHeaders;
-    if (opts.headers !== undefined || body.contentType !== null) {
-      const merged = new Headers(this._headers);
-      if (opts.headers !== undefined)
-        for (const [name, value] of new Headers(opts.headers)) merged.set(name, value);
-      if (body.contentType !== null && !merged.has('content-type'))
-        merged.set('content-type', body.contentType);
-      headers = Object.fromEntries(merged);
-    }
-    if (signal?.aborted) throw cancelledFrom(signal.reason);
-    const scope = new RequestScope(target.href, timeouts, signal);
+  request(method: string, url: string | URL, opts: RequestOptions = NO_OPTIONS): Promise<ClientResponse> {
+    let scope: RequestScope;
+    let first: Outgoing;
     try {
-      const response = await this._send(verb, target, headers, body, scope, opts);
-      this._open.add(response);
-      scope.onEnd(() => this._open.delete(response));
-      return response;
+      if (this._closed) throw new InvalidStateError('ClientSession.request: the session is closed');
+      if (typeof method !== 'string' || !METHOD.test(method)) {
+        throw new TypeError(`ClientSession.request: invalid method ${describe(method)}`);
+      }
+      const target = withParams(parseUrl(String(url), this._baseUrl), opts.params);
+      const timeouts = timeoutsOf(opts.timeout, this._timeouts);
+      const signal = checkSignal(opts.signal, 'ClientSession.request');
+      const body = encodeBody(opts.json, opts.data, 'json' in opts && opts.json !== undefined);
+      first = {
+        url: target,
+        method: method.toUpperCase(),
+        headers: this._headersFor(opts.headers, body.contentType),
+        body,
+      };
+      if (signal?.aborted) throw cancelledFrom(signal.reason);
+      scope = new RequestScope(target.href, timeouts, signal, this._open);
     } catch (error) {
-      scope.end();
-      throw translateError(error, scope);
+      return Promise.reject(error);
     }
+    return this._send(first, scope, opts);
   }
 
-  /** Closes every pooled connection; responses still open are released first. */
+  /**
+   * Closes every pooled connection. Responses still open are closed first (a
+   * small unread body is drained); a request still waiting for its response
+   * fails with a `ClientError`.
+   */
   async close(): Promise<void> {
     if (this._closed) return;
     this._closed = true;
-    await Promise.all([...this._open].map((r) => r.close()));
-    await this._agent.close();
+    await Promise.all(this._open.list().map((scope) => scope.close()));
+    // Nothing of ours is left in flight: idle sockets, and requests undici still had queued when they were aborted.
+    await this._agent.destroy();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -256,91 +277,90 @@ export class ClientSession implements AsyncDisposable {
     return `<ClientSession${this._closed ? ' closed' : ''} base=${this._baseUrl?.href ?? 'none'} open=${this._open.size}>`;
   }
 
-  private async _send(
-    method: string,
-    target: URL,
-    headers: Record<string, string>,
-    body: ReturnType<typeof encodeBody>,
-    scope: RequestScope,
-    opts: RequestOptions,
-  ): Promise<ClientResponse> {
-    const retries = opts.retries === undefined ? this._retries : checkCount(opts.retries, 'retries', 0, 0);
-    const retryMethods = this._options.retryMethods ?? IDEMPOTENT;
-    const retryStatuses = this._options.retryStatuses ?? [429, 502, 503, 504];
-    const follow = opts.followRedirects ?? this._options.followRedirects ?? true;
-    const raise = opts.raiseForStatus ?? this._options.raiseForStatus ?? false;
-    const canRetry = (): boolean => body.replayable && retryMethods.includes(method);
-    let url = target;
-    let verb = method;
-    let payload = body;
-    let attempt = 0;
-    let plainHeaders = headers;
-    for (let hops = 0; ;) {
-      scope.check();
-      // A real signal only for a wait that may last: no token, or no free slot.
-      if (this._limiter !== null && !this._limiter.tryAcquire())
-        await this._limiter.acquire({ signal: scope.signal });
-      const held = this._slots.tryAcquire() ?? (await this._slots.acquire({ signal: scope.signal }));
-      let res: Dispatcher.ResponseData;
-      scope.armRead();
-      try {
-        res = await this._agent.request({
-          origin: url.origin,
-          path: pathOf(url),
-          method: verb as Dispatcher.HttpMethod,
-          headers: plainHeaders,
-          body: payload.body as Dispatcher.RequestOptions['body'],
-          signal: scope as unknown as AbortSignal,
-        });
-      } catch (error) {
-        held.release();
-        const failure = translateError(error, scope);
-        if (failure instanceof ClientError && attempt < retries && canRetry()) {
-          await this._backoff(attempt++, null, scope);
+  /** The headers of one request: the session's object itself when the request adds none. */
+  private _headersFor(extra: HeadersLike | undefined, contentType: string | null): Record<string, string> {
+    if (extra === undefined && contentType === null) return this._plainHeaders;
+    const merged = new Headers(this._headers);
+    if (extra !== undefined) for (const [name, value] of new Headers(extra)) merged.set(name, value);
+    if (contentType !== null && !merged.has('content-type')) merged.set('content-type', contentType);
+    return Object.fromEntries(merged);
+  }
+
+  /** Sends the request, following redirects and retrying; every failure is one of tsaio's errors. */
+  private async _send(first: Outgoing, scope: RequestScope, opts: RequestOptions): Promise<ClientResponse> {
+    try {
+      const retries = opts.retries === undefined ? this._retries : checkCount(opts.retries, 'retries', 0, 0);
+      const follow = opts.followRedirects ?? this._follow;
+      const retryable = retries > 0 && this._retryMethods.includes(first.method);
+      let out = first;
+      let attempt = 0;
+      for (let hops = 0; ;) {
+        const canRetry = attempt < retries && retryable && out.body.replayable;
+        scope.check();
+        // A real signal only for a wait that may last: no token, or no free slot.
+        if (this._limiter !== null && !this._limiter.tryAcquire())
+          await this._limiter.acquire({ signal: scope.signal });
+        const held = this._slots.tryAcquire() ?? (await this._slots.acquire({ signal: scope.signal }));
+        const exchange = this._dispatch(out, scope, held);
+        try {
+          await exchange.started;
+        } catch (error) {
+          const failure = translateError(error, scope);
+          // A connection error; a timeout or an abort of ours is never retried.
+          if (!scope.aborted && failure instanceof ClientError && canRetry) {
+            await this._backoff(attempt++, null, scope);
+            continue;
+          }
+          throw failure;
+        }
+        const status = exchange.status;
+        const location = exchange.headers['location'];
+        if (follow && REDIRECTS.has(status) && typeof location === 'string') {
+          await exchange.dump(DRAIN_LIMIT);
+          if (++hops > this._maxRedirects) {
+            throw new ClientError(
+              `too many redirects (more than ${this._maxRedirects}) from ${first.url.href}`,
+            );
+          }
+          out = redirect(out, status, location);
           continue;
         }
-        throw failure;
-      }
-      scope.disarmRead();
-      const status = res.statusCode;
-      const location = res.headers['location'];
-      if (follow && REDIRECTS.has(status) && typeof location === 'string') {
-        await release(res, held);
-        if (++hops > this._maxRedirects) {
-          throw new ClientError(`too many redirects (more than ${this._maxRedirects}) from ${target.href}`);
+        if (canRetry && this._retryStatuses.includes(status)) {
+          await exchange.dump(DRAIN_LIMIT);
+          await this._backoff(attempt++, retryAfter(exchange.headers['retry-after']), scope);
+          continue;
         }
-        const next = parseUrl(location, url);
-        if (next.origin !== url.origin) {
-          // Credentials are for the origin they were given to, as fetch and aiohttp do.
-          plainHeaders = without(plainHeaders, ['authorization', 'proxy-authorization', 'cookie']);
+        const response = new ClientResponse(out.method, out.url.href, exchange, scope);
+        if (status >= 400 && (opts.raiseForStatus ?? this._raise)) {
+          await response.close();
+          throw new ClientResponseError(status, out.url.href, response.headers);
         }
-        url = next;
-        const resend = !(status === 303 || ((status === 301 || status === 302) && verb === 'POST'));
-        if (resend && payload.body !== null && !payload.replayable) {
-          throw new ClientError(
-            `cannot follow a ${status} redirect to ${url.href}: the streamed request body cannot be sent twice`,
-          );
-        }
-        if (!resend) {
-          verb = verb === 'HEAD' ? 'HEAD' : 'GET';
-          payload = { body: null, contentType: null, replayable: true };
-          plainHeaders = without(plainHeaders, ['content-type']);
-        }
-        continue;
+        scope.response = response;
+        return response;
       }
-      if (retryStatuses.includes(status) && attempt < retries && canRetry()) {
-        await release(res, held);
-        await this._backoff(attempt++, retryAfter(res.headers['retry-after']), scope);
-        continue;
-      }
-      const response = new ClientResponse(verb, url.href, status, res.headers, res.body, scope);
-      scope.onEnd(() => held.release());
-      if (raise && status >= 400) {
-        await response.close();
-        throw new ClientResponseError(status, url.href, response.headers);
-      }
-      return response;
+    } catch (error) {
+      scope.end();
+      throw translateError(error, scope);
     }
+  }
+
+  /** Hands one attempt to undici; the exchange takes the slot and frees it when the connection is. */
+  private _dispatch(out: Outgoing, scope: RequestScope, held: Held): Exchange {
+    const exchange = new Exchange(scope, held, out.method);
+    scope.exchange = exchange;
+    scope.armRead();
+    const { url } = out;
+    this._agent.dispatch(
+      {
+        origin: url.origin,
+        path: pathOf(url),
+        method: out.method as Dispatcher.HttpMethod,
+        headers: out.headers,
+        body: out.body.body as Dispatcher.DispatchOptions['body'],
+      },
+      exchange,
+    );
+    return exchange;
   }
 
   /** Waits before retry number `attempt` (from 0): `Retry-After` if given, else exponential backoff with full jitter. */
@@ -383,13 +403,24 @@ function timedConnector(ms: number | null): buildConnector.connector {
   };
 }
 
-/** Drops a response that will not be handed out (redirect, retry) and frees its slot. */
-async function release(res: Dispatcher.ResponseData, held: Held): Promise<void> {
-  try {
-    await res.body.dump({ limit: 64 * 1024 });
-  } finally {
-    held.release();
+/**
+ * The request a redirect asks for, as fetch and aiohttp follow it: a 303,
+ * and a 301/302 after a POST, become a GET without a body; credentials stay
+ * with the origin they were given to.
+ */
+function redirect(out: Outgoing, status: number, location: string): Outgoing {
+  const url = parseUrl(location, out.url);
+  const headers = url.origin === out.url.origin ? out.headers : without(out.headers, CREDENTIALS);
+  if (status === 303 || ((status === 301 || status === 302) && out.method === 'POST')) {
+    const method = out.method === 'HEAD' ? 'HEAD' : 'GET';
+    return { url, method, headers: without(headers, ['content-type']), body: NO_BODY };
   }
+  if (out.body.body !== null && !out.body.replayable) {
+    throw new ClientError(
+      `cannot follow a ${status} redirect to ${url.href}: the streamed request body cannot be sent twice`,
+    );
+  }
+  return { url, method: out.method, headers, body: out.body };
 }
 
 /** `Retry-After` in ms: seconds or an HTTP date; `null` if absent or unreadable. */
@@ -424,10 +455,8 @@ function without(headers: Record<string, string>, names: readonly string[]): Rec
 
 /** The request target: the URL without its origin and fragment. */
 function pathOf(url: URL): string {
-  if (url.username !== '' || url.password !== '') return `${url.pathname}${url.search}`;
-  const href = url.href;
-  const hash = href.indexOf('#');
-  return href.slice(url.origin.length, hash < 0 ? undefined : hash) || '/';
+  const search = url.search;
+  return search === '' ? url.pathname : url.pathname + search;
 }
 
 function withParams(url: URL, params: RequestOptions['params']): URL {

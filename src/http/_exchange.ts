@@ -1,0 +1,256 @@
+/**
+ * Private: one attempt of a request, as undici's dispatch handler.
+ *
+ * undici's `request()` wraps every response body in a Node `Readable`; an
+ * `Exchange` takes the body chunks from undici itself instead: `all()`
+ * collects them (what `bytes()`/`text()`/`json()` need), `read()` hands them
+ * out one by one (the response as an async iterable), with back-pressure —
+ * once `HIGH_WATER` bytes wait unread, the socket is paused until the reader
+ * catches up. The exchange also releases the request's connection slot as
+ * soon as the body is in (or the attempt failed), and is what the request's
+ * scope aborts.
+ *
+ * @module
+ */
+
+import type { Dispatcher } from 'undici';
+import type { Held } from '../locks.js';
+import type { RequestScope } from './_scope.js';
+
+/** The response headers as undici parses them (names in lower case). */
+export type RawHeaders = Record<string, string | string[] | undefined>;
+
+/** How much of an unread body is read and dropped to keep its connection; a larger one closes the socket. */
+export const DRAIN_LIMIT = 64 * 1024;
+
+/** Unread body bytes at which the socket is paused. */
+const HIGH_WATER = 64 * 1024;
+
+const NO_HEADERS: RawHeaders = Object.freeze({}) as RawHeaders;
+/** The chunks of an exchange that takes no more (frozen: nothing is pushed once it is done). */
+const NO_CHUNKS: Buffer[] = Object.freeze([]) as unknown as Buffer[];
+
+/** Why an exchange that was dropped stopped (nobody sees it: the caller moved on). */
+class Dropped extends Error {}
+
+/** One request sent to undici and its response, from dispatch to the end of the body. */
+export class Exchange implements Dispatcher.DispatchHandler {
+  /** The response status (0 until the headers are in). */
+  status = 0;
+  headers: RawHeaders = NO_HEADERS;
+  /** Settles once the response headers are in, or with the attempt's failure. */
+  readonly started: Promise<void>;
+  private _resolve!: () => void;
+  private _reject!: (error: unknown) => void;
+  private _controller: Dispatcher.DispatchController | null = null;
+  /** Set once the response started (`_resolve` was called). */
+  private _begun = false;
+  private _chunks: Buffer[] = [];
+  /** Index of the first unread chunk in `_chunks`. */
+  private _head = 0;
+  private _buffered = 0;
+  /** Body bytes received in all. */
+  private _received = 0;
+  private _paused = false;
+  /** `all()` is collecting: no back-pressure, the whole body is wanted. */
+  private _collecting = false;
+  /** `dump()` is discarding: bytes are counted and dropped; past `_limit` the socket is closed. */
+  private _discarding = false;
+  private _limit = 0;
+  /** The body is complete. */
+  private _ended = false;
+  /** The attempt failed (or was aborted); `_error` says why. */
+  private _failed = false;
+  private _error: unknown = undefined;
+  /** The reader waiting for the next event (a chunk, the end, a failure). */
+  private _wake: (() => void) | null = null;
+
+  constructor(
+    private readonly _scope: RequestScope,
+    private _slot: Held | null,
+    private readonly _method: string,
+  ) {
+    this.started = new Promise<void>((resolve, reject) => {
+      this._resolve = resolve;
+      this._reject = reject;
+    });
+  }
+
+  /** True once the whole body arrived or the attempt failed: the connection is free. */
+  get done(): boolean {
+    return this._ended || this._failed;
+  }
+
+  // ------------------------------------------------------------ undici's side
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Aborted while undici still had the request queued: it never goes out.
+    if (this._failed) controller.abort(this._error as Error);
+    else this._controller = controller;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: RawHeaders): void {
+    if (status < 200 || this._failed) return; // 1xx: informational, the response is still to come
+    this.status = status;
+    this.headers = headers;
+    this._begun = true;
+    this._resolve();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // (llhttp resumed on an empty read reports an empty body span.)
+    if (this._failed || chunk.length === 0) return;
+    this._received += chunk.length;
+    this._scope.touchRead();
+    if (this._discarding) {
+      if (this._received > this._limit) this.abort(new Dropped('the unread body is too large to drain'));
+      return;
+    }
+    this._chunks.push(chunk);
+    this._buffered += chunk.length;
+    if (this._collecting) return; // `all()` waits for the end, not for each chunk
+    if (this._buffered >= HIGH_WATER) {
+      this._paused = true;
+      this._scope.disarmRead();
+      controller.pause();
+    }
+    this._notify();
+  }
+
+  onResponseEnd(): void {
+    if (this._failed) return;
+    this._ended = true;
+    this._controller = null; // (it holds the raw headers and the socket: nothing more to control)
+    this._scope.disarmRead();
+    this._release();
+    this._notify();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this._fail(error);
+  }
+
+  // ------------------------------------------------------------ tsaio's side
+
+  /**
+   * Stops the attempt: undici drops the request (and its socket, if it was
+   * sent). Nothing to stop once the body is in.
+   */
+  abort(reason: unknown): void {
+    if (this._failed || this._ended) return;
+    const controller = this._controller;
+    // undici calls onResponseError at once; if it was already past the point, fail here.
+    if (controller !== null && !controller.aborted) controller.abort(reason as Error);
+    this._fail(reason);
+  }
+
+  /**
+   * The whole body. Synchronous when it is already in (the usual case for a
+   * small body: it comes in the same read as the headers).
+   */
+  all(): Uint8Array | Promise<Uint8Array> {
+    if (this._failed) return Promise.reject(this._error);
+    if (this._ended) return this._take();
+    this._collecting = true;
+    this._resumeIfPaused();
+    return this._allLater();
+  }
+
+  /** The next body chunk, or `null` at the end. */
+  async read(): Promise<Buffer | null> {
+    while (this._head === this._chunks.length) {
+      if (this._failed) throw this._error;
+      if (this._ended) return null;
+      await this._next();
+    }
+    const chunk = this._chunks[this._head]!;
+    this._chunks[this._head++] = undefined as unknown as Buffer;
+    this._buffered -= chunk.length;
+    if (this._head === this._chunks.length) {
+      this._chunks = [];
+      this._head = 0;
+    }
+    if (this._buffered < HIGH_WATER) this._resumeIfPaused();
+    return chunk;
+  }
+
+  /**
+   * Lets the connection go back to the pool: an unread body of at most
+   * `limit` bytes is read and dropped, a larger one closes the socket.
+   * Never rejects.
+   */
+  async dump(limit: number): Promise<void> {
+    if (this.done) return;
+    const declared = this._method === 'HEAD' ? NaN : Number(this.headers['content-length']);
+    if (declared > limit || this._received > limit) {
+      this.abort(new Dropped('the unread body is too large to drain'));
+      return;
+    }
+    this._discarding = true;
+    this._limit = limit;
+    this._chunks = NO_CHUNKS;
+    this._head = 0;
+    this._buffered = 0;
+    this._resumeIfPaused();
+    while (!this.done) await this._next();
+  }
+
+  // ------------------------------------------------------------ private
+
+  private async _allLater(): Promise<Uint8Array> {
+    while (!this._ended) {
+      if (this._failed) throw this._error;
+      await this._next();
+    }
+    return this._take();
+  }
+
+  /** The unread chunks of a complete body as one array (the chunk itself when there is one). */
+  private _take(): Uint8Array {
+    const chunks = this._head === 0 ? this._chunks : this._chunks.slice(this._head);
+    this._chunks = NO_CHUNKS;
+    this._head = 0;
+    this._buffered = 0;
+    if (chunks.length === 1) return chunks[0]!;
+    return Buffer.concat(chunks);
+  }
+
+  private _next(): Promise<void> {
+    return new Promise<void>((resolve) => (this._wake = resolve));
+  }
+
+  private _notify(): void {
+    const wake = this._wake;
+    if (wake === null) return;
+    this._wake = null;
+    wake();
+  }
+
+  private _resumeIfPaused(): void {
+    if (!this._paused || this.done) return;
+    this._paused = false;
+    this._scope.armRead();
+    this._controller?.resume();
+  }
+
+  private _fail(error: unknown): void {
+    if (this._failed || this._ended) return;
+    this._failed = true;
+    this._error = error;
+    this._controller = null;
+    this._chunks = NO_CHUNKS;
+    this._head = 0;
+    this._buffered = 0;
+    this._release();
+    if (!this._begun) this._reject(error);
+    this._notify();
+  }
+
+  /** The connection is free: so is the request's slot. */
+  private _release(): void {
+    const slot = this._slot;
+    if (slot === null) return;
+    this._slot = null;
+    slot.release();
+  }
+}
