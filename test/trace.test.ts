@@ -241,5 +241,10 @@ void describe('tsaio bench --trace', () => {
       spansOf(events, tidOf.get(`limited #${n}`)!).some((s) => s.name === 'Semaphore.acquire'),
     );
     assert.deepEqual(waited, [3, 4], 'with a limit of 2, requests 3 and 4 wait for a permit');
+    for (const name of ['main', 'async #1', 'limited #4']) {
+      const requests = spansOf(events, tidOf.get(name)!).filter((s) => s.cat === 'http');
+      assert.ok(requests.length > 0, `${name} has its HTTP request spans`);
+      assert.match(requests[0]!.name, /^GET http:\/\/127\.0\.0\.1:\d+\/delay\/0\.05$/);
+    }
   });
 });

@@ -11,6 +11,7 @@ import { Semaphore, type Held } from '../locks.js';
 import { RateLimiter } from '../ratelimit.js';
 import { sleep } from '../sleep.js';
 import { checkSignal, describe } from '../_cancel.js';
+import { debugState, hooks } from '../_debug.js';
 import { NO_BODY, encodeBody, type EncodedBody, type RequestData } from './_body.js';
 import { DRAIN_LIMIT, Exchange } from './_exchange.js';
 import { OpenRequests, RequestScope, translateError, type Timeouts } from './_scope.js';
@@ -253,7 +254,10 @@ export class ClientSession implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this._send(first, scope, opts);
+    const sent = this._send(first, scope, opts);
+    // A trace shows the request until its headers arrived (retries and redirects included).
+    if (debugState.tracing) hooks.wait(sent, `${first.method} ${first.url.href}`, 'http');
+    return sent;
   }
 
   /**
