@@ -314,17 +314,8 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   /** Yields items until the queue is shut down and drained. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (error instanceof QueueShutDown) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return untilShutDown(() => this.get());
   }
 
   statistics(): { qsize: number; maxsize: number; unfinished: number; getters: number; putters: number } {
@@ -382,6 +373,23 @@ export class Queue<T> implements AsyncIterable<T> {
     }
     // Shut down with `immediate` meanwhile: the item is dropped like the others, and counted done.
     if (--this._unfinished === 0) this._joiners.unparkAll();
+  }
+}
+
+/**
+ * @internal Yields what `get()` gives until it rejects with `QueueShutDown`:
+ * the `for await` of every queue with the `Queue` surface.
+ */
+export async function* untilShutDown<T>(get: () => Promise<T>): AsyncGenerator<T, void, undefined> {
+  for (;;) {
+    let item: T;
+    try {
+      item = await get();
+    } catch (error) {
+      if (error instanceof QueueShutDown) return;
+      throw error;
+    }
+    yield item;
   }
 }
 

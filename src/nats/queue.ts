@@ -33,6 +33,7 @@ import {
 } from '../exceptions.js';
 import { checkSignal, describe } from '../_cancel.js';
 import { ParkingLot } from '../_waitqueue.js';
+import { untilShutDown } from '../queues.js';
 import { JsonCodec, decodeWith, encodeWith, type Codec } from './codec.js';
 import type { Connection } from './connection.js';
 import { Delivery } from './delivery.js';
@@ -500,17 +501,8 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   }
 
   /** Yields items until the queue is shut down and drained. Call `taskDone()` for each. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (error instanceof QueueShutDown) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return untilShutDown(() => this.get());
   }
 
   /** What this handle is doing now. */
