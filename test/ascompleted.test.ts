@@ -46,8 +46,9 @@ async function cancelAll(tasks: Iterable<Task<unknown>>): Promise<void> {
 
 void describe('asCompleted: order and identity', () => {
   void test('yields the done tasks in completion order (test_as_completed)', async () => {
-    const b = sleeper(10, 'b');
-    const c = sleeper(40, 'c');
+    // Wide gaps: a pause of the process between the tasks' starts (a busy machine) must not reorder them.
+    const b = sleeper(60, 'b');
+    const c = sleeper(150, 'c');
     const a = sleeper(2, 'a');
     const values: string[] = [];
     const yielded: unknown[] = [];

@@ -17,7 +17,7 @@ import * as sqlite from '../src/sqlite/index.ts';
 import * as nats from '../src/nats/index.ts';
 import * as eslint from '../src/eslint/index.ts';
 import { NATS_URL, natsSkip } from './_nats.ts';
-import { sharedServer, skipBanner } from './_postgres.ts';
+import { sharedDsn, sharedServer, skipBanner } from './_postgres.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Asked before any test is registered: the examples run with spawnSync, which blocks this
@@ -91,6 +91,8 @@ function runExample(ex: Example, tag: string): void {
   try {
     const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
       cwd: root,
+      // The pg examples read DATABASE_URL: the same server the pg tests use, with its user.
+      env: { ...process.env, DATABASE_URL: sharedDsn() },
       encoding: 'utf8',
       timeout: 60_000,
     });
