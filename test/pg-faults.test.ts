@@ -127,6 +127,39 @@ faultTest(
   },
 );
 
+faultTest('a FATAL error marks the connection closed at once, before the socket closes', async () => {
+  const conn = await connect(cluster.dsn);
+  try {
+    const pid = conn.pid;
+    const running = conn.fetchval('SELECT pg_sleep(30)').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await until(
+      async () =>
+        (await admin((c) =>
+          c.fetchval<number>(
+            'SELECT count(*)::int FROM pg_stat_activity WHERE pid = $1 AND state = $2',
+            pid,
+            'active',
+          ),
+        )) === 1,
+      'the query running',
+    );
+    await admin((c) => c.fetchval('SELECT pg_terminate_backend($1)', pid));
+    const e = await running;
+    assert.ok(e instanceof AdminShutdownError, String(e));
+    assert.equal(conn.isClosed(), true, 'closed in the same turn the query rejected');
+    const next = await conn.fetchval('SELECT 1').then(
+      () => null,
+      (err: unknown) => err,
+    );
+    assert.ok(next instanceof AdminShutdownError, `the next call says why: ${String(next)}`);
+  } finally {
+    await conn.close();
+  }
+});
+
 faultTest(
   'a server restart during a run: calls fail with typed errors while it is down, then the pool recovers; no acknowledged write is lost',
   async () => {

@@ -514,13 +514,17 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
   }
 
   private _failure(error: unknown): Error {
-    if (error instanceof PostgresError) return error;
-    return queryError(error, this._lost);
+    const failure = error instanceof PostgresError ? error : queryError(error, this._lost);
+    // FATAL and PANIC end the session and the server closes the socket next:
+    // the connection is lost now, so no one is handed it in between.
+    if (failure instanceof PostgresError && (failure.severity === 'FATAL' || failure.severity === 'PANIC'))
+      this._lose(failure);
+    return failure;
   }
 
   private _lose(error: unknown): void {
     if (this._lost !== null || this._closing !== null) return;
-    this._lost = serverError(error) ?? connectionLost(error);
+    this._lost = error instanceof PostgresError ? error : (serverError(error) ?? connectionLost(error));
     this._onLost?.(this);
   }
 
