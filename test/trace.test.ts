@@ -23,7 +23,10 @@ import {
   timeout,
   TimeoutError,
 } from '../src/index.ts';
-import { assertNoLeaks } from './_helpers.ts';
+import { ThreadPoolExecutor } from '../src/executor/index.ts';
+import { connect } from '../src/pg/index.ts';
+import { assertNoLeaks, requireServer } from './_helpers.ts';
+import { sharedDsn, sharedServer } from './_postgres.ts';
 
 interface TraceEvent {
   name: string;
@@ -247,4 +250,51 @@ void describe('tsaio bench --trace', () => {
       assert.match(requests[0]!.name, /^GET http:\/\/127\.0\.0\.1:\d+\/delay\/0\.05$/);
     }
   });
+});
+
+const pgReason = await sharedServer();
+requireServer(pgReason);
+
+void describe('spans of the I/O parts', () => {
+  void test('an executor job is a span of the task that submitted it, from submit to done', async () => {
+    const events = await traced(async () => {
+      await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+      const job = createTask(
+        async () => {
+          await pool.submit((ms: number) => {
+            const end = Date.now() + ms;
+            while (Date.now() < end);
+            return 1;
+          }, 30);
+        },
+        { name: 'submitter' },
+      );
+      await job;
+    });
+    assertWellFormed(events);
+    const tid = [...trackNames(events)].find(([, n]) => n === 'submitter')![0];
+    const jobs = spansOf(events, tid).filter((s) => s.cat === 'executor');
+    assert.equal(jobs.length, 1, JSON.stringify(spansOf(events, tid)));
+    assert.match(jobs[0]!.name, /^ThreadPoolExecutor job .*\(\)$/);
+    assert.ok(jobs[0]!.dur! >= 25_000, `the span lasts the job (≥ 25 ms): ${jobs[0]!.dur} µs`);
+    await assertNoLeaks();
+  });
+
+  void test(
+    'a pg query is a span of its task, named by its SQL',
+    { skip: pgReason === null ? false : pgReason },
+    async () => {
+      const events = await traced(async () => {
+        await using conn = await connect(sharedDsn());
+        const q = createTask(() => conn.fetchval('SELECT pg_sleep(0.03), 1'), { name: 'querier' });
+        await q;
+      });
+      assertWellFormed(events);
+      const tid = [...trackNames(events)].find(([, n]) => n === 'querier')![0];
+      const queries = spansOf(events, tid).filter((s) => s.cat === 'pg');
+      assert.equal(queries.length, 1, JSON.stringify(spansOf(events, tid)));
+      assert.equal(queries[0]!.name, 'pg SELECT pg_sleep(0.03), 1');
+      assert.ok(queries[0]!.dur! >= 25_000, `the span lasts the query: ${queries[0]!.dur} µs`);
+    },
+  );
 });

@@ -9,7 +9,8 @@ import type { TransferListItem } from 'node:worker_threads';
 import { CancelledError } from '../exceptions.js';
 import { linkSignal, unlinkSignal, checkSignal, describe } from '../_cancel.js';
 import { waitFor } from '../waitfor.js';
-import { toSpec, type Job } from './_job.js';
+import { debugState, hooks } from '../_debug.js';
+import { jobLabel, toSpec, type Job } from './_job.js';
 import type { Pool } from './_pool.js';
 import { ExecutorFuture } from './future.js';
 
@@ -138,6 +139,11 @@ export abstract class Executor implements AsyncDisposable {
     }
     this._pool.submit(future, spec, [...args], opts?.transfer ?? [], false);
     if (signal !== undefined) linkUntilDone(signal, future);
+    if (debugState.tracing) {
+      // A span from submit to done (queued and running), on a promise of its own: the future's error stays unretrieved.
+      const done = new Promise<void>((resolve) => future.addDoneCallback(() => resolve()));
+      hooks.wait(done, `${this.constructor.name} job ${jobLabel(spec)}`, 'executor');
+    }
     return future;
   }
 

@@ -13,6 +13,7 @@
 import type pg from 'pg';
 import { Semaphore, type Held } from '../locks.js';
 import { describe } from '../_cancel.js';
+import { debugState, hooks } from '../_debug.js';
 import { checkOptions } from './_args.js';
 import { ConnectionLike, inScope, scopeFor, unusable } from './_queryable.js';
 import { Scope, scopeError } from './_scope.js';
@@ -316,7 +317,9 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
       const bad = this._unusable(req.where);
       if (bad !== null) throw bad;
       scope?.check();
-      return await this._run(req, scope);
+      const running = this._run(req, scope);
+      if (debugState.tracing) hooks.wait(running, `pg ${traceLabel(req.text)}`, 'pg');
+      return await running;
     } finally {
       held.release();
     }
@@ -391,18 +394,26 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
     }
   }
 
-  private async _run(req: QueryRequest, scope: Scope | null): Promise<QueryResult> {
+  /** Runs `req` (called from `_query`, which turns a bad parameter's throw into its rejection). */
+  private _run(req: QueryRequest, scope: Scope | null): Promise<QueryResult> {
     const values = req.params.map((v, i) => toParam(v, req.where, i));
     this._queryCount++;
-    return this._cancellable(scope, async () => {
-      try {
-        return await this._exchange(req, values);
-      } catch (error) {
-        if (!this._stale(error, req) || scope?.aborted) throw this._failure(error);
-        // A cached statement the server no longer knows or whose plan changed: prepare it again, once.
-        return await this._exchange(req, values);
-      }
-    });
+    return this._cancellable(scope, () => this._exchangeOrRetry(req, values, scope));
+  }
+
+  /** `_exchange`, once more if the cached statement went stale. */
+  private async _exchangeOrRetry(
+    req: QueryRequest,
+    values: unknown[],
+    scope: Scope | null,
+  ): Promise<QueryResult> {
+    try {
+      return await this._exchange(req, values);
+    } catch (error) {
+      if (!this._stale(error, req) || scope?.aborted) throw this._failure(error);
+      // A cached statement the server no longer knows or whose plan changed: prepare it again, once.
+      return await this._exchange(req, values);
+    }
   }
 
   /** One statement: from the cache (described first if new), or unnamed when the cache is off. */
@@ -563,4 +574,10 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
           : 'idle';
     return `<Connection pid=${this.pid} ${state}>`;
   }
+}
+
+/** A query as a trace span names it: its first 60 characters, on one line. */
+function traceLabel(sql: string): string {
+  const line = sql.replace(/\s+/g, ' ').trim();
+  return line.length > 60 ? `${line.slice(0, 57)}...` : line;
 }
