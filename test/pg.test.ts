@@ -900,9 +900,15 @@ pgTest(
     const p = await pool({ minSize: 1, maxSize: 1 });
     const held = await p.acquire();
     const waiter = p.acquire();
+    const shortcut = p.fetchval('SELECT 1'); // waits for the one connection too
     let closed = false;
     const closing = p.close().then(() => (closed = true));
     assert.ok((await rejection(waiter)) instanceof InvalidStateError);
+    const late = await rejection(shortcut);
+    assert.ok(
+      late instanceof InvalidStateError && /Pool\.fetchval: the pool is closing/.test(late.message),
+      String(late),
+    );
     await assert.rejects(p.acquire(), /Pool\.acquire: the pool is closing/);
     await sleep(50);
     assert.equal(closed, false, 'close waits for the connection in use');

@@ -122,8 +122,6 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   private readonly _open = new Set<Connection>();
   /** Acquires with a signal or timeout waiting for a permit: closing the pool aborts them. */
   private readonly _waiting = new Set<Scope>();
-  /** Aborted when the pool closes: the signal of the acquires that have none. */
-  private readonly _closed = new AbortController();
   private readonly _closingConnections = new Set<Promise<void>>();
   private _inUse = 0;
   private _drained: (() => void) | null = null;
@@ -306,9 +304,9 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
 
   private async _waitSlot(where: string, scope: Scope | null): Promise<Held> {
     if (scope === null) {
-      // No signal, no timeout: only closing the pool stops the wait. One signal serves every such waiter.
+      // No signal, no timeout: only closing the pool stops the wait (`_stopWaiters` rejects it).
       try {
-        return await this._slots.acquire({ signal: this._closed.signal });
+        return await this._slots.acquire();
       } catch {
         throw new InvalidStateError(`${where}: the pool is closing`);
       }
@@ -324,7 +322,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   }
 
   private _stopWaiters(): void {
-    this._closed.abort();
+    this._slots._rejectWaiters(() => new InvalidStateError('Pool.acquire: the pool is closing'));
     for (const scope of this._waiting)
       scope.abort(new InvalidStateError('Pool.acquire: the pool is closing'));
   }
