@@ -104,7 +104,8 @@ export class Lock {
   /** Releases the lock, handing it to the longest waiter. `InvalidStateError` if it is not locked. */
   release(): void {
     if (!this._locked) throw new InvalidStateError('Lock.release: the lock is not locked');
-    if (!this._waiters.unparkOne(new Holding(this))) this._locked = false;
+    // A handle is made only for a waiter that takes the lock over.
+    if (this._waiters.size === 0 || !this._waiters.unparkOne(new Holding(this))) this._locked = false;
   }
 
   /** True while the lock is held. */
@@ -344,7 +345,8 @@ export class Semaphore {
 
   /** Returns a permit, handing it to the longest waiter if there is one. */
   release(): void {
-    if (!this._waiters.unparkOne(new Holding(this))) this._value++;
+    // A handle is made only for a waiter that takes the permit.
+    if (this._waiters.size === 0 || !this._waiters.unparkOne(new Holding(this))) this._value++;
   }
 
   /** True when no permit is free. */
@@ -359,6 +361,15 @@ export class Semaphore {
 
   statistics(): { value: number; waiters: number } {
     return { value: this._value, waiters: this._waiters.size };
+  }
+
+  /**
+   * @internal Rejects every waiting `acquire()` with `error()` (none takes a
+   * permit): how an owner that closes (a connection pool) ends the waits it
+   * started without a signal. Returns how many were waiting.
+   */
+  _rejectWaiters(error: () => unknown): number {
+    return this._waiters.rejectAll(error);
   }
 
   toString(): string {
