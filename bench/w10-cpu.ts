@@ -8,10 +8,13 @@
 // piscina and tinypool (both thread pools). The peers get `execArgv: []`:
 // the runner's `--import tsx`, inherited, would load tsx in each of their
 // threads for nothing (tsaio's workers load it only for TypeScript jobs).
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import type { Verdict, Workload } from './_workload.ts';
 import { pairedElapsedRatio, times } from './_workload.ts';
 
 const JOB = new URL('./_w10-job.mjs', import.meta.url);
+const CHILD = new URL('./_w10-child.mjs', import.meta.url);
 const N = 10 ** 7;
 const EXPECTED = '333333283333335000000';
 const WORKERS = 2;
@@ -32,7 +35,9 @@ export const w10: Workload = {
     'measured: starting the workers is part of the cost for every variant. Every pool runs the same plain ' +
     'JavaScript module (`bench/_w10-job.mjs`: the exact sum, partial sums of 64 squares as Numbers added up ' +
     'as a BigInt) and must return `333333283333335000000`. piscina and tinypool are thread pools, so ' +
-    '`tsaio-thread` is the like-for-like comparison; `tsaio-process` also pays for starting processes. ' +
+    '`tsaio-thread` is the like-for-like comparison; `tsaio-process` also pays for starting processes, so ' +
+    '`raw-fork` is its floor: a hand-written pool of 2 `child_process.fork` children (`bench/_w10-child.mjs`, ' +
+    'no tsx, the same `advanced` serialization) that runs the same module, one job per message. ' +
     'The runner runs every variant under tsx (`node --import tsx`); threads inherit `--import tsx` and load ' +
     'tsx for nothing (the job is JavaScript), which cost piscina and tinypool about 0.6 s here, so they are ' +
     'given `execArgv: []`; tsaio loads tsx in a worker only for a TypeScript job. `mark()` is called when ' +
@@ -104,10 +109,38 @@ export const w10: Workload = {
         };
       },
     },
+    {
+      name: 'raw-fork',
+      code: "const kids = [fork('bench/_w10-child.mjs', { execArgv: [], serialization: 'advanced' }) ×2]; each takes the next job when it answers; kill both, await their exit",
+      async load() {
+        return async (n, mark) => {
+          const results: unknown[] = [];
+          let next = 0;
+          const kids = Array.from({ length: WORKERS }, () =>
+            fork(new URL(CHILD).pathname, { execArgv: [], serialization: 'advanced' }),
+          );
+          await Promise.all(
+            kids.map(async (kid) => {
+              while (next < n) {
+                next++;
+                kid.send(N);
+                const [result] = (await once(kid, 'message')) as [unknown];
+                results.push(result);
+                mark();
+              }
+              const exited = once(kid, 'exit');
+              kid.kill();
+              await exited;
+            }),
+          );
+          check(results, n);
+        };
+      },
+    },
   ],
   judge(s): Verdict[] {
     const base = s.get('piscina');
-    return ['tsaio-thread', 'tsaio-process'].map((name) => {
+    const verdicts = ['tsaio-thread', 'tsaio-process'].map((name): Verdict => {
       const target = `${name}: elapsed within 5% of piscina (≤ ${TARGET}×)`;
       const v = s.get(name);
       const r = v && base ? pairedElapsedRatio(v, base) : null;
@@ -120,5 +153,15 @@ export const w10: Workload = {
         detail: `${name} elapsed / piscina, median over rounds: ${times(r)} (/ tinypool: ${times(vsTiny)})`,
       };
     });
+    const fork = s.get('raw-fork');
+    const proc = s.get('tsaio-process');
+    const r = proc && fork ? pairedElapsedRatio(proc, fork) : null;
+    verdicts.push({
+      target: `(beside the issue's target) tsaio-process: elapsed within 5% of raw-fork, the floor for processes (≤ ${TARGET}×)`,
+      met: r === null ? null : r <= TARGET,
+      detail:
+        r === null ? 'not measured' : `tsaio-process elapsed / raw-fork, median over rounds: ${times(r)}`,
+    });
+    return verdicts;
   },
 };
