@@ -131,19 +131,28 @@ const debugHooks: DebugHooks = {
       reported: false,
     };
     records.set(task, record);
-    taskCollected.register(task, record);
+    // The record is the token: a task that ends well is unwatched at once (see taskDone).
+    taskCollected.register(task, record, record);
   },
   taskStarted(task, result, took) {
     const record = records.get(task);
     if (record !== undefined && result !== null && typeof result === 'object') {
-      bodyCollected.register(result, { task: task as Task<any>, record });
+      bodyCollected.register(result, { task: task as Task<any>, record }, record);
     }
     slow(task as Task<any>, took);
   },
   taskCancelled() {},
   taskDone(task, state, value) {
     const record = records.get(task);
-    if (record === undefined || state !== REJECTED || record.retrieved) return;
+    if (record === undefined) return;
+    // A done task's body can strand it no more, and only a failure nobody read is
+    // reported when the task is collected: the registries let go of the rest now,
+    // not in a finalization callback after the next collection.
+    bodyCollected.unregister(record);
+    if (state !== REJECTED || record.retrieved) {
+      taskCollected.unregister(record);
+      return;
+    }
     record.text = String(task);
     // Until its stack is read, an error keeps the stack's frames, and with them the
     // task (the receiver of one of them): formatting it lets the task be collected.
@@ -157,6 +166,7 @@ const debugHooks: DebugHooks = {
     if (record === undefined || record.retrieved) return;
     record.retrieved = true;
     unretrieved.delete(record);
+    taskCollected.unregister(record);
   },
   awaited(future) {
     if (!(future instanceof Task) || runningTask() !== future || future.done()) return;

@@ -307,3 +307,25 @@ async function slowDouble(x: number): Promise<number> {
   await new Promise((r) => setTimeout(r, 120));
   return x * 2;
 }
+
+void describe('what debug mode keeps', () => {
+  void test('tasks that ended are let go at once, and a second run keeps no more than the first', async () => {
+    const N = 20_000;
+    const once = () => run(() => gather(Array.from({ length: N }, () => () => sleep(0))), { debug: true });
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    await once();
+    gc(); // no turn of the loop for finalizers in between: what is left is still referenced
+    const first = (process.memoryUsage().heapUsed - before) / N;
+    // A task's record and stack (~1 KB) would be left if the registries held them until a finalizer ran;
+    // what is left is the capacity of the tables that held them.
+    assert.ok(first < 400, `at most 400 bytes per task left, got ${Math.round(first)}`);
+    await once();
+    gc();
+    const second = (process.memoryUsage().heapUsed - before) / N;
+    assert.ok(
+      second - first < 100,
+      `a second run adds nothing: ${Math.round(first)} then ${Math.round(second)} bytes per task`,
+    );
+  });
+});
