@@ -222,7 +222,8 @@ export class ParkingLot<T> {
       slots[to + 2] = slots[i + 2];
       to += SLOTS;
     }
-    slots.fill(undefined, to, this._tail);
+    // Slots before the head were cleared as they were popped: only the moved ones are left to clear.
+    slots.fill(undefined, Math.max(to, this._head), this._tail);
     this._head = 0;
     this._tail = to;
     if (sweep) this._gone = 0;
