@@ -227,6 +227,8 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
   readonly _transactions: Transaction[] = [];
   /** @internal Statements run since it opened (for the pool's `maxQueries`). */
   _queryCount = 0;
+  /** @internal When its pool last made it idle (`now()` units). */
+  _idleSince = 0;
   /** @internal A command changed session state (`SET`, `LISTEN`, ...): the pool must reset it. */
   _dirty = false;
   /** @internal Called once when the connection is lost (the pool drops it). */
@@ -375,8 +377,11 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
   }
 
   /** Runs `fn` (one exchange with the server); an abort meanwhile sends the cancel request. */
-  private async _cancellable<T>(scope: Scope | null, fn: () => Promise<T>): Promise<T> {
-    if (scope === null) return fn();
+  private _cancellable<T>(scope: Scope | null, fn: () => Promise<T>): Promise<T> {
+    return scope === null ? fn() : this._cancellableIn(scope, fn);
+  }
+
+  private async _cancellableIn<T>(scope: Scope, fn: () => Promise<T>): Promise<T> {
     const sent: { cancel: Promise<void> | null } = { cancel: null };
     scope.onAbort(() => {
       sent.cancel ??= sendCancelRequest(this._client);

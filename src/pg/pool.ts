@@ -117,7 +117,6 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   private readonly _slots: Semaphore;
   /** Idle connections, most recently used last. */
   private readonly _idle: Connection[] = [];
-  private readonly _idleSince = new Map<Connection, number>();
   /** Every open connection, idle or in use. */
   private readonly _open = new Set<Connection>();
   /** Acquires with a signal or timeout waiting for a permit: closing the pool aborts them. */
@@ -322,9 +321,9 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   }
 
   private _stopWaiters(): void {
-    this._slots._rejectWaiters(() => new InvalidStateError('Pool.acquire: the pool is closing'));
-    for (const scope of this._waiting)
-      scope.abort(new InvalidStateError('Pool.acquire: the pool is closing'));
+    const closing = () => new InvalidStateError('Pool.acquire: the pool is closing');
+    this._slots._rejectWaiters(closing);
+    for (const scope of this._waiting) scope.abort(closing());
   }
 
   /** The most recently used idle connection that is still alive, or `null`. */
@@ -332,7 +331,6 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
     for (;;) {
       const conn = this._idle.pop();
       if (conn === undefined) return null;
-      this._idleSince.delete(conn);
       if (!conn.isClosed()) return conn;
       this._discard(conn);
     }
@@ -406,7 +404,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
       return;
     }
     this._idle.push(conn);
-    this._idleSince.set(conn, now());
+    conn._idleSince = now();
     if (this._lifetime > 0 && this._sweep === null) this._sweep = addTimer(now() + this._lifetime, this);
   }
 
@@ -416,10 +414,9 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
     const limit = now() - this._lifetime;
     let next = Infinity;
     for (const conn of [...this._idle]) {
-      const since = this._idleSince.get(conn)!;
+      const since = conn._idleSince;
       if (since <= limit) {
         this._idle.splice(this._idle.indexOf(conn), 1);
-        this._idleSince.delete(conn);
         this._discard(conn);
       } else next = Math.min(next, since + this._lifetime);
     }
@@ -431,7 +428,6 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
     const at = this._idle.indexOf(conn);
     if (at >= 0) {
       this._idle.splice(at, 1);
-      this._idleSince.delete(conn);
       this._discard(conn);
     }
   }
@@ -447,7 +443,6 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
     if (this._sweep !== null) cancelTimer(this._sweep);
     this._sweep = null;
     this._idle.length = 0;
-    this._idleSince.clear();
     for (const conn of [...this._open]) this._discard(conn, close);
     await Promise.all([...this._closingConnections]);
   }
