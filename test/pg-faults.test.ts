@@ -14,7 +14,7 @@ import {
   createPool,
   type Pool,
 } from '../src/pg/index.ts';
-import { assertNoLeaks, since } from './_helpers.ts';
+import { assertNoLeaks, rejection, since } from './_helpers.ts';
 import { clusterSupport, skipBanner, startCluster, type Cluster } from './_postgres.ts';
 
 const FILE = 'test/pg-faults.test.ts';
@@ -131,10 +131,7 @@ faultTest('a FATAL error marks the connection closed at once, before the socket 
   const conn = await connect(cluster.dsn);
   try {
     const pid = conn.pid;
-    const running = conn.fetchval('SELECT pg_sleep(30)').then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const running = rejection(conn.fetchval('SELECT pg_sleep(30)'));
     await until(
       async () =>
         (await admin((c) =>
@@ -150,10 +147,7 @@ faultTest('a FATAL error marks the connection closed at once, before the socket 
     const e = await running;
     assert.ok(e instanceof AdminShutdownError, String(e));
     assert.equal(conn.isClosed(), true, 'closed in the same turn the query rejected');
-    const next = await conn.fetchval('SELECT 1').then(
-      () => null,
-      (err: unknown) => err,
-    );
+    const next = await rejection(conn.fetchval('SELECT 1'));
     assert.ok(next instanceof AdminShutdownError, `the next call says why: ${String(next)}`);
   } finally {
     await conn.close();
