@@ -260,10 +260,7 @@ natsTest('redelivery counts, and after maxDeliveries the item goes to the dead-l
     // JetStream does not promise where a redelivery lands among the items
     // not yet delivered, so the order of 'poison' and 'fine' is left open.
     const seen: string[] = [];
-    while (
-      seen.filter((s) => s === 'fine:1').length === 0 ||
-      seen.filter((s) => s.startsWith('poison')).length < 2
-    ) {
+    while (!seen.includes('fine:1') || !seen.includes('poison:2')) {
       const d = await q.receive({ signal: AbortSignal.timeout(10_000) });
       seen.push(`${d.value}:${d.deliveryCount}`);
       if (d.value === 'fine') d.done();

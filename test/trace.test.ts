@@ -63,6 +63,14 @@ function trackNames(events: TraceEvent[]): Map<number, string> {
   );
 }
 
+/** The tid of the track named `name`; fails, listing the tracks, if there is none. */
+function tidOf(events: TraceEvent[], name: string): number {
+  const names = trackNames(events);
+  const found = [...names].find(([, n]) => n === name);
+  assert.ok(found !== undefined, `a track named ${name}: ${[...names.values()].join(', ')}`);
+  return found[0];
+}
+
 function spansOf(events: TraceEvent[], tid: number): TraceEvent[] {
   return events.filter((e) => e.ph === 'X' && e.tid === tid);
 }
@@ -123,11 +131,8 @@ void describe('run(main, { trace })', () => {
       await gather([holder, waiter, producer, consumer]);
     });
     assertWellFormed(events);
-    const names = trackNames(events);
-    const tidOf = (name: string) => [...names].find(([, n]) => n === name)?.[0];
     for (const name of ['main', 'holder', 'waiter', 'producer', 'consumer']) {
-      const tid = tidOf(name);
-      assert.ok(tid !== undefined, `a track named ${name}: ${[...names.values()].join(', ')}`);
+      const tid = tidOf(events, name);
       const spans = spansOf(events, tid);
       const life = spans.find((s) => s.cat === 'task');
       assert.ok(life, `${name} has its life as a span`);
@@ -141,12 +146,12 @@ void describe('run(main, { trace })', () => {
         );
       }
     }
-    const waitNames = (name: string) => spansOf(events, tidOf(name)!).map((s) => s.name);
+    const waitNames = (name: string) => spansOf(events, tidOf(events, name)).map((s) => s.name);
     assert.ok(waitNames('holder').includes('sleep 20 ms'));
     assert.ok(waitNames('waiter').includes('Lock.acquire'), 'the waiter waited for the lock');
     assert.ok(waitNames('producer').includes('Queue.put'), 'the producer waited for room');
     assert.ok(waitNames('consumer').includes('Event.wait'));
-    const lockWait = spansOf(events, tidOf('waiter')!).find((s) => s.name === 'Lock.acquire')!;
+    const lockWait = spansOf(events, tidOf(events, 'waiter')).find((s) => s.name === 'Lock.acquire')!;
     assert.ok(lockWait.dur! >= 15_000, `the lock wait lasts while the holder sleeps (${lockWait.dur} µs)`);
     await assertNoLeaks();
   });
@@ -170,19 +175,17 @@ void describe('run(main, { trace })', () => {
       );
     });
     assertWellFormed(events);
-    const names = trackNames(events);
-    const tidOf = (name: string) => [...names].find(([, n]) => n === name)![0];
     const instants = (tid: number) => events.filter((e) => e.ph === 'i' && e.tid === tid);
     assert.deepEqual(
-      instants(tidOf('victim')).map((e) => e.name),
+      instants(tidOf(events, 'victim')).map((e) => e.name),
       ['cancel requested'],
     );
     assert.deepEqual(
-      instants(tidOf('failing')).map((e) => [e.name, e.args]),
+      instants(tidOf(events, 'failing')).map((e) => [e.name, e.args]),
       [['error', { error: 'Error: boom' }]],
     );
     const outcome = (name: string) =>
-      spansOf(events, tidOf(name)).find((s) => s.cat === 'task')!.args!.outcome;
+      spansOf(events, tidOf(events, name)).find((s) => s.cat === 'task')!.args!.outcome;
     assert.equal(outcome('victim'), 'cancelled');
     assert.equal(outcome('failing'), 'failed');
   });
@@ -272,7 +275,7 @@ void describe('spans of the I/O parts', () => {
       await job;
     });
     assertWellFormed(events);
-    const tid = [...trackNames(events)].find(([, n]) => n === 'submitter')![0];
+    const tid = tidOf(events, 'submitter');
     const jobs = spansOf(events, tid).filter((s) => s.cat === 'executor');
     assert.equal(jobs.length, 1, JSON.stringify(spansOf(events, tid)));
     assert.match(jobs[0]!.name, /^ThreadPoolExecutor job .*\(\)$/);
@@ -290,7 +293,7 @@ void describe('spans of the I/O parts', () => {
         await q;
       });
       assertWellFormed(events);
-      const tid = [...trackNames(events)].find(([, n]) => n === 'querier')![0];
+      const tid = tidOf(events, 'querier');
       const queries = spansOf(events, tid).filter((s) => s.cat === 'pg');
       assert.equal(queries.length, 1, JSON.stringify(spansOf(events, tid)));
       assert.equal(queries[0]!.name, 'pg SELECT pg_sleep(0.03), 1');
