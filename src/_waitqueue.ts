@@ -13,8 +13,11 @@
  * Layout. The waiters sit in one array, three slots each (`resolve`,
  * `reject`, `payload`), read from a moving head, as a ring of slots would
  * be. A waiter with no signal can never leave early, so its promise's own
- * resolving functions are all it needs: no object per wait. A waiter with a
- * signal gets a `Parked` record in the `resolve` slot; when its signal aborts
+ * resolving functions are all it needs: no object kept per wait. (The
+ * executor is an arrow written at the call; handing the functions out
+ * through one shared module-level executor, to save that short-lived
+ * closure, measured ~10% slower end to end on the W4 benchmark.) A waiter
+ * with a signal gets a `Parked` record in the `resolve` slot; when its signal aborts
  * it marks itself gone and stays behind as a tombstone, which the head skips
  * and which is swept out once tombstones outnumber live waiters, so the cost
  * of leaving stays O(1) and a queue of cancelled waiters never grows without
@@ -43,14 +46,6 @@ const SLOTS = 3;
 const SWEEP_MIN = 32;
 /** An emptied lot keeps its array for reuse up to this many slots. */
 const RETAIN_SLOTS = 3 * 1024;
-
-// `new Promise(capture)` hands over its resolving functions without a closure per call.
-let capturedResolve: Resolve<any> | null = null;
-let capturedReject: Reject | null = null;
-function capture(resolve: Resolve<any>, reject: Reject): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
 
 /** A parked caller that has a signal: the one kind that can leave before its turn. */
 class Parked<T> {
@@ -100,17 +95,14 @@ export class ParkingLot<T> {
    * `signal.aborted` first. `payload` rides along (see `headPayload`).
    */
   park(signal: AbortSignal | undefined, payload?: unknown): Promise<T> {
-    const promise = new Promise<T>(capture);
-    const resolve = capturedResolve!;
-    const reject = capturedReject!;
-    capturedResolve = capturedReject = null;
-    if (signal === undefined) {
-      this._append(resolve, reject, payload);
-    } else {
-      const waiter = new Parked<T>(this, resolve, reject, signal);
-      this._append(waiter, null, payload);
-      linkSignal(signal, waiter);
-    }
+    const promise =
+      signal === undefined
+        ? new Promise<T>((resolve, reject) => this._append(resolve, reject, payload))
+        : new Promise<T>((resolve, reject) => {
+            const waiter = new Parked<T>(this, resolve, reject, signal);
+            this._append(waiter, null, payload);
+            linkSignal(signal, waiter);
+          });
     this._size++;
     if (debugState.tracing) hooks.wait(promise, this.label, 'wait');
     return promise;
@@ -130,7 +122,8 @@ export class ParkingLot<T> {
   unparkOne(value: T): number {
     if (!this._skipGone()) return NOBODY;
     const first = this._slots[this._head];
-    this._pop();
+    this._size--;
+    this._drop();
     if (typeof first === 'function') {
       (first as Resolve<T>)(value);
       return PLAIN;
@@ -155,7 +148,8 @@ export class ParkingLot<T> {
     while (this._skipGone()) {
       const first = this._slots[this._head];
       const reject = this._slots[this._head + 1] as Reject | null;
-      this._pop();
+      this._size--;
+      this._drop();
       if (reject !== null) reject(error());
       else {
         const waiter = first as Parked<T>;
@@ -179,12 +173,13 @@ export class ParkingLot<T> {
   /** Moves the head past tombstones; true if a live waiter is at the head. */
   private _skipGone(): boolean {
     if (this._size === 0) return false;
+    if (this._gone === 0) return true;
     const slots = this._slots;
     for (;;) {
       const first = slots[this._head];
       if (typeof first === 'function' || (first as Parked<T>)._lot !== null) return true;
       this._gone--;
-      this._pop();
+      this._drop();
     }
   }
 
@@ -198,12 +193,10 @@ export class ParkingLot<T> {
     this._tail = tail + SLOTS;
   }
 
-  /** Drops the head waiter's slots (counted as live unless it was a tombstone the caller uncounted). */
-  private _pop(): void {
+  /** Drops the head waiter's slots; the caller has already uncounted it (from `_size` or `_gone`). */
+  private _drop(): void {
     const slots = this._slots;
     const head = this._head;
-    const first = slots[head];
-    if (typeof first === 'function' || (first as Parked<T>)._lot !== null) this._size--;
     slots[head] = slots[head + 1] = slots[head + 2] = undefined;
     this._head = head + SLOTS;
     if (this._size === 0 && this._gone === 0) this._reset();

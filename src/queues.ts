@@ -15,6 +15,11 @@ import { QueueEmpty, QueueFull, QueueShutDown, cancelledFrom } from './exception
 import { abortedRejection, checkSignal, describe } from './_cancel.js';
 import { NOBODY, ParkingLot, SIGNALED } from './_waitqueue.js';
 
+/** The first capacity of a FIFO ring (a power of two). */
+const FIFO_START = 16;
+/** A FIFO ring emptied after a burst lets go of its array above this capacity. */
+const FIFO_RETAIN = 1024;
+
 /** Options of every wait of a queue. */
 export interface QueueWaitOptions {
   /** Aborting it ends the wait with `CancelledError`; nothing is taken or put. */
@@ -31,31 +36,53 @@ interface Store<T> {
   clear(): void;
 }
 
-/** FIFO storage: an array with a moving head, compacted now and then. */
+/**
+ * FIFO storage: a ring buffer whose capacity is a power of two, doubled when
+ * full, and let go of once a burst has drained. A bounded queue's ring stops
+ * growing once it can hold `maxsize`: puts and gets then never allocate, copy
+ * or compact.
+ */
 class Fifo<T> implements Store<T> {
-  private _items: T[] = [];
+  private _buf: (T | undefined)[] = new Array<T | undefined>(FIFO_START).fill(undefined);
+  private _mask = FIFO_START - 1;
   private _head = 0;
+  private _size = 0;
   size(): number {
-    return this._items.length - this._head;
+    return this._size;
   }
   push(item: T): void {
-    this._items.push(item);
+    if (this._size > this._mask) this._grow();
+    this._buf[(this._head + this._size) & this._mask] = item;
+    this._size++;
   }
   pop(): T {
-    const item = this._items[this._head]!;
-    this._items[this._head++] = undefined as T;
-    if (this._head > 1024 && this._head * 2 > this._items.length) {
-      this._items = this._items.slice(this._head);
-      this._head = 0;
-    }
+    const head = this._head;
+    const item = this._buf[head] as T;
+    this._buf[head] = undefined;
+    this._head = (head + 1) & this._mask;
+    if (--this._size === 0 && this._mask >= FIFO_RETAIN) this.clear();
     return item;
   }
   unpop(item: T): void {
-    if (this._head > 0) this._items[--this._head] = item;
-    else this._items.unshift(item);
+    if (this._size > this._mask) this._grow();
+    this._head = (this._head - 1) & this._mask;
+    this._buf[this._head] = item;
+    this._size++;
   }
   clear(): void {
-    this._items = [];
+    this._buf = new Array<T | undefined>(FIFO_START).fill(undefined);
+    this._mask = FIFO_START - 1;
+    this._head = 0;
+    this._size = 0;
+  }
+  /** Doubles the ring, the items moved to its start in order. */
+  private _grow(): void {
+    const old = this._buf;
+    const n = old.length;
+    const buf = new Array<T | undefined>(n * 2).fill(undefined);
+    for (let i = 0; i < n; i++) buf[i] = old[(this._head + i) & this._mask];
+    this._buf = buf;
+    this._mask = n * 2 - 1;
     this._head = 0;
   }
 }
@@ -339,7 +366,7 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** An item enters: straight to the longest-waiting getter, or into the store. */
   private _add(item: T): void {
-    if (!this._handToGetter(item)) this._store.push(item);
+    if (this._getters.size === 0 || !this._handToGetter(item)) this._store.push(item);
     this._unfinished++;
   }
 
@@ -352,7 +379,7 @@ export class Queue<T> implements AsyncIterable<T> {
   /** An item leaves the store; a freed slot goes to the longest-waiting putter. */
   private _take(): T {
     const item = this._store.pop();
-    this._admitPutters();
+    if (this._putters.size > 0) this._admitPutters();
     return item;
   }
 

@@ -243,6 +243,37 @@ void describe('Queue: basics', () => {
 // ---------------------------------------------------------------------------
 // Cancellation
 
+void describe('Queue: FIFO storage', () => {
+  void test('order holds while the head wraps around and the store grows, shrinks and grows again', () => {
+    const q = new Queue<number>();
+    let next = 0;
+    let expect = 0;
+    // Sizes that wrap the head many times, then force growth from a wrapped position.
+    for (const [puts, gets] of [
+      [10, 7],
+      [10, 10],
+      [20, 15],
+      [100, 50],
+      [3, 61],
+      [500, 490],
+      [0, 10],
+    ]) {
+      for (let i = 0; i < puts!; i++) q.putNowait(next++);
+      for (let i = 0; i < gets!; i++) assert.equal(q.getNowait(), expect++);
+    }
+    assert.equal(q.qsize(), next - expect);
+    assert.ok(q.empty());
+    // A burst far above the first capacity, drained, then reused.
+    for (let i = 0; i < 5000; i++) q.putNowait(i);
+    for (let i = 0; i < 5000; i++) assert.equal(q.getNowait(), i);
+    for (let i = 0; i < 20; i++) q.putNowait(i);
+    for (let i = 0; i < 20; i++) assert.equal(q.getNowait(), i);
+    q.putNowait(1);
+    q.shutdown(true);
+    assert.equal(q.qsize(), 0, 'shutdown(immediate) empties the store');
+  });
+});
+
 void describe('Queue: cancellation', () => {
   void test('a cancelled get leaves no getter; the next getter gets the item (test_get_cancelled_race)', async () => {
     const q = new Queue<string>();
@@ -282,6 +313,24 @@ void describe('Queue: cancellation', () => {
     assert.equal(await q.get(), 1, 'item 1 was not dropped');
     assert.equal(await q.get(), 2);
     assert.equal(q.statistics().unfinished, 2);
+    await assertNoLeaks();
+  });
+
+  void test('a getter aborted after it was handed an item gives it back in front of a full store that must grow', async () => {
+    const q = new Queue<number>();
+    const reader = cancellable((o) => q.get(o));
+    await turn();
+    q.putNowait(0); // handed to the reader
+    for (let i = 1; i <= 32; i++) q.putNowait(i); // the store grows to hold exactly 32: full
+    reader.ac.abort();
+    await turn();
+    assertCancelled(reader.p);
+    const out: number[] = [];
+    while (!q.empty()) out.push(q.getNowait());
+    assert.deepEqual(
+      out,
+      Array.from({ length: 33 }, (_, i) => i),
+    );
     await assertNoLeaks();
   });
 
