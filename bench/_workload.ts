@@ -74,6 +74,12 @@ export interface Verdict {
   met: boolean | null;
   /** The measured figures behind the verdict, in one sentence. */
   detail: string;
+  /**
+   * A comparison shown beside the issue's targets, not one of them (say, the
+   * same work in a heavier idiom no peer has): written under its own heading
+   * with "yes"/"no", and left out of the table of contents.
+   */
+  aside?: boolean;
 }
 
 export interface Workload {

@@ -223,6 +223,7 @@ const range = (s: Stats | null, f: (x: number) => string) =>
   s === null ? 'failed' : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 const mb = (x: number) => x.toFixed(1);
 const verdictWord = (v: Verdict) => (v.met === null ? 'not measured' : v.met ? 'met' : 'MISSED');
+const asideWord = (v: Verdict) => (v.met === null ? 'not measured' : v.met ? 'yes' : 'no');
 
 function table(r: WorkloadResult): string {
   const w = r.workload;
@@ -262,6 +263,8 @@ function section(r: WorkloadResult, meta: string): string {
   const failures = [...r.summaries.values()].flatMap((s) =>
     s.failures.map((f) => `- ${s.name} failed: ${f}`),
   );
+  const targets = r.verdicts.filter((v) => v.aside !== true);
+  const asides = r.verdicts.filter((v) => v.aside === true);
   return [
     `## ${w.id} — ${w.title}`,
     '',
@@ -274,7 +277,15 @@ function section(r: WorkloadResult, meta: string): string {
     '',
     '**Targets (from the issue)**',
     '',
-    ...r.verdicts.map((v) => `- ${v.target}: **${verdictWord(v)}** — ${v.detail}`),
+    ...targets.map((v) => `- ${v.target}: **${verdictWord(v)}** — ${v.detail}`),
+    ...(asides.length
+      ? [
+          '',
+          '**Beside the targets**',
+          '',
+          ...asides.map((v) => `- ${v.target}: ${asideWord(v)} — ${v.detail}`),
+        ]
+      : []),
     ...(failures.length ? ['', '**Failed runs**', '', ...failures] : []),
     '',
     '**Variants**',
@@ -410,7 +421,8 @@ function printSummary(r: WorkloadResult): void {
   console.log(`\n${r.workload.id} — ${r.workload.title}\n`);
   console.log(table(r));
   for (const line of extraTable(r)) console.log(line);
-  for (const v of r.verdicts) console.log(`  ${v.target}: ${verdictWord(v)} — ${v.detail}`);
+  for (const v of r.verdicts)
+    console.log(`  ${v.target}: ${(v.aside ? asideWord : verdictWord)(v)} — ${v.detail}`);
 }
 
 // --------------------------------------------------------------------- main
