@@ -20,6 +20,11 @@ const FIFO_START = 16;
 /** A FIFO ring emptied after a burst lets go of its array above this capacity. */
 const FIFO_RETAIN = 1024;
 
+/** An empty ring of `n` slots, each set to `undefined`. */
+function emptyRing<T>(n: number): (T | undefined)[] {
+  return new Array<T | undefined>(n).fill(undefined);
+}
+
 /** Options of every wait of a queue. */
 export interface QueueWaitOptions {
   /** Aborting it ends the wait with `CancelledError`; nothing is taken or put. */
@@ -43,7 +48,7 @@ interface Store<T> {
  * or compact.
  */
 class Fifo<T> implements Store<T> {
-  private _buf: (T | undefined)[] = new Array<T | undefined>(FIFO_START).fill(undefined);
+  private _buf: (T | undefined)[] = emptyRing<T>(FIFO_START);
   private _mask = FIFO_START - 1;
   private _head = 0;
   private _size = 0;
@@ -70,7 +75,7 @@ class Fifo<T> implements Store<T> {
     this._size++;
   }
   clear(): void {
-    this._buf = new Array<T | undefined>(FIFO_START).fill(undefined);
+    this._buf = emptyRing<T>(FIFO_START);
     this._mask = FIFO_START - 1;
     this._head = 0;
     this._size = 0;
@@ -79,7 +84,7 @@ class Fifo<T> implements Store<T> {
   private _grow(): void {
     const old = this._buf;
     const n = old.length;
-    const buf = new Array<T | undefined>(n * 2).fill(undefined);
+    const buf = emptyRing<T>(n * 2);
     for (let i = 0; i < n; i++) buf[i] = old[(this._head + i) & this._mask];
     this._buf = buf;
     this._mask = n * 2 - 1;
