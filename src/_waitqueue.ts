@@ -17,11 +17,11 @@
  * executor is an arrow written at the call; handing the functions out
  * through one shared module-level executor, to save that short-lived
  * closure, measured ~10% slower end to end on the W4 benchmark.) A waiter
- * with a signal gets a `Parked` record in the `resolve` slot; when its signal aborts
- * it marks itself gone and stays behind as a tombstone, which the head skips
- * and which is swept out once tombstones outnumber live waiters, so the cost
- * of leaving stays O(1) and a queue of cancelled waiters never grows without
- * bound.
+ * with a signal gets a `Parked` record in the `resolve` slot; when its
+ * signal aborts it marks itself gone and stays behind as a tombstone, which
+ * the head skips and which is swept out once tombstones outnumber live
+ * waiters, so the cost of leaving stays O(1) and a queue of cancelled
+ * waiters never grows without bound.
  *
  * A signal aborted *after* a waiter was granted but before its code resumed
  * is the primitive's business: it hands the grant on (see `resumeCheck`).

@@ -371,7 +371,7 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** An item enters: straight to the longest-waiting getter, or into the store. */
   private _add(item: T): void {
-    if (this._getters.size === 0 || !this._handToGetter(item)) this._store.push(item);
+    if (!this._handToGetter(item)) this._store.push(item);
     this._unfinished++;
   }
 
@@ -384,7 +384,7 @@ export class Queue<T> implements AsyncIterable<T> {
   /** An item leaves the store; a freed slot goes to the longest-waiting putter. */
   private _take(): T {
     const item = this._store.pop();
-    if (this._putters.size > 0) this._admitPutters();
+    this._admitPutters();
     return item;
   }
 

@@ -240,9 +240,6 @@ void describe('Queue: basics', () => {
   });
 });
 
-// ---------------------------------------------------------------------------
-// Cancellation
-
 void describe('Queue: FIFO storage', () => {
   void test('order holds while the head wraps around and the store grows, shrinks and grows again', () => {
     const q = new Queue<number>();
@@ -273,6 +270,9 @@ void describe('Queue: FIFO storage', () => {
     assert.equal(q.qsize(), 0, 'shutdown(immediate) empties the store');
   });
 });
+
+// ---------------------------------------------------------------------------
+// Cancellation
 
 void describe('Queue: cancellation', () => {
   void test('a cancelled get leaves no getter; the next getter gets the item (test_get_cancelled_race)', async () => {
