@@ -289,6 +289,22 @@ void describe('loop.callLater / loop.callAt', () => {
     await assertNoLeaks();
   });
 
+  void test('a timer that keeps scheduling itself in the past lets the rest of the loop run', async () => {
+    // Each turn runs the timers due when it began; one scheduled by them waits for the next
+    // turn, whatever its deadline (else a callback rescheduling itself in the past never yields).
+    let n = 0;
+    let seenAt = -1;
+    const again = (): void => {
+      n++;
+      if (n === 1) setImmediate(() => (seenAt = n));
+      if (n < 50) loop.callAt(loop.time() - 60_000, again);
+    };
+    loop.callAt(loop.time() - 60_000, again);
+    await until(() => n === 50);
+    assert.ok(seenAt >= 1 && seenAt <= 3, `the immediate ran after ${seenAt} of 50 timer callbacks`);
+    await assertNoLeaks();
+  });
+
   void test('bad input: callLater(NaN, fn) is a RangeError, a non-function a TypeError', () => {
     assert.throws(() => loop.callLater(NaN, () => {}), RangeError);
     assert.throws(() => loop.callAt(NaN, () => {}), RangeError);
