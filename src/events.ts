@@ -13,7 +13,7 @@ import { setDebug } from './_diagnostics.js';
 import { defaultExecutor, type ExecutorLike } from './_executor.js';
 import { setReporter, type ErrorContext } from './_report.js';
 import { addTimer, cancelTimer, now, scheduleReady, type Bucket, type Runnable } from './_timers.js';
-import { checkDeadline, checkDelay, checkFunction } from './_validate.js';
+import { checkDelay, checkFunction } from './_validate.js';
 import { describe } from './_cancel.js';
 
 // Callbacks scheduled and not yet run or cancelled; `run()` cancels those it saw scheduled.
@@ -158,20 +158,28 @@ export class EventLoop {
     return handle;
   }
 
-  /** Runs `fn(...args)` after `ms` milliseconds. */
+  /**
+   * Runs `fn(...args)` after `ms` milliseconds: same as `callAt(loop.time() + ms, ...)`.
+   * A negative delay is a deadline in the past: it runs soon, in deadline
+   * order with the other due timers (`callLater(-1000, a); callLater(-2000, b)` runs `b` first).
+   */
   callLater<A extends unknown[]>(ms: number, fn: (...args: A) => unknown, ...args: A): TimerHandle {
-    const delay = checkDelay(ms, 'callLater');
-    return this.callAt(now() + delay, fn, ...args);
+    checkDelay(ms, 'callLater'); // type and NaN only: its clamp to 0 would lose the deadline order
+    checkFunction(fn, 'callLater');
+    return schedule(now() + ms, fn as (...args: any[]) => unknown, args);
   }
 
-  /** Runs `fn(...args)` once `loop.time()` reaches `when`. Same-time callbacks run in the order scheduled. */
+  /**
+   * Runs `fn(...args)` once `loop.time()` reaches `when` (`Infinity`: never).
+   * Timers run in deadline order; same-time callbacks run in the order scheduled.
+   *
+   * @throws {TypeError} if `when` is not a number (`null` included) or `fn` is not a function.
+   * @throws {RangeError} if `when` is NaN or -Infinity.
+   */
   callAt<A extends unknown[]>(when: number, fn: (...args: A) => unknown, ...args: A): TimerHandle {
-    const at = checkDeadline(when, 'callAt');
+    checkTime(when);
     checkFunction(fn, 'callAt');
-    const handle = new TimerHandle(at ?? Infinity, fn as (...args: any[]) => unknown, args);
-    if (at !== null) handle._bucket = addTimer(at, handle);
-    scheduled.add(handle);
-    return handle;
+    return schedule(when, fn as (...args: any[]) => unknown, args);
   }
 
   /** A new pending `Future`. */
@@ -261,6 +269,24 @@ export class EventLoop {
   defaultExceptionHandler(context: ErrorContext): void {
     const { message, exception } = context;
     console.error(exception === undefined ? message : `${message}\n`, exception ?? '');
+  }
+}
+
+/** Schedules a timer handle for `at` (not checked); `Infinity` never runs. */
+function schedule(at: number, fn: (...args: any[]) => unknown, args: unknown[]): TimerHandle {
+  const handle = new TimerHandle(at, fn, args);
+  if (at !== Infinity) handle._bucket = addTimer(at, handle);
+  scheduled.add(handle);
+  return handle;
+}
+
+/** `callAt`'s time: a number (`null` is no time here), not NaN nor -Infinity. */
+function checkTime(when: unknown): void {
+  if (typeof when !== 'number') {
+    throw new TypeError(`callAt: the time must be a loop.time() value in ms, received ${describe(when)}`);
+  }
+  if (Number.isNaN(when) || when === -Infinity) {
+    throw new RangeError(`callAt: the time must be a loop.time() value in ms, received ${when}`);
   }
 }
 
