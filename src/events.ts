@@ -251,18 +251,25 @@ export class EventLoop {
     return this._handler;
   }
 
-  /** Hands `context` to the exception handler; a handler that throws falls back to the default. */
+  /**
+   * Hands `context` to the exception handler. A handler that throws falls
+   * back to the default one; a default one that throws (replaced by the
+   * program) is logged. Never throws.
+   */
   callExceptionHandler(context: ErrorContext): void {
-    if (this._handler === null) {
-      this.defaultExceptionHandler(context);
-      return;
+    if (this._handler !== null) {
+      try {
+        this._handler(this, context);
+        return;
+      } catch (exception) {
+        callDefault(
+          this,
+          { message: 'Unhandled error in exception handler', exception, context },
+          ' while handling an unexpected error in custom exception handler',
+        );
+      }
     }
-    try {
-      this._handler(this, context);
-    } catch (exception) {
-      this.defaultExceptionHandler({ message: 'Unhandled error in exception handler', exception, context });
-      this.defaultExceptionHandler(context);
-    }
+    callDefault(this, context, '');
   }
 
   /** Prints `context` to stderr. */
@@ -287,6 +294,15 @@ function checkTime(when: unknown): void {
   }
   if (Number.isNaN(when) || when === -Infinity) {
     throw new RangeError(`callAt: the time must be a loop.time() value in ms, received ${when}`);
+  }
+}
+
+/** Runs the default exception handler, logging what it throws instead of throwing it. */
+function callDefault(loop: EventLoop, context: ErrorContext, suffix: string): void {
+  try {
+    loop.defaultExceptionHandler(context);
+  } catch (exception) {
+    console.error(`Exception in default exception handler${suffix}`, exception);
   }
 }
 

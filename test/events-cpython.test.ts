@@ -216,6 +216,50 @@ void describe('test_base_events.py BaseEventLoopTests', () => {
     }
     await assertNoLeaks();
   });
+
+  void test('test_default_exc_handler_broken: a throwing default handler is logged, never thrown', async () => {
+    const contexts: ErrorContext[] = [];
+    const own = Object.getOwnPropertyDescriptor(loop, 'defaultExceptionHandler');
+    assert.equal(own, undefined);
+    loop.defaultExceptionHandler = (context: ErrorContext) => {
+      contexts.push(context);
+      throw new RangeError('spam');
+    };
+    try {
+      await withConsoleError(async (calls) => {
+        assert.doesNotThrow(() => loop.callExceptionHandler({ message: 'm', exception: new Error('e') }));
+        assert.equal(calls.length, 1);
+        assert.equal(calls[0]![0], 'Exception in default exception handler');
+        let after = false;
+        loop.callSoon(zeroError);
+        loop.callSoon(() => {
+          after = true;
+        });
+        await until(() => after);
+        assert.equal(calls.length, 2);
+
+        loop.setExceptionHandler(() => {
+          throw new RangeError('ham');
+        });
+        contexts.length = 0;
+        calls.length = 0;
+        assert.doesNotThrow(() => loop.callExceptionHandler({ message: 'm2', exception: new Error('e2') }));
+        assert.ok(
+          calls.some((c) =>
+            /^Exception in default exception handler while handling an unexpected error in custom exception handler$/.test(
+              String(c[0]),
+            ),
+          ),
+          `logged: ${calls.map((c) => String(c[0])).join(' | ')}`,
+        );
+        assert.equal((contexts[0]!['context'] as ErrorContext).message, 'm2');
+      });
+    } finally {
+      delete (loop as Partial<typeof loop>).defaultExceptionHandler;
+      loop.setExceptionHandler(null);
+    }
+    await assertNoLeaks();
+  });
 });
 
 void describe('test_events.py EventLoopTestsMixin', () => {
