@@ -58,8 +58,14 @@ export class Handle implements Runnable {
     return this._cancelled;
   }
 
+  /** `<Handle noop(1, "x")>`, with `cancelled` once cancelled (asyncio's repr, without the source line). */
   toString(): string {
-    return `<${this.constructor.name}${this._cancelled ? ' cancelled' : ''} ${this._fn.name || 'anonymous'}()>`;
+    return `<${this.constructor.name}${this._cancelled ? ' cancelled' : ''}${this._describeTime()} ${formatCall(this._fn, this._args)}>`;
+  }
+
+  /** @internal */
+  _describeTime(): string {
+    return '';
   }
 
   /** @internal */
@@ -112,6 +118,11 @@ export class TimerHandle extends Handle {
   /** The time it is scheduled for, in `loop.time()` ms. */
   when(): number {
     return this._when;
+  }
+
+  /** @internal */
+  override _describeTime(): string {
+    return ` when=${this._when}`;
   }
 
   override cancel(): void {
@@ -304,6 +315,36 @@ function callDefault(loop: EventLoop, context: ErrorContext, suffix: string): vo
   } catch (exception) {
     console.error(`Exception in default exception handler${suffix}`, exception);
   }
+}
+
+/** `name(arg, ...)` for a handle's text: each argument short, without calling its own `toString`. */
+function formatCall(fn: (...args: any[]) => unknown, args: unknown[]): string {
+  return `${fn.name || 'anonymous'}(${args.map(formatArg).join(', ')})`;
+}
+
+function formatArg(value: unknown): string {
+  let text: string;
+  switch (typeof value) {
+    case 'string':
+      text = JSON.stringify(value);
+      break;
+    case 'bigint':
+      text = `${value}n`;
+      break;
+    case 'function':
+      text = value.name || 'anonymous';
+      break;
+    case 'object':
+      try {
+        text = value === null ? 'null' : Object.prototype.toString.call(value);
+      } catch {
+        text = '[object]';
+      }
+      break;
+    default:
+      text = String(value);
+  }
+  return text.length > 20 ? `${text.slice(0, 17)}...` : text;
 }
 
 const loop = new EventLoop();

@@ -165,6 +165,25 @@ void describe('test_base_events.py BaseEventLoopTests', () => {
     await assertNoLeaks();
   });
 
+  void test('test_default_exc_handler_callback: the default handler logs "Exception in callback"', async () => {
+    await withConsoleError(async (calls) => {
+      let done = 0;
+      const fail = (): void => {
+        done++;
+        zeroError();
+      };
+      loop.callSoon(fail);
+      await until(() => done === 1 && calls.length === 1);
+      assert.match(String(calls[0]![0]), /Exception in callback <Handle fail\(\)>/);
+      assert.ok(calls[0]!.some((a) => a instanceof RangeError));
+      loop.callLater(10, fail);
+      await until(() => done === 2 && calls.length === 2);
+      assert.match(String(calls[1]![0]), /Exception in callback <TimerHandle when=[\d.]+ fail\(\)>/);
+      assert.ok(calls[1]!.some((a) => a instanceof RangeError));
+    });
+    await assertNoLeaks();
+  });
+
   void test('test_set_exc_handler_invalid: a handler that is not a function is a TypeError', () => {
     assert.throws(() => loop.setExceptionHandler('spam' as never), {
       name: 'TypeError',
@@ -308,6 +327,31 @@ void describe('test_events.py HandleTests', () => {
     }
     await assertNoLeaks();
   });
+
+  void test('test_handle_repr: the callback with its arguments; "cancelled" once cancelled', async () => {
+    const h = loop.callSoon(noop, 1, 2);
+    assert.equal(String(h), '<Handle noop(1, 2)>');
+    h.cancel();
+    assert.equal(String(h), '<Handle cancelled noop(1, 2)>');
+    const h2 = loop.callSoon(noop, 'x', null, undefined, 3n, [1, 2], { a: 1 }, noop, 'y'.repeat(50));
+    assert.equal(
+      String(h2),
+      `<Handle noop("x", null, undefined, 3n, [object Array], [object Object], noop, "${'y'.repeat(16)}...)>`,
+    );
+    h2.cancel();
+    const h3 = loop.callSoon(() => {});
+    assert.equal(String(h3), '<Handle anonymous()>');
+    h3.cancel();
+    const hostile = {
+      toString(): string {
+        throw new Error('no');
+      },
+    };
+    const h4 = loop.callSoon(noop, hostile);
+    assert.equal(String(h4), '<Handle noop([object Object])>');
+    h4.cancel();
+    await assertNoLeaks();
+  });
 });
 
 void describe('test_events.py TimerTests', () => {
@@ -324,6 +368,15 @@ void describe('test_events.py TimerTests', () => {
     h.cancel();
     assert.equal(h.cancelled(), true);
     assert.throws(() => loop.callAt(null as never, noop), TypeError);
+    await assertNoLeaks();
+  });
+
+  void test('test_timer_repr: when= and the callback; "cancelled" once cancelled', async () => {
+    const when = Math.ceil(loop.time()) + 60_000;
+    const h = loop.callAt(when, noop);
+    assert.equal(String(h), `<TimerHandle when=${when} noop()>`);
+    h.cancel();
+    assert.equal(String(h), `<TimerHandle cancelled when=${when} noop()>`);
     await assertNoLeaks();
   });
 });
