@@ -7,8 +7,12 @@
  * bucket and keeps the bucket keys in a min-heap, so the whole process needs
  * at most one Node `Timeout` and one `Immediate`, whatever the number of
  * pending sleeps. A deadline is rounded up to a whole millisecond and runs only
- * once `performance.now()` has reached it: timers never fire early. Entries of
- * one bucket run in the order they were added.
+ * once `performance.now()` has reached it: timers never fire early. Buckets
+ * run in deadline order, a deadline in the past included; entries of one
+ * bucket run in the order they were added. A turn runs the buckets that were
+ * due and existed when it began: one made by their callbacks waits for the
+ * next turn even if its deadline has passed, so a callback that keeps
+ * rescheduling itself in the past cannot starve I/O.
  *
  * @module
  */
@@ -26,6 +30,8 @@ export interface Bucket {
   readonly key: number;
   items: Entry[];
   live: number;
+  /** The value of `turns` when the bucket was made: a turn never runs a bucket made during it. */
+  readonly turn: number;
   /** The promise every plain `sleep` due in this millisecond shares. */
   shared: Promise<void> | null;
 }
@@ -41,6 +47,8 @@ const heap: number[] = [];
 let liveTimers = 0;
 let nodeTimer: NodeJS.Timeout | null = null;
 let armedKey = Infinity;
+/** How many times the timers fired; a bucket made while they fire belongs to the next turn. */
+let turns = 0;
 
 /** The loop's clock: monotonic milliseconds (same as `loop.time()`). */
 export const now: () => number = performance.now.bind(performance);
@@ -96,7 +104,7 @@ function bucketFor(when: number): Bucket {
   const key = Math.ceil(when);
   let bucket = buckets.get(key);
   if (bucket === undefined) {
-    bucket = { key, items: [], live: 0, shared: null };
+    bucket = { key, items: [], live: 0, turn: turns, shared: null };
     buckets.set(key, bucket);
     heapPush(key);
   }
@@ -155,9 +163,12 @@ function fireTimers(): void {
   nodeTimer = null;
   armedKey = Infinity;
   const t = now();
+  const turn = ++turns;
   while (heap.length > 0 && heap[0]! <= t) {
+    const bucket = buckets.get(heap[0]!);
+    // Made by a callback of this turn: it and every later bucket wait for the next turn.
+    if (bucket !== undefined && bucket.turn === turn) break;
     const key = heapPop();
-    const bucket = buckets.get(key);
     if (bucket === undefined) continue;
     buckets.delete(key);
     liveTimers -= bucket.live;

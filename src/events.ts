@@ -13,7 +13,7 @@ import { setDebug } from './_diagnostics.js';
 import { defaultExecutor, type ExecutorLike } from './_executor.js';
 import { setReporter, type ErrorContext } from './_report.js';
 import { addTimer, cancelTimer, now, scheduleReady, type Bucket, type Runnable } from './_timers.js';
-import { checkDeadline, checkDelay, checkFunction } from './_validate.js';
+import { checkDelay, checkFunction } from './_validate.js';
 import { describe } from './_cancel.js';
 
 // Callbacks scheduled and not yet run or cancelled; `run()` cancels those it saw scheduled.
@@ -58,8 +58,14 @@ export class Handle implements Runnable {
     return this._cancelled;
   }
 
+  /** `<Handle noop(1, "x")>`, with `cancelled` once cancelled (asyncio's repr, without the source line). */
   toString(): string {
-    return `<${this.constructor.name}${this._cancelled ? ' cancelled' : ''} ${this._fn.name || 'anonymous'}()>`;
+    return `<${this.constructor.name}${this._cancelled ? ' cancelled' : ''}${this._describeTime()} ${formatCall(this._fn, this._args)}>`;
+  }
+
+  /** @internal */
+  _describeTime(): string {
+    return '';
   }
 
   /** @internal */
@@ -114,6 +120,11 @@ export class TimerHandle extends Handle {
     return this._when;
   }
 
+  /** @internal */
+  override _describeTime(): string {
+    return ` when=${this._when}`;
+  }
+
   override cancel(): void {
     if (this._cancelled) return;
     super.cancel();
@@ -158,20 +169,28 @@ export class EventLoop {
     return handle;
   }
 
-  /** Runs `fn(...args)` after `ms` milliseconds. */
+  /**
+   * Runs `fn(...args)` after `ms` milliseconds: same as `callAt(loop.time() + ms, ...)`.
+   * A negative delay is a deadline in the past: it runs soon, in deadline
+   * order with the other due timers (`callLater(-1000, a); callLater(-2000, b)` runs `b` first).
+   */
   callLater<A extends unknown[]>(ms: number, fn: (...args: A) => unknown, ...args: A): TimerHandle {
-    const delay = checkDelay(ms, 'callLater');
-    return this.callAt(now() + delay, fn, ...args);
+    checkDelay(ms, 'callLater'); // type and NaN only: its clamp to 0 would lose the deadline order
+    checkFunction(fn, 'callLater');
+    return schedule(now() + ms, fn as (...args: any[]) => unknown, args);
   }
 
-  /** Runs `fn(...args)` once `loop.time()` reaches `when`. Same-time callbacks run in the order scheduled. */
+  /**
+   * Runs `fn(...args)` once `loop.time()` reaches `when` (`Infinity`: never).
+   * Timers run in deadline order; same-time callbacks run in the order scheduled.
+   *
+   * @throws {TypeError} if `when` is not a number (`null` included) or `fn` is not a function.
+   * @throws {RangeError} if `when` is NaN or -Infinity.
+   */
   callAt<A extends unknown[]>(when: number, fn: (...args: A) => unknown, ...args: A): TimerHandle {
-    const at = checkDeadline(when, 'callAt');
+    checkTime(when);
     checkFunction(fn, 'callAt');
-    const handle = new TimerHandle(at ?? Infinity, fn as (...args: any[]) => unknown, args);
-    if (at !== null) handle._bucket = addTimer(at, handle);
-    scheduled.add(handle);
-    return handle;
+    return schedule(when, fn as (...args: any[]) => unknown, args);
   }
 
   /** A new pending `Future`. */
@@ -243,18 +262,25 @@ export class EventLoop {
     return this._handler;
   }
 
-  /** Hands `context` to the exception handler; a handler that throws falls back to the default. */
+  /**
+   * Hands `context` to the exception handler. A handler that throws falls
+   * back to the default one; a default one that throws (replaced by the
+   * program) is logged. Never throws.
+   */
   callExceptionHandler(context: ErrorContext): void {
-    if (this._handler === null) {
-      this.defaultExceptionHandler(context);
-      return;
+    if (this._handler !== null) {
+      try {
+        this._handler(this, context);
+        return;
+      } catch (exception) {
+        callDefault(
+          this,
+          { message: 'Unhandled error in exception handler', exception, context },
+          ' while handling an unexpected error in custom exception handler',
+        );
+      }
     }
-    try {
-      this._handler(this, context);
-    } catch (exception) {
-      this.defaultExceptionHandler({ message: 'Unhandled error in exception handler', exception, context });
-      this.defaultExceptionHandler(context);
-    }
+    callDefault(this, context, '');
   }
 
   /** Prints `context` to stderr. */
@@ -262,6 +288,63 @@ export class EventLoop {
     const { message, exception } = context;
     console.error(exception === undefined ? message : `${message}\n`, exception ?? '');
   }
+}
+
+/** Schedules a timer handle for `at` (not checked); `Infinity` never runs. */
+function schedule(at: number, fn: (...args: any[]) => unknown, args: unknown[]): TimerHandle {
+  const handle = new TimerHandle(at, fn, args);
+  if (at !== Infinity) handle._bucket = addTimer(at, handle);
+  scheduled.add(handle);
+  return handle;
+}
+
+/** `callAt`'s time: a number (`null` is no time here), not NaN nor -Infinity. */
+function checkTime(when: unknown): void {
+  if (typeof when !== 'number') {
+    throw new TypeError(`callAt: the time must be a loop.time() value in ms, received ${describe(when)}`);
+  }
+  if (Number.isNaN(when) || when === -Infinity) {
+    throw new RangeError(`callAt: the time must be a loop.time() value in ms, received ${when}`);
+  }
+}
+
+/** Runs the default exception handler, logging what it throws instead of throwing it. */
+function callDefault(loop: EventLoop, context: ErrorContext, suffix: string): void {
+  try {
+    loop.defaultExceptionHandler(context);
+  } catch (exception) {
+    console.error(`Exception in default exception handler${suffix}`, exception);
+  }
+}
+
+/** `name(arg, ...)` for a handle's text: each argument short, without calling its own `toString`. */
+function formatCall(fn: (...args: any[]) => unknown, args: unknown[]): string {
+  return `${fn.name || 'anonymous'}(${args.map(formatArg).join(', ')})`;
+}
+
+function formatArg(value: unknown): string {
+  let text: string;
+  switch (typeof value) {
+    case 'string':
+      text = JSON.stringify(value);
+      break;
+    case 'bigint':
+      text = `${value}n`;
+      break;
+    case 'function':
+      text = value.name || 'anonymous';
+      break;
+    case 'object':
+      try {
+        text = value === null ? 'null' : Object.prototype.toString.call(value);
+      } catch {
+        text = '[object]';
+      }
+      break;
+    default:
+      text = String(value);
+  }
+  return text.length > 20 ? `${text.slice(0, 17)}...` : text;
 }
 
 const loop = new EventLoop();

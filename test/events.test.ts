@@ -280,12 +280,28 @@ void describe('loop.callLater / loop.callAt', () => {
     await assertNoLeaks();
   });
 
-  void test('a negative delay runs soon, like 0', async () => {
+  void test('a negative delay runs soon (a deadline in the past)', async () => {
     let ran = false;
     loop.callLater(-50, () => {
       ran = true;
     });
     await until(() => ran, 1000);
+    await assertNoLeaks();
+  });
+
+  void test('a timer that keeps scheduling itself in the past lets the rest of the loop run', async () => {
+    // Each turn runs the timers due when it began; one scheduled by them waits for the next
+    // turn, whatever its deadline (else a callback rescheduling itself in the past never yields).
+    let n = 0;
+    let seenAt = -1;
+    const again = (): void => {
+      n++;
+      if (n === 1) setImmediate(() => (seenAt = n));
+      if (n < 50) loop.callAt(loop.time() - 60_000, again);
+    };
+    loop.callAt(loop.time() - 60_000, again);
+    await until(() => n === 50);
+    assert.ok(seenAt >= 1 && seenAt <= 3, `the immediate ran after ${seenAt} of 50 timer callbacks`);
     await assertNoLeaks();
   });
 
@@ -295,6 +311,52 @@ void describe('loop.callLater / loop.callAt', () => {
     assert.throws(() => loop.callLater(10, 'fn' as never), TypeError);
     assert.throws(() => loop.callAt(loop.time() + 10, null as never), TypeError);
     assert.throws(() => loop.callLater('10' as never, () => {}), TypeError);
+  });
+
+  void test('bad input: the messages name the method and the value', () => {
+    const cases: [() => unknown, string, string][] = [
+      [
+        () => loop.callAt('1' as never, () => {}),
+        'TypeError',
+        'callAt: the time must be a loop.time() value in ms, received "1"',
+      ],
+      [
+        () => loop.callAt(null as never, () => {}),
+        'TypeError',
+        'callAt: the time must be a loop.time() value in ms, received null',
+      ],
+      [
+        () => loop.callAt(NaN, () => {}),
+        'RangeError',
+        'callAt: the time must be a loop.time() value in ms, received NaN',
+      ],
+      [
+        () => loop.callAt(-Infinity, () => {}),
+        'RangeError',
+        'callAt: the time must be a loop.time() value in ms, received -Infinity',
+      ],
+      [
+        () => loop.callLater(NaN, () => {}),
+        'RangeError',
+        'callLater: the delay must be a number of milliseconds, received NaN',
+      ],
+      [
+        () => loop.callLater(5, 42 as never),
+        'TypeError',
+        'callLater: the callback must be a function, received 42',
+      ],
+    ];
+    for (const [fn, name, message] of cases) assert.throws(fn, { name, message });
+  });
+
+  void test('callAt(Infinity) and callLater(Infinity) never run; cancel leaves nothing', async () => {
+    const hs = [
+      loop.callAt(Infinity, () => assert.fail('ran')),
+      loop.callLater(Infinity, () => assert.fail('ran')),
+    ];
+    for (const h of hs) assert.equal(h.when(), Infinity);
+    await assertNoLeaks();
+    for (const h of hs) h.cancel();
   });
 });
 
