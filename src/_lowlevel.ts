@@ -9,10 +9,10 @@
  */
 
 export { CancelScope, deadlineAfter } from './_cancelscope.js';
-export { checkSignal, describe, linkSignal, unlinkSignal, type Hook } from './_cancel.js';
+export { linkSignal, unlinkSignal, type Hook } from './_cancel.js';
 export { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
 export { ParkingLot, resumeCheck } from './_waitqueue.js';
-export { checkFunction, checkTimeout } from './_validate.js';
+export { checkCount, checkFunction, checkSignal, checkSql, checkTimeout, describe } from './_validate.js';
 export { debugState, hooks } from './_debug.js';
 export { warnBlockingCall } from './_diagnostics.js';
 export { registerDefaultExecutor } from './_executor.js';

@@ -15,9 +15,8 @@
 import { TimeoutError, cancelledFrom } from './exceptions.js';
 import { FULFILLED, futureFromThenable, type Future, type Observer } from './futures.js';
 import { createTask, type Task } from './tasks.js';
-import { checkSignal, describe } from './_cancel.js';
 import { now } from './_timers.js';
-import { checkFunction } from './_validate.js';
+import { checkFunction, checkSignal, describe } from './_validate.js';
 import { ABORTED, DONE, TIMEOUT, Waiter } from './_waiter.js';
 import { cancelAndWait, waitFor } from './waitfor.js';
 
