@@ -137,25 +137,3 @@ export function _hookCount(signal: AbortSignal): number {
 export function abortedRejection(signal: AbortSignal | undefined): Promise<never> | null {
   return signal?.aborted ? Promise.reject(cancelledFrom(signal.reason)) : null;
 }
-
-/**
- * Throws a `TypeError` unless `signal` is undefined or an `AbortSignal`. The
- * message names `where`, prefixed with the class name of `owner` if given
- * (built only on error: hot paths pay nothing for it).
- */
-export function checkSignal(signal: unknown, where: string, owner?: object): AbortSignal | undefined {
-  if (signal === undefined || signal === null) return undefined;
-  if (!(signal instanceof AbortSignal)) {
-    const name = owner === undefined ? where : `${owner.constructor.name}.${where}`;
-    throw new TypeError(`${name}: signal must be an AbortSignal, received ${describe(signal)}`);
-  }
-  return signal;
-}
-
-/** A short description of a bad value for an error message. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return `a function`;
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'Object'})`;
-}

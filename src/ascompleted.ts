@@ -7,9 +7,8 @@
 import { TimeoutError, cancelledFrom } from './exceptions.js';
 import { Future, type Observer } from './futures.js';
 import { ensureFuture, type AwaitableLike } from './tasks.js';
-import { checkSignal, describe } from './_cancel.js';
 import { now } from './_timers.js';
-import { checkTimeout } from './_validate.js';
+import { checkSignal, checkTimeout, describe } from './_validate.js';
 import { ABORTED, TIMEOUT, Waiter } from './_waiter.js';
 
 /** Options of `asCompleted`. */

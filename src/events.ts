@@ -13,8 +13,7 @@ import { setDebug } from './_diagnostics.js';
 import { defaultExecutor, type ExecutorLike } from './_executor.js';
 import { setReporter, type ErrorContext } from './_report.js';
 import { addTimer, cancelTimer, now, scheduleReady, type Bucket, type Runnable } from './_timers.js';
-import { checkDelay, checkFunction } from './_validate.js';
-import { describe } from './_cancel.js';
+import { checkDelay, checkFunction, describe } from './_validate.js';
 
 // Callbacks scheduled and not yet run or cancelled; `run()` cancels those it saw scheduled.
 const scheduled = new Set<Handle>();

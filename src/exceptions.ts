@@ -3,33 +3,12 @@
  *
  * Each class has `name` equal to its class name, a stable `code`, and a
  * `Symbol.for` brand so that `instanceof` holds across two installed copies of
- * tsaio (as undici's errors do).
+ * tsaio (as undici's errors do; see `_brand.ts`).
  *
  * @module
  */
 
-const kBrands = Symbol.for('tsaio.error.brands');
-
-type Branded = { [kBrands]?: ReadonlySet<string> };
-
-/** Adds `code`, the brand set and a cross-copy `instanceof` to an error class. */
-function brand(cls: abstract new (...args: any[]) => Error, code: string): void {
-  const parent = Object.getPrototypeOf(cls.prototype) as Branded;
-  const brands = new Set(parent[kBrands] ?? []);
-  brands.add(cls.name);
-  Object.defineProperties(cls.prototype, {
-    name: { value: cls.name, writable: true, configurable: true },
-    code: { value: code, writable: true, configurable: true },
-    [kBrands]: { value: brands },
-  });
-  Object.defineProperty(cls, Symbol.hasInstance, {
-    value(this: unknown, obj: unknown): boolean {
-      // Subclasses of a tsaio error keep the ordinary prototype check.
-      if (this !== cls) return Function.prototype[Symbol.hasInstance].call(this, obj);
-      return typeof obj === 'object' && obj !== null && ((obj as Branded)[kBrands]?.has(cls.name) ?? false);
-    },
-  });
-}
+import { brand } from './_brand.js';
 
 /**
  * The operation was cancelled: a task was cancelled, or the signal given to a

@@ -7,7 +7,8 @@
 import { cancelledFrom } from './exceptions.js';
 import { FULFILLED, Future, isThenable, type Observer } from './futures.js';
 import { ensureFuture } from './tasks.js';
-import { checkSignal, describe, linkSignal, unlinkSignal } from './_cancel.js';
+import { linkSignal, unlinkSignal } from './_cancel.js';
+import { checkSignal, describe } from './_validate.js';
 import { debugState, hooks } from './_debug.js';
 
 /** Options of `gather`. */

@@ -48,18 +48,13 @@ export {
   type Held,
 } from './locks.js';
 export { LifoQueue, PriorityQueue, Queue, type QueueWaitOptions } from './queues.js';
-export {
-  batch,
-  buffer,
-  chunk,
-  filter,
-  map,
-  merge,
-  take,
-  timeoutEach,
-  toArray,
-  type AnyIterable,
-  type BatchOptions,
-  type MapOptions,
-} from './iterables.js';
+export type { AnyIterable } from './_reader.js';
+export { map, type MapOptions } from './map.js';
+export { filter } from './filter.js';
+export { take } from './take.js';
+export { batch, chunk, type BatchOptions } from './batch.js';
+export { merge } from './merge.js';
+export { buffer } from './buffer.js';
+export { toArray } from './toarray.js';
+export { timeoutEach } from './timeouteach.js';
 export { RateLimiter, type RateLimiterOptions } from './ratelimit.js';

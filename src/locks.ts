@@ -11,9 +11,9 @@
  */
 
 import { BrokenBarrierError, InvalidStateError, cancelledFrom } from './exceptions.js';
-import { abortedRejection, checkSignal, describe } from './_cancel.js';
+import { abortedRejection } from './_cancel.js';
 import { ParkingLot, resumeCheck } from './_waitqueue.js';
-import { checkFunction } from './_validate.js';
+import { checkCount, checkFunction, checkSignal, describe } from './_validate.js';
 
 /** Options of every wait of a primitive. */
 export interface AcquireOptions {
@@ -289,14 +289,6 @@ export class Condition {
   toString(): string {
     return `<Condition [${this.locked() ? 'locked' : 'unlocked'}] waiters=${this._waiters.size}>`;
   }
-}
-
-function checkCount(value: unknown, where: string, what: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    const kind = min === 0 ? 'a non-negative' : 'a positive';
-    throw new RangeError(`${where}: ${what} must be ${kind} integer, received ${describe(value)}`);
-  }
-  return value;
 }
 
 /**

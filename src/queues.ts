@@ -12,7 +12,8 @@
  */
 
 import { QueueEmpty, QueueFull, QueueShutDown, cancelledFrom } from './exceptions.js';
-import { abortedRejection, checkSignal, describe } from './_cancel.js';
+import { abortedRejection } from './_cancel.js';
+import { checkSignal, describe } from './_validate.js';
 import { NOBODY, ParkingLot, SIGNALED } from './_waitqueue.js';
 
 /** The first capacity of a FIFO ring (a power of two). */

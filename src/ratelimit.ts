@@ -5,9 +5,9 @@
  * @module
  */
 
-import { abortedRejection, checkSignal, describe } from './_cancel.js';
+import { abortedRejection } from './_cancel.js';
 import { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
-import { checkFunction } from './_validate.js';
+import { checkFunction, checkSignal, describe } from './_validate.js';
 import { ParkingLot } from './_waitqueue.js';
 
 /** Options of `RateLimiter`. */

@@ -12,8 +12,7 @@ import { debugState } from './_debug.js';
 import { reportPendingAtRunEnd, reportUnretrievedAtRunEnd, setDebug } from './_diagnostics.js';
 import { startTrace, stopTrace } from './_trace.js';
 import { reportError } from './_report.js';
-import { checkFunction } from './_validate.js';
-import { describe } from './_cancel.js';
+import { checkFunction, describe } from './_validate.js';
 
 /** Options of `run`. */
 export interface RunOptions {

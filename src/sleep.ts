@@ -5,7 +5,7 @@
  */
 
 import { cancelledFrom } from './exceptions.js';
-import { checkSignal, linkSignal, unlinkSignal } from './_cancel.js';
+import { linkSignal, unlinkSignal } from './_cancel.js';
 import {
   addTimer,
   cancelTimer,
@@ -16,7 +16,7 @@ import {
   type Bucket,
   type Runnable,
 } from './_timers.js';
-import { checkDelay } from './_validate.js';
+import { checkDelay, checkSignal } from './_validate.js';
 import { debugState, hooks } from './_debug.js';
 
 /** Options of `sleep`. */

@@ -13,17 +13,9 @@ import {
 } from './exceptions.js';
 import { REJECTED, type Observer } from './futures.js';
 import { createTask, type Task, type TaskBody, type TaskOptions } from './tasks.js';
-import {
-  abortNode,
-  checkSignal,
-  linkSignal,
-  signalOf,
-  unlinkSignal,
-  type CancelNode,
-  type Hook,
-} from './_cancel.js';
+import { abortNode, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
 import { debugState, hooks } from './_debug.js';
-import { checkFunction } from './_validate.js';
+import { checkFunction, checkSignal } from './_validate.js';
 
 /** Options of `TaskGroup` and `taskGroup`. */
 export interface TaskGroupOptions {

@@ -14,16 +14,8 @@ import {
   futureFromThenable,
   isThenable,
 } from './futures.js';
-import {
-  abortNode,
-  checkSignal,
-  describe,
-  linkSignal,
-  signalOf,
-  unlinkSignal,
-  type CancelNode,
-  type Hook,
-} from './_cancel.js';
+import { abortNode, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
+import { checkSignal, describe } from './_validate.js';
 import { debugState, hooks } from './_debug.js';
 
 /** What a task runs: a function of the task's `AbortSignal`. */

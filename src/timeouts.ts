@@ -11,17 +11,9 @@ import {
   cancelledFrom,
   isCancellation,
 } from './exceptions.js';
-import {
-  abortNode,
-  checkSignal,
-  linkSignal,
-  signalOf,
-  unlinkSignal,
-  type CancelNode,
-  type Hook,
-} from './_cancel.js';
+import { abortNode, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
 import { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
-import { checkDeadline, checkFunction, checkTimeout } from './_validate.js';
+import { checkDeadline, checkFunction, checkSignal, checkTimeout } from './_validate.js';
 
 /** Options of `timeout` and `timeoutAt`. */
 export interface TimeoutOptions {

@@ -7,9 +7,8 @@
 import { cancelledFrom } from './exceptions.js';
 import { REJECTED, type Future } from './futures.js';
 import { ensureFuture } from './tasks.js';
-import { checkSignal, describe } from './_cancel.js';
 import { now } from './_timers.js';
-import { checkTimeout } from './_validate.js';
+import { checkSignal, checkTimeout, describe } from './_validate.js';
 import { ABORTED, Waiter } from './_waiter.js';
 
 /**

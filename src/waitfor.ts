@@ -7,9 +7,8 @@
 import { TimeoutError, cancelledFrom } from './exceptions.js';
 import { CANCELLED, whenDone, type Future } from './futures.js';
 import { ensureFuture, type AwaitableLike } from './tasks.js';
-import { checkSignal } from './_cancel.js';
 import { now } from './_timers.js';
-import { checkTimeout } from './_validate.js';
+import { checkSignal, checkTimeout } from './_validate.js';
 import { ABORTED, DONE, Waiter } from './_waiter.js';
 
 /** Options of `waitFor`. */

@@ -422,7 +422,7 @@ natsTest('bad arguments are typed errors with the bad value named', async () => 
     );
     await assert.rejects(
       DistributedQueue.open(conn, 'ok', { maxsize: -1 }),
-      /maxsize must be an integer >= 0, received -1/,
+      /maxsize must be a non-negative integer, received -1/,
     );
     await assert.rejects(DistributedQueue.open(conn, 'ok', { ackWait: 0 }), RangeError);
     await assert.rejects(DistributedQueue.open(conn, 'ok', { codec: {} as never }), TypeError);

@@ -167,10 +167,11 @@ void describe('createSyncFn', () => {
     );
   });
 
-  void test('bad options are RangeErrors', () => {
-    for (const timeout of [-1, NaN, '5']) {
+  void test('bad options are RangeErrors (a timeout of the wrong type a TypeError)', () => {
+    for (const timeout of [-1, NaN, -Infinity]) {
       assert.throws(() => createSyncFn(job('add'), { timeout: timeout as number }), RangeError);
     }
+    assert.throws(() => createSyncFn(job('add'), { timeout: '5' as never }), TypeError);
     assert.equal(_liveWorkers(), 0);
   });
 });

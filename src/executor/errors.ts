@@ -1,10 +1,14 @@
 /**
  * The errors of `tsaio/executor`. Cancellation and timeouts are the core's
  * `CancelledError` and `TimeoutError`; misuse is a `TypeError`, `RangeError`
- * or the core's `InvalidStateError` (submitting after `shutdown`).
+ * or the core's `InvalidStateError` (submitting after `shutdown`). Its own
+ * classes have a stable `code` and the core's `Symbol.for` brand, so
+ * `instanceof` holds across two installed copies of tsaio.
  *
  * @module
  */
+
+import { brand } from '../_lowlevel.js';
 
 /**
  * The worker running a job died (it crashed, exited, or ran out of memory)
@@ -23,7 +27,7 @@
  * ```
  */
 export class BrokenExecutorError extends Error {
-  readonly code: string = 'TSAIO_ERR_BROKEN_EXECUTOR';
+  declare readonly code: 'TSAIO_ERR_BROKEN_EXECUTOR';
   constructor(
     message: string,
     /** The job that was running, as `name()` or `name() from <module URL>`. */
@@ -34,3 +38,4 @@ export class BrokenExecutorError extends Error {
     this.name = 'BrokenExecutorError';
   }
 }
+brand(BrokenExecutorError, 'TSAIO_ERR_BROKEN_EXECUTOR', 'executor');

@@ -7,9 +7,8 @@
 
 import type { TransferListItem } from 'node:worker_threads';
 import { CancelledError } from '../exceptions.js';
-import { linkSignal, unlinkSignal, checkSignal, describe } from '../_cancel.js';
+import { checkSignal, debugState, describe, hooks, linkSignal, unlinkSignal } from '../_lowlevel.js';
 import { waitFor } from '../waitfor.js';
-import { debugState, hooks } from '../_debug.js';
 import { jobLabel, toSpec, type Job } from './_job.js';
 import type { Pool } from './_pool.js';
 import { ExecutorFuture } from './future.js';

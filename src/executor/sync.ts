@@ -13,9 +13,7 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InvalidStateError, TimeoutError } from '../exceptions.js';
 import { isThenable } from '../futures.js';
-import { describe } from '../_cancel.js';
-import { debugState } from '../_debug.js';
-import { warnBlockingCall } from '../_diagnostics.js';
+import { checkTimeout, debugState, warnBlockingCall } from '../_lowlevel.js';
 import { toSpec, type Job, closureHint, jobLabel } from './_job.js';
 import { programUrl, startThread } from './_spawn.js';
 import { unwireError, type JobSpec, type SyncOutcome as Outcome } from './_wire.js';
@@ -163,16 +161,6 @@ class SyncWorker {
   }
 }
 
-function checkTimeout(timeout: unknown, where: string): number | null {
-  if (timeout === undefined || timeout === null || timeout === Infinity) return null;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-    throw new RangeError(
-      `${where}: timeout must be a non-negative number of ms or null, received ${describe(timeout)}`,
-    );
-  }
-  return timeout;
-}
-
 function refuseDeadlock(job: unknown, where: string): void {
   const problem = syncCallProblem(job);
   if (problem !== null) throw new InvalidStateError(`${where} refused: ${problem}`);
@@ -208,7 +196,7 @@ export function createSyncFn<A extends unknown[], R>(
 ): SyncFn<A, Awaited<R>> {
   refuseDeadlock(job, 'createSyncFn');
   const spec = toSpec(job, 'createSyncFn');
-  const timeout = checkTimeout(opts?.timeout, 'createSyncFn');
+  const timeout = checkTimeout(opts?.timeout, 'createSyncFn', false);
   const worker = new SyncWorker();
   const fn = ((...args: A) => worker.call(spec, args, timeout, 'sync function')) as SyncFn<A, Awaited<R>>;
   fn.close = () => worker.close();

@@ -9,7 +9,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import { describe } from '../_cancel.js';
+import { describe } from '../_lowlevel.js';
 
 /** The encodings supported, by their Python names. */
 export type Encoding = 'utf-8' | 'utf-16-le' | 'latin-1' | 'ascii';

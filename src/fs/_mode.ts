@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describe } from '../_cancel.js';
+import { describe } from '../_lowlevel.js';
 
 /** What a mode string asks for. */
 export interface Mode {

@@ -5,7 +5,7 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { describe } from '../_cancel.js';
+import { describe } from '../_lowlevel.js';
 
 /** A path `open` and the `os` functions take. */
 export type PathLike = string | URL | Buffer;

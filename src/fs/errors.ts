@@ -1,10 +1,14 @@
 /**
  * The errors of `tsaio/fs`. A file's own failures are Node's errors as
  * `node:fs` raises them (`code: 'ENOENT'`, `'EISDIR'`, `'EEXIST'` ... with
- * `path` and `syscall`), as Python raises `OSError` subclasses.
+ * `path` and `syscall`), as Python raises `OSError` subclasses. Its own
+ * classes have a stable `code` and the core's `Symbol.for` brand, so
+ * `instanceof` holds across two installed copies of tsaio.
  *
  * @module
  */
+
+import { brand } from '../_lowlevel.js';
 
 /**
  * The file does not support the operation: reading a file opened only for
@@ -22,9 +26,10 @@
  * ```
  */
 export class UnsupportedOperation extends TypeError {
-  readonly code: string = 'TSAIO_ERR_UNSUPPORTED_OPERATION';
+  declare readonly code: 'TSAIO_ERR_UNSUPPORTED_OPERATION';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'UnsupportedOperation';
   }
 }
+brand(UnsupportedOperation, 'TSAIO_ERR_UNSUPPORTED_OPERATION', 'fs');

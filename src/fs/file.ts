@@ -7,7 +7,7 @@
 
 import { InvalidStateError } from '../exceptions.js';
 import { Lock } from '../locks.js';
-import { checkSignal, describe } from '../_cancel.js';
+import { checkSignal, describe } from '../_lowlevel.js';
 import { Buffered } from './_buffered.js';
 import type { Fd } from './_fd.js';
 import type { Codec } from './_codec.js';

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkSignal, describe } from '../_cancel.js';
+import { checkSignal, describe } from '../_lowlevel.js';
 import { checkAborted } from './_buffered.js';
 import { Fd } from './_fd.js';
 import { codecFor, type Errors } from './_codec.js';

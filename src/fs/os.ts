@@ -11,7 +11,7 @@
 import * as fsp from 'node:fs/promises';
 import type { Dir, Dirent, Stats } from 'node:fs';
 import { join } from 'node:path';
-import { checkSignal } from '../_cancel.js';
+import { checkSignal } from '../_lowlevel.js';
 import { checkAborted } from './_buffered.js';
 import { checkPath, type PathLike } from './_path.js';
 

@@ -7,7 +7,7 @@
 
 import { Readable } from 'node:stream';
 import { FormData as UndiciFormData } from 'undici';
-import { describe } from '../_cancel.js';
+import { describe } from '../_lowlevel.js';
 
 /** A request body undici accepts, with the content type it implies. */
 export interface EncodedBody {

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { addTimer, cancelTimer, now, type Bucket, type Runnable } from '../_timers.js';
+import { addTimer, cancelTimer, now, type Bucket, type Runnable } from '../_lowlevel.js';
 
 /** Something with a deadline. */
 export abstract class Deadline {

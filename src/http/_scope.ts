@@ -14,7 +14,7 @@
  */
 
 import { CancelledError, TimeoutError, cancelledFrom } from '../exceptions.js';
-import { linkSignal, unlinkSignal } from '../_cancel.js';
+import { linkSignal, unlinkSignal } from '../_lowlevel.js';
 import { Deadline, schedule, unschedule } from './_deadlines.js';
 import { ClientConnectionError, ClientError, httpTimeout } from './errors.js';
 import type { Exchange } from './_exchange.js';

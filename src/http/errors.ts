@@ -1,12 +1,15 @@
 /**
  * The errors of `tsaio/http`, after aiohttp's `ClientError` family, typed
- * and coded like undici's. Timeouts are the core `TimeoutError`, with a
- * `kind` saying which timeout fired.
+ * and coded like undici's: each class has a stable `code` and the core's
+ * `Symbol.for` brand, so `instanceof` holds across two installed copies.
+ * Timeouts are the core `TimeoutError`, with a `kind` saying which timeout
+ * fired.
  *
  * @module
  */
 
 import { TimeoutError } from '../exceptions.js';
+import { brand } from '../_lowlevel.js';
 
 /**
  * Base class of the client's errors. Same as `aiohttp.ClientError`.
@@ -19,12 +22,13 @@ import { TimeoutError } from '../exceptions.js';
  * ```
  */
 export class ClientError extends Error {
-  readonly code: string = 'TSAIO_HTTP_ERR';
+  declare readonly code: string;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
   }
 }
+brand(ClientError, 'TSAIO_HTTP_ERR', 'http');
 
 /**
  * The connection failed: refused, reset, closed early, or the server sent
@@ -40,7 +44,6 @@ export class ClientError extends Error {
  * ```
  */
 export class ClientConnectionError extends ClientError {
-  override readonly code: string = 'TSAIO_HTTP_ERR_CONNECTION';
   constructor(
     message: string,
     readonly url: string,
@@ -49,6 +52,7 @@ export class ClientConnectionError extends ClientError {
     super(message, options);
   }
 }
+brand(ClientConnectionError, 'TSAIO_HTTP_ERR_CONNECTION', 'http');
 
 /**
  * A response with a 4xx/5xx status, when `raiseForStatus` is on. Same as
@@ -64,7 +68,6 @@ export class ClientConnectionError extends ClientError {
  * ```
  */
 export class ClientResponseError extends ClientError {
-  override readonly code: string = 'TSAIO_HTTP_ERR_RESPONSE';
   constructor(
     readonly status: number,
     readonly url: string,
@@ -74,6 +77,7 @@ export class ClientResponseError extends ClientError {
     super(`${status} for ${url}`, options);
   }
 }
+brand(ClientResponseError, 'TSAIO_HTTP_ERR_RESPONSE', 'http');
 
 /** Which timeout of a request fired. */
 export type TimeoutKind = 'total' | 'connect' | 'sockRead';

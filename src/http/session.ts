@@ -10,8 +10,7 @@ import { InvalidStateError, cancelledFrom } from '../exceptions.js';
 import { Semaphore, type Held } from '../locks.js';
 import { RateLimiter } from '../ratelimit.js';
 import { sleep } from '../sleep.js';
-import { checkSignal, describe } from '../_cancel.js';
-import { debugState, hooks } from '../_debug.js';
+import { checkCount, checkSignal, debugState, describe, hooks } from '../_lowlevel.js';
 import { NO_BODY, encodeBody, type EncodedBody, type RequestData } from './_body.js';
 import { DRAIN_LIMIT, Exchange } from './_exchange.js';
 import { OpenRequests, RequestScope, translateError, type Timeouts } from './_scope.js';
@@ -110,14 +109,6 @@ function checkMs(value: unknown, what: string): number | null {
   return value === Infinity ? null : value;
 }
 
-function checkCount(value: unknown, what: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new RangeError(`ClientSession: ${what} must be an integer >= ${min}, received ${describe(value)}`);
-  }
-  return value;
-}
-
 function timeoutsOf(option: TimeoutOptions | number | undefined, base: Timeouts): Timeouts {
   if (option === undefined) return base;
   if (typeof option === 'number') return { ...base, total: checkMs(option, 'timeout') };
@@ -180,10 +171,10 @@ export class ClientSession implements AsyncDisposable {
     this._headers = new Headers(opts.headers);
     this._plainHeaders = Object.fromEntries(this._headers);
     this._timeouts = timeoutsOf(opts.timeout, { total: 300_000, connect: null, sockRead: null });
-    const limit = checkCount(opts.limit, 'limit', 100, 1);
-    const perHost = checkCount(opts.limitPerHost, 'limitPerHost', 0, 0);
-    this._retries = checkCount(opts.retries, 'retries', 0, 0);
-    this._maxRedirects = checkCount(opts.maxRedirects, 'maxRedirects', 10, 0);
+    const limit = checkCount(opts.limit, 'ClientSession', 'limit', 1, 100);
+    const perHost = checkCount(opts.limitPerHost, 'ClientSession', 'limitPerHost', 0, 0);
+    this._retries = checkCount(opts.retries, 'ClientSession', 'retries', 0, 0);
+    this._maxRedirects = checkCount(opts.maxRedirects, 'ClientSession', 'maxRedirects', 0, 10);
     this._slots = new Semaphore(limit);
     this._limiter =
       opts.rateLimit === undefined
@@ -293,7 +284,8 @@ export class ClientSession implements AsyncDisposable {
   /** Sends the request, following redirects and retrying; every failure is one of tsaio's errors. */
   private async _send(first: Outgoing, scope: RequestScope, opts: RequestOptions): Promise<ClientResponse> {
     try {
-      const retries = opts.retries === undefined ? this._retries : checkCount(opts.retries, 'retries', 0, 0);
+      const retries =
+        opts.retries === undefined ? this._retries : checkCount(opts.retries, 'ClientSession', 'retries');
       const follow = opts.followRedirects ?? this._follow;
       const retryable = retries > 0 && this._retryMethods.includes(first.method);
       let out = first;

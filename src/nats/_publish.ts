@@ -14,7 +14,7 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
 import { InvalidStateError, TimeoutError, cancelledFrom } from '../exceptions.js';
-import { linkSignal, unlinkSignal } from '../_cancel.js';
+import { linkSignal, unlinkSignal } from '../_lowlevel.js';
 import type { Connection } from './connection.js';
 import { ConnectionLostError, NatsError } from './errors.js';
 

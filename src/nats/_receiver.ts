@@ -19,7 +19,7 @@
 
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { cancelledFrom } from '../exceptions.js';
-import { ParkingLot } from '../_waitqueue.js';
+import { ParkingLot } from '../_lowlevel.js';
 import { OneShot } from './_timer.js';
 
 /** One pull request in flight: how many messages it asked for and how many came. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { addTimer, cancelTimer, now, type Bucket } from '../_timers.js';
+import { addTimer, cancelTimer, now, type Bucket } from '../_lowlevel.js';
 
 /** Calls `fn` once, `ms` after `start(ms)`; `start` again reschedules, `stop` cancels. */
 export class OneShot {

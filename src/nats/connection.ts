@@ -15,8 +15,7 @@ import {
 } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
-import { checkSignal, describe, linkSignal, unlinkSignal } from '../_cancel.js';
-import { ParkingLot } from '../_waitqueue.js';
+import { checkSignal, describe, linkSignal, ParkingLot, unlinkSignal } from '../_lowlevel.js';
 import { NatsError, NoServerError } from './errors.js';
 
 /** The address `connect()` uses when given none: the usual local server. */

@@ -2,9 +2,13 @@
  * The errors of `tsaio/nats`. Cancellation, timeouts and the queue errors
  * are the core's (`CancelledError`, `TimeoutError`, `QueueShutDown`,
  * `QueueEmpty`, `QueueFull`); these are the ones only a networked queue has.
+ * Each has a stable `code` and the core's `Symbol.for` brand, so
+ * `instanceof` holds across two installed copies of tsaio.
  *
  * @module
  */
+
+import { brand } from '../_lowlevel.js';
 
 /**
  * Base class of the errors of `tsaio/nats`.
@@ -17,12 +21,13 @@
  * ```
  */
 export class NatsError extends Error {
-  readonly code: string = 'TSAIO_NATS_ERR';
+  declare readonly code: string;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
   }
 }
+brand(NatsError, 'TSAIO_NATS_ERR', 'nats');
 
 /**
  * No NATS server answered at any of the addresses given to `connect`, or the
@@ -38,7 +43,6 @@ export class NatsError extends Error {
  * ```
  */
 export class NoServerError extends NatsError {
-  override readonly code: string = 'TSAIO_NATS_ERR_NO_SERVER';
   constructor(
     message: string,
     readonly servers: readonly string[],
@@ -47,6 +51,7 @@ export class NoServerError extends NatsError {
     super(message, options);
   }
 }
+brand(NoServerError, 'TSAIO_NATS_ERR_NO_SERVER', 'nats');
 
 /**
  * The connection to the server was lost while an operation waited for the
@@ -63,7 +68,6 @@ export class NoServerError extends NatsError {
  * ```
  */
 export class ConnectionLostError extends NatsError {
-  override readonly code: string = 'TSAIO_NATS_ERR_CONNECTION_LOST';
   constructor(
     message: string,
     readonly id: string | null = null,
@@ -72,6 +76,7 @@ export class ConnectionLostError extends NatsError {
     super(message, options);
   }
 }
+brand(ConnectionLostError, 'TSAIO_NATS_ERR_CONNECTION_LOST', 'nats');
 
 /**
  * A codec could not encode an item (`put`) or decode a message (`get`).
@@ -85,9 +90,8 @@ export class ConnectionLostError extends NatsError {
  * try { new JsonCodec().encode(10n); } catch (e) { console.log(e instanceof CodecError); } // true
  * ```
  */
-export class CodecError extends NatsError {
-  override readonly code: string = 'TSAIO_NATS_ERR_CODEC';
-}
+export class CodecError extends NatsError {}
+brand(CodecError, 'TSAIO_NATS_ERR_CODEC', 'nats');
 
 /** What a worker sends back about an error its job function threw. */
 export interface RemoteErrorInfo {
@@ -112,7 +116,6 @@ export interface RemoteErrorInfo {
  * ```
  */
 export class RemoteError extends NatsError {
-  override readonly code: string = 'TSAIO_NATS_ERR_REMOTE';
   constructor(
     message: string,
     readonly job: string,
@@ -133,6 +136,7 @@ export class RemoteError extends NatsError {
     });
   }
 }
+brand(RemoteError, 'TSAIO_NATS_ERR_REMOTE', 'nats');
 
 /** What a worker sends for `error`: its name, message, stack and code, whatever was thrown. */
 export function remoteErrorInfo(error: unknown): RemoteErrorInfo {

@@ -31,8 +31,7 @@ import {
   QueueShutDown,
   cancelledFrom,
 } from '../exceptions.js';
-import { checkSignal, describe } from '../_cancel.js';
-import { ParkingLot } from '../_waitqueue.js';
+import { checkCount, checkSignal, describe, ParkingLot } from '../_lowlevel.js';
 import { untilShutDown } from '../queues.js';
 import { JsonCodec, decodeWith, encodeWith, type Codec } from './codec.js';
 import type { Connection } from './connection.js';
@@ -109,15 +108,6 @@ interface Resolved<T> {
   prefetch: number;
   putTimeout: number;
   shutdown: false | 'drain' | 'immediate';
-}
-
-function checkInteger(value: unknown, min: number, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new RangeError(
-      `DistributedQueue.open: ${what} must be an integer >= ${min}, received ${describe(value)}`,
-    );
-  }
-  return value;
 }
 
 /**
@@ -210,12 +200,12 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   ): Promise<DistributedQueue<T>> {
     const layout = layoutOf(name, 'DistributedQueue.open');
     const signal = checkSignal(opts.signal, 'DistributedQueue.open');
-    if (opts.maxsize !== undefined) checkInteger(opts.maxsize, 0, 'maxsize');
-    if (opts.ackWait !== undefined) checkInteger(opts.ackWait, 1, 'ackWait');
-    const maxDeliveries = checkInteger(opts.maxDeliveries ?? 5, 1, 'maxDeliveries');
-    const prefetch = checkInteger(opts.prefetch ?? 0, 0, 'prefetch');
-    const putTimeout = checkInteger(opts.putTimeout ?? 5000, 1, 'putTimeout');
-    const replicas = checkInteger(opts.replicas ?? 1, 1, 'replicas');
+    if (opts.maxsize !== undefined) checkCount(opts.maxsize, 'DistributedQueue.open', 'maxsize', 0);
+    if (opts.ackWait !== undefined) checkCount(opts.ackWait, 'DistributedQueue.open', 'ackWait', 1);
+    const maxDeliveries = checkCount(opts.maxDeliveries ?? 5, 'DistributedQueue.open', 'maxDeliveries', 1);
+    const prefetch = checkCount(opts.prefetch ?? 0, 'DistributedQueue.open', 'prefetch', 0);
+    const putTimeout = checkCount(opts.putTimeout ?? 5000, 'DistributedQueue.open', 'putTimeout', 1);
+    const replicas = checkCount(opts.replicas ?? 1, 'DistributedQueue.open', 'replicas', 1);
     const codec = opts.codec ?? new JsonCodec<T>();
     if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') {
       throw new TypeError(

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { CancelledError, InvalidStateError, QueueShutDown, isCancellation } from '../exceptions.js';
 import { Semaphore } from '../locks.js';
 import { taskGroup } from '../taskgroups.js';
-import { checkSignal, linkSignal, unlinkSignal } from '../_cancel.js';
+import { checkSignal, linkSignal, unlinkSignal } from '../_lowlevel.js';
 import type { Connection } from './connection.js';
 import type { Delivery } from './delivery.js';
 import { remoteErrorInfo, type RemoteErrorInfo } from './errors.js';

@@ -8,8 +8,7 @@
  * @module
  */
 
-import { checkSignal, describe } from '../_cancel.js';
-import { checkTimeout } from '../_validate.js';
+import { checkSignal, checkTimeout, describe } from '../_lowlevel.js';
 
 /** The options of the query methods. */
 export interface QueryOptions {
@@ -65,12 +64,4 @@ export function checkOptions(opts: QueryOptions | undefined, where: string): voi
   }
   checkSignal(opts.signal, where);
   checkTimeout(opts.timeout, where);
-}
-
-/** Throws a `TypeError` unless `sql` is a non-empty string. */
-export function checkSql(sql: unknown, where: string): string {
-  if (typeof sql !== 'string' || sql.trim() === '') {
-    throw new TypeError(`${where}: the query must be a non-empty string, received ${describe(sql)}`);
-  }
-  return sql;
 }

@@ -9,64 +9,21 @@
  */
 
 import { InvalidStateError } from '../exceptions.js';
-import { checkFunction } from '../_validate.js';
-import { describe } from '../_cancel.js';
+import { checkFunction, checkSql, describe } from '../_lowlevel.js';
 import {
   CURSOR_KEYS,
   checkOptions,
-  checkSql,
   splitArgs,
   type CursorOptions,
   type FetchvalOptions,
   type QueryOptions,
 } from './_args.js';
-import { Scope, deadlineOf } from './_scope.js';
+import { checkColumn, inScope, pickValue, scopeFor, type Row } from './_call.js';
+import type { Scope } from './_scope.js';
 import type { Connection, QueryRequest, QueryResult } from './connection.js';
 import { Cursor } from './cursor.js';
 import { PreparedStatement } from './statement.js';
 import type { Transaction, TransactionOptions } from './transaction.js';
-
-/** A row: a plain object keyed by column name. */
-export type Row = Record<string, unknown>;
-
-/** The scope of a call that has a signal or a timeout; `null` (no cost) when it has neither. */
-export function scopeFor(where: string, opts: QueryOptions, fallbackTimeout: number | null): Scope | null {
-  const timeout = opts.timeout === undefined ? fallbackTimeout : opts.timeout;
-  if (opts.signal === undefined && (timeout === null || timeout === undefined)) return null;
-  const label = timeout === null || timeout === undefined ? where : `${where} (timeout ${timeout} ms)`;
-  return new Scope(label, opts.signal ?? undefined, deadlineOf(timeout, where));
-}
-
-/** Runs `fn` in `scope`, ending the scope after it. */
-export async function inScope<T>(scope: Scope | null, fn: () => Promise<T>): Promise<T> {
-  if (scope === null) return fn();
-  try {
-    return await fn();
-  } finally {
-    scope.end();
-  }
-}
-
-/** The `column` option of `fetchval`, checked (default 0). */
-export function checkColumn(column: unknown, where: string): number | string {
-  if (column === undefined) return 0;
-  if (typeof column === 'string' || (typeof column === 'number' && Number.isInteger(column) && column >= 0))
-    return column;
-  throw new RangeError(
-    `${where}: column must be a non-negative integer or a name, received ${describe(column)}`,
-  );
-}
-
-/** `fetchval`'s value: `column` of the first row of an array-mode result, `null` without a row. */
-export function pickValue<V>(res: QueryResult, column: number | string, where: string): V | null {
-  const index = typeof column === 'number' ? column : res.fields.findIndex((f) => f.name === column);
-  if (index < 0 || index >= res.fields.length) {
-    const names = res.fields.map((f) => f.name).join(', ') || 'none';
-    throw new RangeError(`${where}: no column ${describe(column)} in the result (columns: ${names})`);
-  }
-  const row = res.rows[0] as unknown[] | undefined;
-  return row === undefined ? null : (row[index] as V);
-}
 
 /** `fetch`, `fetchrow`, `fetchval`, `execute`, `executemany`: the methods a pool has too. */
 export abstract class Queryable {

@@ -11,9 +11,16 @@
  */
 
 import { TimeoutError, cancelledFrom } from '../exceptions.js';
-import { linkSignal, unlinkSignal } from '../_cancel.js';
-import { checkTimeout } from '../_validate.js';
-import { addTimer, cancelTimer, now, type Bucket, type Runnable } from '../_timers.js';
+import {
+  addTimer,
+  cancelTimer,
+  checkTimeout,
+  linkSignal,
+  now,
+  unlinkSignal,
+  type Bucket,
+  type Runnable,
+} from '../_lowlevel.js';
 
 /** A deadline in `now()` units from a `timeout` option (`null`: none). */
 export function deadlineOf(timeout: unknown, where: string): number | null {

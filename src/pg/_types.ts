@@ -8,7 +8,7 @@
  */
 
 import pg from 'pg';
-import { describe } from '../_cancel.js';
+import { describe } from '../_lowlevel.js';
 
 type Parser = (text: string) => unknown;
 

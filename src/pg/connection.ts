@@ -12,10 +12,10 @@
 
 import type pg from 'pg';
 import { Semaphore, type Held } from '../locks.js';
-import { describe } from '../_cancel.js';
-import { debugState, hooks } from '../_debug.js';
+import { checkCount, debugState, describe, hooks } from '../_lowlevel.js';
 import { checkOptions } from './_args.js';
-import { ConnectionLike, inScope, scopeFor, unusable } from './_queryable.js';
+import { inScope, scopeFor } from './_call.js';
+import { ConnectionLike, unusable } from './_queryable.js';
 import { Scope, scopeError } from './_scope.js';
 import { toParam } from './_types.js';
 import {
@@ -95,20 +95,12 @@ export interface Statement {
 /** Statuses of commands that change session state the pool must reset. */
 const SESSION_TAGS = /^(SET|RESET|LISTEN|DECLARE CURSOR|PREPARE|DISCARD)\b/;
 
-function checkCount(value: unknown, what: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new RangeError(`connect: ${what} must be a non-negative integer, received ${describe(value)}`);
-  }
-  return value;
-}
-
 /** Checks the options a `Connection` reads, before anything is opened. */
 export function checkConnectOptions(options: ConnectOptions): {
   cacheSize: number;
   commandTimeout: number | null;
 } {
-  const cacheSize = checkCount(options.statementCacheSize, 'statementCacheSize', 100);
+  const cacheSize = checkCount(options.statementCacheSize, 'connect', 'statementCacheSize', 0, 100);
   const timeout = options.commandTimeout;
   if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || !(timeout >= 0))) {
     throw new RangeError(

@@ -6,9 +6,10 @@
  */
 
 import { InvalidStateError } from '../exceptions.js';
-import { describe } from '../_cancel.js';
+import { describe } from '../_lowlevel.js';
 import type { QueryOptions } from './_args.js';
-import type { ConnectionLike, Row } from './_queryable.js';
+import type { Row } from './_call.js';
+import type { ConnectionLike } from './_queryable.js';
 
 let cursorId = 0;
 

@@ -6,8 +6,15 @@
  * PostgreSQL's error report. Cancellation is the core `CancelledError` and a
  * deadline the core `TimeoutError`, never a `QueryCanceledError`.
  *
+ * Every class carries the core's `Symbol.for` brand, so `instanceof` holds
+ * across two installed copies of tsaio. Unlike the other parts' errors, the
+ * `code` is not the class's own: it is each error's SQLSTATE, as in asyncpg
+ * (`sqlstate` is the same).
+ *
  * @module
  */
+
+import { brand } from '../_lowlevel.js';
 
 /** The fields of PostgreSQL's error report (`ErrorResponse`), as asyncpg names them in camelCase. */
 export interface PostgresErrorFields {
@@ -70,6 +77,7 @@ export class PostgresError extends Error implements PostgresErrorFields {
     return this.code;
   }
 }
+brand(PostgresError, null, 'pg');
 
 type PostgresErrorClass = new (
   message: string,
@@ -89,6 +97,7 @@ type PostgresErrorClass = new (
  * ```
  */
 export class PostgresConnectionError extends PostgresError {}
+brand(PostgresConnectionError, null, 'pg');
 /**
  * The connection was closed in the middle of an operation (the server went away, the socket was
  * reset). Same as `asyncpg.ConnectionDoesNotExistError`.
@@ -101,6 +110,7 @@ export class PostgresConnectionError extends PostgresError {}
  * ```
  */
 export class ConnectionDoesNotExistError extends PostgresConnectionError {}
+brand(ConnectionDoesNotExistError, null, 'pg');
 /**
  * SQLSTATE class 22: a value is wrong for its type. Same as `asyncpg.DataError`.
  *
@@ -112,6 +122,7 @@ export class ConnectionDoesNotExistError extends PostgresConnectionError {}
  * ```
  */
 export class DataError extends PostgresError {}
+brand(DataError, null, 'pg');
 /**
  * 22P02: text that does not parse as the parameter's type (`'abc'` for an int).
  *
@@ -123,6 +134,7 @@ export class DataError extends PostgresError {}
  * ```
  */
 export class InvalidTextRepresentationError extends DataError {}
+brand(InvalidTextRepresentationError, null, 'pg');
 /**
  * 22003: a number out of its type's range.
  *
@@ -134,6 +146,7 @@ export class InvalidTextRepresentationError extends DataError {}
  * ```
  */
 export class NumericValueOutOfRangeError extends DataError {}
+brand(NumericValueOutOfRangeError, null, 'pg');
 /**
  * 22012: division by zero.
  *
@@ -145,6 +158,7 @@ export class NumericValueOutOfRangeError extends DataError {}
  * ```
  */
 export class DivisionByZeroError extends DataError {}
+brand(DivisionByZeroError, null, 'pg');
 /**
  * SQLSTATE class 23: a constraint was violated. Same as
  * `asyncpg.IntegrityConstraintViolationError`.
@@ -157,6 +171,7 @@ export class DivisionByZeroError extends DataError {}
  * ```
  */
 export class IntegrityConstraintViolationError extends PostgresError {}
+brand(IntegrityConstraintViolationError, null, 'pg');
 /**
  * 23502: NULL in a NOT NULL column.
  *
@@ -168,6 +183,7 @@ export class IntegrityConstraintViolationError extends PostgresError {}
  * ```
  */
 export class NotNullViolationError extends IntegrityConstraintViolationError {}
+brand(NotNullViolationError, null, 'pg');
 /**
  * 23503: a foreign key has no match. Same as `asyncpg.ForeignKeyViolationError`.
  *
@@ -179,6 +195,7 @@ export class NotNullViolationError extends IntegrityConstraintViolationError {}
  * ```
  */
 export class ForeignKeyViolationError extends IntegrityConstraintViolationError {}
+brand(ForeignKeyViolationError, null, 'pg');
 /**
  * 23505: a duplicate key. Same as `asyncpg.UniqueViolationError`.
  *
@@ -193,6 +210,7 @@ export class ForeignKeyViolationError extends IntegrityConstraintViolationError 
  * ```
  */
 export class UniqueViolationError extends IntegrityConstraintViolationError {}
+brand(UniqueViolationError, null, 'pg');
 /**
  * 23514: a CHECK constraint failed.
  *
@@ -204,6 +222,7 @@ export class UniqueViolationError extends IntegrityConstraintViolationError {}
  * ```
  */
 export class CheckViolationError extends IntegrityConstraintViolationError {}
+brand(CheckViolationError, null, 'pg');
 /**
  * 23P01: an exclusion constraint failed.
  *
@@ -215,6 +234,7 @@ export class CheckViolationError extends IntegrityConstraintViolationError {}
  * ```
  */
 export class ExclusionViolationError extends IntegrityConstraintViolationError {}
+brand(ExclusionViolationError, null, 'pg');
 /**
  * SQLSTATE class 25: the statement is not allowed in the transaction's state.
  *
@@ -226,6 +246,7 @@ export class ExclusionViolationError extends IntegrityConstraintViolationError {
  * ```
  */
 export class InvalidTransactionStateError extends PostgresError {}
+brand(InvalidTransactionStateError, null, 'pg');
 /**
  * 25006: a write in a read-only transaction.
  *
@@ -237,6 +258,7 @@ export class InvalidTransactionStateError extends PostgresError {}
  * ```
  */
 export class ReadOnlySQLTransactionError extends InvalidTransactionStateError {}
+brand(ReadOnlySQLTransactionError, null, 'pg');
 /**
  * 25P02: the transaction already failed; only ROLLBACK is accepted until it ends.
  *
@@ -248,6 +270,7 @@ export class ReadOnlySQLTransactionError extends InvalidTransactionStateError {}
  * ```
  */
 export class InFailedSQLTransactionError extends InvalidTransactionStateError {}
+brand(InFailedSQLTransactionError, null, 'pg');
 /**
  * SQLSTATE class 40: the transaction was rolled back by the server.
  *
@@ -259,6 +282,7 @@ export class InFailedSQLTransactionError extends InvalidTransactionStateError {}
  * ```
  */
 export class TransactionRollbackError extends PostgresError {}
+brand(TransactionRollbackError, null, 'pg');
 /**
  * 40001: a serialization failure; retry the transaction. Same as `asyncpg.SerializationError`.
  *
@@ -277,6 +301,7 @@ export class TransactionRollbackError extends PostgresError {}
  * ```
  */
 export class SerializationError extends TransactionRollbackError {}
+brand(SerializationError, null, 'pg');
 /**
  * 40P01: a deadlock was detected; retry the transaction.
  *
@@ -288,6 +313,7 @@ export class SerializationError extends TransactionRollbackError {}
  * ```
  */
 export class DeadlockDetectedError extends TransactionRollbackError {}
+brand(DeadlockDetectedError, null, 'pg');
 /**
  * SQLSTATE class 42: a syntax error, or a name that does not exist, or no permission.
  *
@@ -299,6 +325,7 @@ export class DeadlockDetectedError extends TransactionRollbackError {}
  * ```
  */
 export class SyntaxOrAccessError extends PostgresError {}
+brand(SyntaxOrAccessError, null, 'pg');
 /**
  * 42601: a syntax error. Same as `asyncpg.PostgresSyntaxError`.
  *
@@ -310,6 +337,7 @@ export class SyntaxOrAccessError extends PostgresError {}
  * ```
  */
 export class PostgresSyntaxError extends SyntaxOrAccessError {}
+brand(PostgresSyntaxError, null, 'pg');
 /**
  * 42P01: no such table.
  *
@@ -321,6 +349,7 @@ export class PostgresSyntaxError extends SyntaxOrAccessError {}
  * ```
  */
 export class UndefinedTableError extends SyntaxOrAccessError {}
+brand(UndefinedTableError, null, 'pg');
 /**
  * 42703: no such column.
  *
@@ -332,6 +361,7 @@ export class UndefinedTableError extends SyntaxOrAccessError {}
  * ```
  */
 export class UndefinedColumnError extends SyntaxOrAccessError {}
+brand(UndefinedColumnError, null, 'pg');
 /**
  * 42883: no such function (or operator) for these argument types.
  *
@@ -343,6 +373,7 @@ export class UndefinedColumnError extends SyntaxOrAccessError {}
  * ```
  */
 export class UndefinedFunctionError extends SyntaxOrAccessError {}
+brand(UndefinedFunctionError, null, 'pg');
 /**
  * 42804: a value of the wrong type.
  *
@@ -354,6 +385,7 @@ export class UndefinedFunctionError extends SyntaxOrAccessError {}
  * ```
  */
 export class DatatypeMismatchError extends SyntaxOrAccessError {}
+brand(DatatypeMismatchError, null, 'pg');
 /**
  * 42501: no permission.
  *
@@ -365,6 +397,7 @@ export class DatatypeMismatchError extends SyntaxOrAccessError {}
  * ```
  */
 export class InsufficientPrivilegeError extends SyntaxOrAccessError {}
+brand(InsufficientPrivilegeError, null, 'pg');
 /**
  * SQLSTATE class 53: the server is out of a resource.
  *
@@ -376,6 +409,7 @@ export class InsufficientPrivilegeError extends SyntaxOrAccessError {}
  * ```
  */
 export class InsufficientResourcesError extends PostgresError {}
+brand(InsufficientResourcesError, null, 'pg');
 /**
  * 53300: the server has no connection slot left.
  *
@@ -387,6 +421,7 @@ export class InsufficientResourcesError extends PostgresError {}
  * ```
  */
 export class TooManyConnectionsError extends InsufficientResourcesError {}
+brand(TooManyConnectionsError, null, 'pg');
 /**
  * 55P03: a lock could not be taken (`NOWAIT`, `lock_timeout`).
  *
@@ -398,6 +433,7 @@ export class TooManyConnectionsError extends InsufficientResourcesError {}
  * ```
  */
 export class LockNotAvailableError extends PostgresError {}
+brand(LockNotAvailableError, null, 'pg');
 /**
  * SQLSTATE class 57: an operator stopped the work (shutdown, `pg_terminate_backend`).
  *
@@ -409,6 +445,7 @@ export class LockNotAvailableError extends PostgresError {}
  * ```
  */
 export class OperatorInterventionError extends PostgresError {}
+brand(OperatorInterventionError, null, 'pg');
 /**
  * 57P01: the server ended the session (`pg_terminate_backend`, a fast shutdown). The connection is
  * gone. Same as `asyncpg.AdminShutdownError`.
@@ -421,6 +458,7 @@ export class OperatorInterventionError extends PostgresError {}
  * ```
  */
 export class AdminShutdownError extends OperatorInterventionError {}
+brand(AdminShutdownError, null, 'pg');
 /**
  * 57P02: the server crashed and ended every session.
  *
@@ -432,6 +470,7 @@ export class AdminShutdownError extends OperatorInterventionError {}
  * ```
  */
 export class CrashShutdownError extends OperatorInterventionError {}
+brand(CrashShutdownError, null, 'pg');
 /**
  * 57P03: the server is starting up or shutting down and accepts no connection.
  *
@@ -443,6 +482,7 @@ export class CrashShutdownError extends OperatorInterventionError {}
  * ```
  */
 export class CannotConnectNowError extends OperatorInterventionError {}
+brand(CannotConnectNowError, null, 'pg');
 
 const BY_CODE: Record<string, PostgresErrorClass> = {
   '22P02': InvalidTextRepresentationError,

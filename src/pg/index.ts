@@ -12,7 +12,7 @@ export { Pool, PoolConnection, createPool, type AcquireOptions, type PoolOptions
 export { Transaction, type IsolationLevel, type TransactionOptions } from './transaction.js';
 export { PreparedStatement } from './statement.js';
 export { Cursor } from './cursor.js';
-export type { Row } from './_queryable.js';
+export type { Row } from './_call.js';
 export type { CursorOptions, FetchvalOptions, QueryOptions } from './_args.js';
 export {
   AdminShutdownError,

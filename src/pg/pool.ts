@@ -7,11 +7,19 @@
 
 import { InvalidStateError } from '../exceptions.js';
 import { Semaphore, type Held } from '../locks.js';
-import { checkFunction } from '../_validate.js';
-import { describe } from '../_cancel.js';
-import { addTimer, cancelTimer, now, type Bucket, type Runnable } from '../_timers.js';
+import {
+  addTimer,
+  cancelTimer,
+  checkCount,
+  checkFunction,
+  describe,
+  now,
+  type Bucket,
+  type Runnable,
+} from '../_lowlevel.js';
 import { checkOptions } from './_args.js';
-import { ConnectionLike, Queryable, inScope, scopeFor } from './_queryable.js';
+import { inScope, scopeFor } from './_call.js';
+import { ConnectionLike, Queryable } from './_queryable.js';
 import { Scope, scopeError } from './_scope.js';
 import type { ClientConfig } from './_wire.js';
 import {
@@ -47,14 +55,6 @@ export interface AcquireOptions {
   /** Milliseconds to wait for a connection (a free one, or a new one to open) before `TimeoutError`. */
   timeout?: number | null;
   signal?: AbortSignal;
-}
-
-function checkCount(value: unknown, what: string, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new RangeError(`createPool: ${what} must be an integer >= ${min}, received ${describe(value)}`);
-  }
-  return value;
 }
 
 /** A connection taken from the pool, with its permit. */
@@ -131,20 +131,22 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   constructor(options: PoolOptions) {
     super();
     this._options = options;
-    this._maxSize = checkCount(options.maxSize, 'maxSize', 10, 1);
-    this._minSize = checkCount(options.minSize, 'minSize', Math.min(10, this._maxSize));
+    this._maxSize = checkCount(options.maxSize, 'createPool', 'maxSize', 1, 10);
+    this._minSize = checkCount(options.minSize, 'createPool', 'minSize', 0, Math.min(10, this._maxSize));
     if (this._minSize > this._maxSize) {
       throw new RangeError(
         `createPool: minSize (${this._minSize}) must not exceed maxSize (${this._maxSize})`,
       );
     }
-    this._maxQueries = checkCount(options.maxQueries, 'maxQueries', 50_000);
+    this._maxQueries = checkCount(options.maxQueries, 'createPool', 'maxQueries', 0, 50_000);
     this._lifetime = checkCount(
       options.maxInactiveConnectionLifetime,
+      'createPool',
       'maxInactiveConnectionLifetime',
+      0,
       300_000,
     );
-    this._connectTimeout = checkCount(options.connectTimeout, 'connectTimeout', 60_000);
+    this._connectTimeout = checkCount(options.connectTimeout, 'createPool', 'connectTimeout', 0, 60_000);
     if (options.setup !== undefined) checkFunction(options.setup, 'createPool', 'setup');
     if (options.init !== undefined) checkFunction(options.init, 'createPool', 'init');
     this._slots = new Semaphore(this._maxSize);

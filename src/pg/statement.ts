@@ -5,9 +5,10 @@
  */
 
 import { InvalidStateError } from '../exceptions.js';
-import { describe } from '../_cancel.js';
+import { describe } from '../_lowlevel.js';
 import { checkOptions, splitArgs, type FetchvalOptions, type QueryOptions } from './_args.js';
-import { checkColumn, inScope, pickValue, scopeFor, type ConnectionLike, type Row } from './_queryable.js';
+import { checkColumn, inScope, pickValue, scopeFor, type Row } from './_call.js';
+import type { ConnectionLike } from './_queryable.js';
 import type { Column, QueryRequest, QueryResult, Statement } from './connection.js';
 
 /**

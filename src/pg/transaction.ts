@@ -7,8 +7,9 @@
  */
 
 import { InvalidStateError } from '../exceptions.js';
-import { checkSignal, describe } from '../_cancel.js';
-import { ConnectionLike, scopeFor, inScope } from './_queryable.js';
+import { checkSignal, describe } from '../_lowlevel.js';
+import { inScope, scopeFor } from './_call.js';
+import { ConnectionLike } from './_queryable.js';
 import type { Scope } from './_scope.js';
 import type { Connection, QueryResult } from './connection.js';
 import { InFailedSQLTransactionError } from './errors.js';

@@ -9,8 +9,7 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, InvalidStateError, cancelledFrom } from '../exceptions.js';
-import { checkSignal, describe, linkSignal, unlinkSignal } from '../_cancel.js';
-import { checkFunction } from '../_validate.js';
+import { checkFunction, checkSignal, checkSql, describe, linkSignal, unlinkSignal } from '../_lowlevel.js';
 import {
   CANCEL_SLOTS,
   type OpenOptions,
@@ -295,7 +294,7 @@ export class Connection implements AsyncDisposable {
     const where = 'Connection.execute';
     const request = {
       op: 'execute',
-      sql: checkSql(sql, where),
+      sql: checkSql(sql, where, true),
       params: checkParams(params, where),
       isolation: this._isolation,
     } as const;
@@ -327,7 +326,7 @@ export class Connection implements AsyncDisposable {
     const list = Array.from(paramsList, (p) => checkParams(p, where) ?? []);
     const request = {
       op: 'executemany',
-      sql: checkSql(sql, where),
+      sql: checkSql(sql, where, true),
       list,
       isolation: this._isolation,
     } as const;
@@ -342,7 +341,7 @@ export class Connection implements AsyncDisposable {
     const where = 'Connection.executescript';
     return new Cursor(
       this,
-      await this._call({ op: 'executescript', sql: checkSql(sql, where) }, where, opts),
+      await this._call({ op: 'executescript', sql: checkSql(sql, where, true) }, where, opts),
       this._rowMode,
     );
   }
@@ -509,10 +508,4 @@ export class Connection implements AsyncDisposable {
   toString(): string {
     return `<Connection ${JSON.stringify(this.path)}${this.closed ? ' closed' : ''}${this._inTransaction ? ' in transaction' : ''}>`;
   }
-}
-
-function checkSql(sql: unknown, where: string): string {
-  if (typeof sql !== 'string')
-    throw new TypeError(`${where}: sql must be a string, received ${describe(sql)}`);
-  return sql;
 }

@@ -4,8 +4,15 @@
  * Cancellation is the core `CancelledError`; bad arguments are
  * `TypeError`/`RangeError`; a closed connection is `InvalidStateError`.
  *
+ * Every class carries the core's `Symbol.for` brand, so `instanceof` holds
+ * across two installed copies of tsaio. The `code` is each error's own
+ * (SQLite's result code, or `'TSAIO_SQLITE_WORKER_CRASHED'`), not the
+ * class's.
+ *
  * @module
  */
+
+import { brand } from '../_lowlevel.js';
 
 /**
  * An error SQLite reported. Same as `sqlite3.DatabaseError`; the subclasses
@@ -28,6 +35,7 @@ export class SqliteError extends Error {
     this.code = code;
   }
 }
+brand(SqliteError, null, 'sqlite');
 
 /**
  * A constraint failed (UNIQUE, NOT NULL, CHECK, FOREIGN KEY). Same as `sqlite3.IntegrityError`.
@@ -43,6 +51,7 @@ export class SqliteError extends Error {
  * ```
  */
 export class IntegrityError extends SqliteError {}
+brand(IntegrityError, null, 'sqlite');
 
 /**
  * The database could not do it: a syntax error, a missing table, the
@@ -58,6 +67,7 @@ export class IntegrityError extends SqliteError {}
  * ```
  */
 export class OperationalError extends SqliteError {}
+brand(OperationalError, null, 'sqlite');
 
 /**
  * A value too big or of the wrong type for SQLite. Same as `sqlite3.DataError`.
@@ -70,6 +80,7 @@ export class OperationalError extends SqliteError {}
  * ```
  */
 export class DataError extends SqliteError {}
+brand(DataError, null, 'sqlite');
 
 /**
  * The connection's worker thread ended unexpectedly (it crashed, ran out of
@@ -84,6 +95,7 @@ export class DataError extends SqliteError {}
  * ```
  */
 export class WorkerCrashedError extends SqliteError {}
+brand(WorkerCrashedError, null, 'sqlite');
 
 /** The typed error for an error the worker reported (`name`, `message`, `code`). */
 export function errorFromWorker(
