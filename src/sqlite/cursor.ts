@@ -4,7 +4,7 @@
  * @module
  */
 
-import { describe } from '../_cancel.js';
+import { describe } from '../_lowlevel.js';
 import { CHUNK, type Outcome } from './_messages.js';
 import type { CallOptions, Connection } from './connection.js';
 
