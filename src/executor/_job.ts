@@ -9,7 +9,7 @@
 
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe } from '../_cancel.js';
+import { describe } from '../_lowlevel.js';
 import type { JobSpec } from './_wire.js';
 
 /** A job: a self-contained function, a module (path or URL: its default export), or `{ module, name }`. */

@@ -13,9 +13,7 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InvalidStateError, TimeoutError } from '../exceptions.js';
 import { isThenable } from '../futures.js';
-import { describe } from '../_cancel.js';
-import { debugState } from '../_debug.js';
-import { warnBlockingCall } from '../_diagnostics.js';
+import { debugState, describe, warnBlockingCall } from '../_lowlevel.js';
 import { toSpec, type Job, closureHint, jobLabel } from './_job.js';
 import { programUrl, startThread } from './_spawn.js';
 import { unwireError, type JobSpec, type SyncOutcome as Outcome } from './_wire.js';

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { registerDefaultExecutor } from '../_executor.js';
+import { registerDefaultExecutor } from '../_lowlevel.js';
 import type { Job } from './_job.js';
 import type { ModuleJob } from './executor.js';
 import type { ExecutorFuture } from './future.js';
