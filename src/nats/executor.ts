@@ -8,7 +8,7 @@
 import { createInbox, nuid, type Msg, type Subscription } from '@nats-io/transport-node';
 import { InvalidStateError } from '../exceptions.js';
 import { Future, whenDone } from '../futures.js';
-import { describe } from '../_cancel.js';
+import { describe } from '../_lowlevel.js';
 import type { Connection } from './connection.js';
 import { RemoteError } from './errors.js';
 import { DistributedQueue } from './queue.js';
