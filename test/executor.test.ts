@@ -37,6 +37,7 @@ import {
   toThread,
 } from '../src/executor/index.ts';
 import { _liveWorkers } from '../src/executor/_live.ts';
+import { _hookCount } from '../src/_cancel.ts';
 import { assertNoLeaks, rejection } from './_helpers.ts';
 
 const JOBS = new URL('./fixtures/jobs.ts', import.meta.url);
@@ -390,6 +391,47 @@ void describe('ThreadPoolExecutor only', () => {
     await Promise.all(Array.from({ length: 6 }, () => own.submit(job('counted'), counter, 50)));
     assert.equal(counter[1], 2);
     assert.equal(own.maxWorkers, 2);
+  });
+
+  void test('1,000 queued jobs, every other one cancelled (by cancel() or by its signal): the rest run in submit order, the cancelled never', async () => {
+    await using own = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const ran = new Int32Array(new SharedArrayBuffer(4 * 1001));
+    const held = own.submit((g: Int32Array) => Atomics.wait(g, 0, 0, 20_000), gate);
+    const stops = Array.from({ length: 1000 }, () => new AbortController());
+    const jobs = stops.map((ac, i) =>
+      own.submitWith(
+        (log: Int32Array, n: number) => {
+          log[1 + Atomics.add(log, 0, 1)] = n;
+          return n;
+        },
+        [ran, i],
+        { signal: ac.signal },
+      ),
+    );
+    assert.match(String(own), /running=1 queued=1000/);
+    for (let i = 1; i < 1000; i += 2) {
+      if (i % 4 === 1) assert.equal(jobs[i]!.cancel('skip'), true);
+      else stops[i]!.abort('skip');
+      assert.equal(jobs[i]!.cancelled(), true, `job ${i} is cancelled at once`);
+    }
+    assert.match(String(own), /running=1 queued=500/, 'the cancelled jobs left the queue at once');
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    await held; // 'ok', or 'not-equal' if the worker started after the gate opened
+    const results = await Promise.allSettled(jobs);
+    results.forEach((r, i) => {
+      if (i % 2 === 0) assert.deepEqual(r, { status: 'fulfilled', value: i });
+      else assert.ok(r.status === 'rejected' && r.reason instanceof CancelledError, `job ${i}`);
+    });
+    assert.equal(ran[0], 500, 'only the jobs not cancelled ran');
+    assert.deepEqual(
+      [...ran.subarray(1, 501)],
+      Array.from({ length: 500 }, (_, k) => 2 * k),
+      'in submit order',
+    );
+    assert.match(String(own), /running=0 queued=0/);
+    for (const ac of stops) assert.equal(_hookCount(ac.signal), 0, 'no hook left on a signal');
   });
 
   void test('submitWith({ transfer }) moves an ArrayBuffer to the worker', async () => {

@@ -2,7 +2,14 @@
 // machine's NATS server, each test on an executor of its own name.
 import assert from 'node:assert/strict';
 import { Future, TimeoutError, sleep, waitFor } from '../src/index.ts';
-import { RemoteError, RemoteExecutor, connect, type Connection } from '../src/nats/index.ts';
+import {
+  RemoteError,
+  RemoteExecutor,
+  connect,
+  currentJob,
+  serve,
+  type Connection,
+} from '../src/nats/index.ts';
 import { assertNoLeaks, rejection } from './_helpers.ts';
 import { freePort } from './_nginx.ts';
 import { NATS_URL, natsTest, spawnFixture, uniqueName, type Fixture } from './_nats.ts';
@@ -89,6 +96,44 @@ natsTest(
       for (let i = 0; i < 200 && cancelled() < 2; i++) await sleep(50);
       assert.equal(cancelled(), 2);
     });
+  },
+);
+
+natsTest(
+  'a job that runs longer than ackWait keeps its claim (the heartbeat); stopping the worker aborts its job and hands it back',
+  async () => {
+    const executor = uniqueName('beat');
+    const conn = await connect(NATS_URL);
+    const runs: number[] = [];
+    const functions = {
+      async long(ms: number): Promise<number> {
+        const { attempt, signal } = currentJob();
+        runs.push(attempt);
+        await sleep(ms, undefined, { signal });
+        return attempt;
+      },
+    };
+    try {
+      const pool = await RemoteExecutor.open(conn, { name: executor, ackWait: 1500 });
+      const stop = new AbortController();
+      const worker = serve(conn, functions, { executor, concurrency: 2, signal: stop.signal });
+      // The heartbeat comes every second; without it the server would deliver the job again after 1.5 s.
+      assert.equal(await pool.submit('long', 4000), 1);
+      assert.deepEqual(runs, [1], 'delivered once: its claim was kept');
+      const handedBack = pool.submit('long', 60_000);
+      for (let i = 0; i < 200 && runs.length < 2; i++) await sleep(25);
+      stop.abort();
+      const stats = await worker;
+      assert.deepEqual(stats, { done: 1, failed: 0, cancelled: 0, handedBack: 1 });
+      assert.equal(handedBack.done(), false, 'the job waits in the queue for another worker');
+      handedBack.cancel();
+      await pool.shutdown();
+    } finally {
+      for (const s of ['', '_DLQ', '_CTL'])
+        await conn.jsm.streams.delete(`TSAIO_Q_exec-${executor}${s}`).catch(() => {});
+      await conn.close();
+    }
+    await assertNoLeaks();
   },
 );
 

@@ -1,7 +1,9 @@
 // DistributedQueue against the machine's real NATS server (JetStream), each
 // test on queues of its own name, deleted at the end. Semantics follow the
 // core Queue's tests where a distributed queue can keep them.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
 import {
   CancelledError,
   InvalidStateError,
@@ -18,6 +20,9 @@ import {
   type Codec,
   type Connection,
 } from '../src/nats/index.ts';
+import { Timer } from '../src/nats/_timer.ts';
+import { _timerStats } from '../src/_timers.ts';
+import { _hookCount } from '../src/_cancel.ts';
 import { assertNoLeaks, rejection } from './_helpers.ts';
 import { freePort } from './_nginx.ts';
 import { NATS_URL, natsTest, settled, spawnFixture, uniqueName } from './_nats.ts';
@@ -55,6 +60,37 @@ async function consumerState(conn: Connection, q: DistributedQueue<unknown>) {
     ackPending: info.num_ack_pending,
   };
 }
+
+void test('the restartable Timer (poller, pull retry, heartbeat): on the core timers, never from inside start()', async () => {
+  const fired: string[] = [];
+  const timer = new Timer(() => fired.push('fired'));
+  timer.start(0);
+  assert.equal(fired.length, 0, 'not from inside start()');
+  assert.equal(timer.pending, true);
+  assert.equal(_timerStats().timers, 1, 'one entry on the core timer heap');
+  await sleep(20);
+  assert.deepEqual(fired, ['fired']);
+  assert.equal(timer.pending, false);
+  timer.start(10);
+  timer.start(500); // a restart moves it: the first entry does nothing when its bucket fires
+  await sleep(50);
+  assert.deepEqual(fired, ['fired']);
+  await sleep(500);
+  assert.deepEqual(fired, ['fired', 'fired']);
+  timer.start(10);
+  timer.stop();
+  await sleep(30);
+  assert.deepEqual(fired, ['fired', 'fired']);
+  await assertNoLeaks();
+});
+
+void test('src/nats keeps no Node timer of its own: every wait is on the core timers and cancel scopes', () => {
+  const dir = new URL('../src/nats/', import.meta.url);
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    const code = readFileSync(new URL(name, dir), 'utf8').replace(/^\s*(\*|\/\/).*$/gm, '');
+    assert.doesNotMatch(code, /\b(setTimeout|setInterval|setImmediate)\(/, `src/nats/${name}`);
+  }
+});
 
 natsTest('put and get: FIFO for each producer, with two producers on two connections', async () => {
   await withQueues(async (conn, open) => {
@@ -198,6 +234,24 @@ natsTest(
       assert.ok((await rejection(q.put('x', { signal: pre }))) instanceof CancelledError);
       await q.join(); // 'kept' is done, and the pre-aborted put stored nothing
       await other.close();
+    });
+  },
+);
+
+natsTest(
+  'a put cancelled before its message was sent stores nothing and rejects with CancelledError',
+  async () => {
+    await withQueues(async (conn, open) => {
+      const q = await open<number>('cancel-put');
+      const ac = new AbortController();
+      const put = q.put(1, { signal: ac.signal }); // waits a microtask for the connection check
+      ac.abort('changed my mind');
+      const e = await rejection(put);
+      assert.ok(e instanceof CancelledError, String(e));
+      assert.equal((e as Error).cause, 'changed my mind');
+      await sleep(50);
+      assert.equal((await conn.jsm.streams.info(q.stream)).state.messages, 0, 'nothing was stored');
+      assert.ok(_hookCount(ac.signal) <= 0, 'no hook left on the signal (-1: never linked)');
     });
   },
 );
@@ -439,6 +493,29 @@ natsTest('no server: connect rejects with NoServerError naming the address', asy
   assert.ok(performance.now() - start < 5000);
   await assertNoLeaks();
 });
+
+natsTest(
+  'connect with a signal: aborted meanwhile, it rejects with CancelledError and closes what it made',
+  async () => {
+    const ac = new AbortController();
+    const connecting = connect({ servers: NATS_URL, signal: ac.signal });
+    ac.abort('no need');
+    const e = await rejection(connecting);
+    assert.ok(e instanceof CancelledError, String(e));
+    assert.equal((e as Error).cause, 'no need');
+    assert.ok((await rejection(connect({ signal: AbortSignal.abort() }))) instanceof CancelledError);
+    const conn = await connect({ servers: NATS_URL, signal: new AbortController().signal });
+    assert.equal(conn.connected, true);
+    await conn.close();
+    for (let i = 0; i < 100 && process.getActiveResourcesInfo().includes('TCPSocketWrap'); i++)
+      await sleep(20);
+    assert.ok(
+      !process.getActiveResourcesInfo().includes('TCPSocketWrap'),
+      'the abandoned connection was closed',
+    );
+    await assertNoLeaks();
+  },
+);
 
 natsTest('a queue deleted under a waiting get rejects it with a NatsError, not a hang', async () => {
   await withQueues(async (conn, open) => {

@@ -328,6 +328,51 @@ void test('cancellation: pre-aborted calls send nothing; calls still waiting beh
   assert.deepEqual(await (await db.execute('SELECT 1 AS ok')).fetchone(), { ok: 1 });
 });
 
+void test('the call queue: cancelled queued calls never run and leave no waiter; the others run in call order', async () => {
+  const db = await open();
+  await db.execute('CREATE TABLE t (n INTEGER)');
+  const queue = (db as unknown as { _queue: { size: number } })._queue;
+  const slow = db.execute(
+    'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000) SELECT count(*) AS c FROM n',
+  );
+  // 127 calls fill the window behind the slow one; the rest wait in the queue, every other one cancelled.
+  const stops = Array.from({ length: 1000 }, () => new AbortController());
+  const calls = stops.map((ac, i) => db.execute('INSERT INTO t VALUES (?)', [i], { signal: ac.signal }));
+  assert.equal(queue.size, 1000 - 127);
+  for (let i = 999; i >= 0; i -= 2) stops[i]!.abort(`stop ${i}`);
+  assert.equal(queue.size, 436, 'the 437 cancelled ones (odd, 127 to 999) left the queue at once');
+  const settled = await Promise.allSettled(calls);
+  settled.forEach((r, i) => {
+    if (i % 2 === 0) assert.equal(r.status, 'fulfilled', `call ${i}`);
+    else {
+      assert.ok(r.status === 'rejected' && r.reason instanceof CancelledError, `call ${i}`);
+      assert.equal((r.reason as Error).cause, `stop ${i}`);
+    }
+  });
+  await slow;
+  const rows = await (await db.execute('SELECT n FROM t ORDER BY rowid')).fetchall();
+  assert.deepEqual(
+    rows.map((r) => (r as { n: number }).n),
+    Array.from({ length: 500 }, (_, i) => 2 * i),
+    'the calls not cancelled ran, in call order; the cancelled ones never ran',
+  );
+  assert.equal(queue.size, 0);
+  for (const ac of stops) assert.equal(_hookCount(ac.signal), 0);
+  // A task cancelled while its call waits in the queue: the call leaves, the task is cancelled.
+  const blocker = db.execute(
+    'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 500000) SELECT count(*) FROM n',
+  );
+  const filler = Array.from({ length: 127 }, () => db.execute('SELECT 1'));
+  const task = createTask((signal) => db.execute('INSERT INTO t VALUES (-1)', undefined, { signal }));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(queue.size, 1);
+  task.cancel();
+  await assert.rejects(task, CancelledError);
+  assert.equal(queue.size, 0);
+  await Promise.all([blocker, ...filler]);
+  assert.deepEqual(await (await db.execute('SELECT count(*) AS n FROM t WHERE n = -1')).fetchone(), { n: 0 });
+});
+
 void test('the event loop stays free while SQL runs in the worker', async () => {
   const db = await open();
   let ticks = 0;

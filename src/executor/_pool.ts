@@ -2,20 +2,27 @@
  * Private: the scheduling under both executors, after the work queue and
  * worker management of `concurrent.futures.thread`/`process`.
  *
- * Jobs wait in one FIFO queue; a worker runs one job at a time; workers are
- * started on demand up to `maxWorkers`. An idle worker does not keep the
- * process alive. A worker that dies fails only the job it was running, with
- * `BrokenExecutorError`, and a fresh one is started when work is waiting.
- * Cancelling a running job sends the cancellation into the worker (the job's
- * signal aborts there); if the job has not ended after the grace period, the
- * worker is ended and the future settles cancelled.
+ * Jobs wait in one FIFO queue, the core's wait-queue (`ParkingLot`); a
+ * worker runs one job at a time; workers are started on demand up to
+ * `maxWorkers`. An idle worker does not keep the process alive. A worker that
+ * dies fails only the job it was running, with `BrokenExecutorError`, and a
+ * fresh one is started when work is waiting.
+ *
+ * Each job is a cancel scope (`Item`), opened on the submitter's signal and
+ * ended when the job is done. Whatever cancels it — the signal, the future's
+ * `cancel()`, `shutdown({ cancelFutures })` — takes the one path of the
+ * scope's action: a queued job leaves the queue at once (its wait there is
+ * linked to the scope's signal) and never runs; a running job is sent the
+ * cancellation (its signal aborts in the worker), and the scope's deadline
+ * becomes the grace period: if the job has not ended by then, the worker is
+ * ended and the future settles cancelled.
  *
  * @module
  */
 
 import type { TransferListItem } from 'node:worker_threads';
 import { CancelledError, InvalidStateError } from '../exceptions.js';
-import { getRunningLoop, type TimerHandle } from '../events.js';
+import { CancelScope, ParkingLot, now } from '../_lowlevel.js';
 import { closureHint, jobLabel } from './_job.js';
 import type { Channel, ChannelEvents } from './_spawn.js';
 import { unwireError, type FromWorker, type JobSpec } from './_wire.js';
@@ -27,12 +34,12 @@ export type Starter = (events: ChannelEvents) => Channel;
 
 let nextId = 1;
 
-/** One submitted job. */
-class Item implements JobControl {
+/** One submitted job, and its cancel scope. */
+class Item extends CancelScope implements JobControl {
   readonly id = nextId++;
   slot: Slot | null = null;
-  state: 'queued' | 'running' | 'cancelling' | 'done' = 'queued';
-  grace: TimerHandle | null = null;
+  state: 'queued' | 'running' | 'done' = 'queued';
+  /** The message the future is cancelled with, once the job was cancelled. */
   cancelMsg: string | undefined;
 
   constructor(
@@ -42,16 +49,45 @@ class Item implements JobControl {
     readonly args: unknown[],
     readonly transfer: readonly TransferListItem[],
     readonly chunk: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
-  cancel(msg: string | undefined): boolean {
-    return this.pool.cancel(this, msg);
+  /** `ExecutorFuture.cancel`: false once the job is done; a second cancel of a running job changes nothing. */
+  cancelJob(msg: string | undefined): boolean {
+    if (this.state === 'done') return false;
+    if (!this.aborted) {
+      this.cancelMsg = msg;
+      this.cancel(new CancelledError(msg ?? ''));
+    }
+    return true;
   }
 
   running(): boolean {
-    return this.state === 'running' || this.state === 'cancelling';
+    return this.state === 'running';
+  }
+
+  /** The submitter's signal aborted: as `future.cancel()`. */
+  override _onSignal(): void {
+    this.cancelJob(undefined);
+  }
+
+  override _onCancel(): void {
+    this.pool.cancelled(this);
+  }
+
+  /** The grace period after the cancellation of a running job passed. */
+  override _onDeadline(): void {
+    this.pool.overdue(this);
   }
 }
+
+/**
+ * What a queued job's wait comes to is handled elsewhere: taken from the
+ * head of the queue, the job is sent there and then (`Pool._pump`);
+ * cancelled, its scope's action settles the future (`Pool.cancelled`).
+ */
+function ignore(): void {}
 
 /** One worker and the job it runs. */
 class Slot implements ChannelEvents {
@@ -68,8 +104,8 @@ class Slot implements ChannelEvents {
 }
 
 export class Pool {
-  private readonly _queue: Item[] = [];
-  private _head = 0;
+  /** Jobs waiting for a worker, in submit order; a cancelled one leaves at once. */
+  private readonly _queue = new ParkingLot<void>('executor job');
   private readonly _idle: Slot[] = [];
   private readonly _slots = new Set<Slot>();
   private _shutdown = false;
@@ -82,59 +118,51 @@ export class Pool {
     private readonly _start: Starter,
   ) {}
 
-  /** Queues a job for `future` and starts it if a worker is free. */
+  /** Queues a job for `future` and starts it if a worker is free; aborting `signal` (not aborted yet) cancels it. */
   submit(
     future: ExecutorFuture<any>,
     job: JobSpec,
     args: unknown[],
     transfer: readonly TransferListItem[],
     chunk: boolean,
+    signal?: AbortSignal,
   ): void {
     if (this._shutdown)
       throw new InvalidStateError(`${this.kind}.submit: cannot schedule new jobs after shutdown`);
     const item = new Item(this, future, job, args, transfer, chunk);
     future._control = item;
-    this._queue.push(item);
-    this._pump();
+    if (signal !== undefined) item.open(signal, null);
+    const slot = this._queue.size === 0 ? this._freeSlot() : null;
+    if (slot !== null) this._dispatch(item, slot);
+    else this._queue.park(item.signal, item).then(undefined, ignore);
   }
 
   /** Workers alive, jobs waiting, jobs running. */
   stats(): { workers: number; queued: number; running: number } {
     let running = 0;
     for (const slot of this._slots) if (slot.item !== null) running++;
-    let queued = 0;
-    for (let i = this._head; i < this._queue.length; i++) if (this._queue[i]!.state === 'queued') queued++;
-    return { workers: this._slots.size, queued, running };
+    return { workers: this._slots.size, queued: this._queue.size, running };
   }
 
-  private _next(): Item | null {
-    while (this._head < this._queue.length) {
-      const item = this._queue[this._head++]!;
-      if (this._head > 1024 && this._head * 2 > this._queue.length) {
-        this._queue.splice(0, this._head);
-        this._head = 0;
-      }
-      if (item.state === 'queued') return item;
-    }
-    return null;
-  }
-
-  private _hasQueued(): boolean {
-    for (let i = this._head; i < this._queue.length; i++) if (this._queue[i]!.state === 'queued') return true;
-    return false;
+  /** An idle worker, or a new one if the limit allows; `null` if every worker is busy. */
+  private _freeSlot(): Slot | null {
+    const idle = this._idle.pop();
+    if (idle !== undefined) return idle;
+    if (this._slots.size >= this.maxWorkers) return null;
+    const slot = new Slot(this);
+    slot.channel = this._start(slot);
+    this._slots.add(slot);
+    return slot;
   }
 
   /** Hands waiting jobs to idle workers, starting workers up to the limit. */
   private _pump(): void {
-    while (this._hasQueued()) {
-      let slot = this._idle.pop();
-      if (slot === undefined) {
-        if (this._slots.size >= this.maxWorkers) return;
-        slot = new Slot(this);
-        slot.channel = this._start(slot);
-        this._slots.add(slot);
-      }
-      this._dispatch(this._next()!, slot);
+    while (this._queue.size > 0) {
+      const slot = this._freeSlot();
+      if (slot === null) return;
+      const item = this._queue.headPayload() as Item;
+      this._queue.unparkOne(undefined);
+      this._dispatch(item, slot);
     }
     this._checkDrained();
   }
@@ -147,6 +175,7 @@ export class Pool {
       );
     } catch (cause) {
       item.state = 'done';
+      item.end();
       this._idle.push(slot);
       item.future.setException(
         new TypeError(
@@ -202,45 +231,45 @@ export class Pool {
 
   private _release(slot: Slot, item: Item): void {
     item.state = 'done';
-    item.grace?.cancel();
-    item.grace = null;
+    item.end();
     item.slot = null;
     slot.item = null;
   }
 
-  /** `ExecutorFuture.cancel`: a queued job is dropped; a running one is asked to stop, then ended. */
-  cancel(item: Item, msg: string | undefined): boolean {
-    if (item.state === 'done') return false;
+  /**
+   * The action of a job's scope: a queued job (its wait has already left
+   * the queue) is dropped; a running one is asked to stop, and ended after
+   * the grace period (the scope's deadline).
+   */
+  cancelled(item: Item): void {
     if (item.state === 'queued') {
       item.state = 'done';
-      item.future._cancelNow(msg);
+      item.end();
+      item.future._cancelNow(item.cancelMsg);
       this._checkDrained();
-      return true;
+      return;
     }
-    if (item.state === 'cancelling') return true;
-    item.state = 'cancelling';
-    item.cancelMsg = msg ?? '';
-    const slot = item.slot!;
+    item.cancelMsg ??= '';
     try {
-      slot.channel.send({ t: 'cancel', id: item.id, reason: item.cancelMsg });
+      item.slot!.channel.send({ t: 'cancel', id: item.id, reason: item.cancelMsg });
     } catch {
       // The worker is going away; its exit settles the job.
     }
-    item.grace = getRunningLoop().callLater(this.graceMs, () => {
-      item.grace = null;
-      if (slot.item === item) void slot.channel.terminate();
-    });
-    return true;
+    item.reschedule(now() + this.graceMs);
+  }
+
+  /** The grace period of a cancelled running job passed: end its worker (the exit settles the job). */
+  overdue(item: Item): void {
+    const slot = item.slot;
+    if (slot !== null && slot.item === item) void slot.channel.terminate();
   }
 
   /** Stops taking jobs; cancels the queued ones if asked; resolves once every worker has exited (if `wait`). */
   async shutdown(wait: boolean, cancelFutures: boolean): Promise<void> {
     this._shutdown = true;
     if (cancelFutures) {
-      for (let i = this._head; i < this._queue.length; i++) {
-        const item = this._queue[i]!;
-        if (item.state === 'queued') this.cancel(item, 'the executor was shut down');
-      }
+      while (this._queue.size > 0)
+        (this._queue.headPayload() as Item).cancelJob('the executor was shut down');
     }
     const gone = new Promise<void>((resolve) => this._drained.push(resolve));
     this._checkDrained();
@@ -249,7 +278,7 @@ export class Pool {
 
   /** After shutdown, once no job is queued or running: end the idle workers, then tell the waiters. */
   private _checkDrained(): void {
-    if (!this._shutdown || this._hasQueued()) return;
+    if (!this._shutdown || this._queue.size > 0) return;
     for (const slot of this._slots) if (slot.item !== null) return;
     for (const slot of this._idle.splice(0)) void slot.channel.terminate();
     if (this._slots.size > 0) return; // each exit calls back here

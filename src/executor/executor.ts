@@ -7,7 +7,7 @@
 
 import type { TransferListItem } from 'node:worker_threads';
 import { CancelledError } from '../exceptions.js';
-import { checkSignal, debugState, describe, hooks, linkSignal, unlinkSignal } from '../_lowlevel.js';
+import { checkSignal, debugState, describe, hooks } from '../_lowlevel.js';
 import { waitFor } from '../waitfor.js';
 import { jobLabel, toSpec, type Job } from './_job.js';
 import type { Pool } from './_pool.js';
@@ -136,8 +136,7 @@ export abstract class Executor implements AsyncDisposable {
       future._cancelNow(undefined); // nothing is sent
       return future;
     }
-    this._pool.submit(future, spec, [...args], opts?.transfer ?? [], false);
-    if (signal !== undefined) linkUntilDone(signal, future);
+    this._pool.submit(future, spec, [...args], opts?.transfer ?? [], false, signal);
     if (debugState.tracing) {
       // A span from submit to done (queued and running), on a promise of its own: the future's error stays unretrieved.
       const done = new Promise<void>((resolve) => future.addDoneCallback(() => resolve()));
@@ -217,13 +216,6 @@ export abstract class Executor implements AsyncDisposable {
     const { workers, queued, running } = this._pool.stats();
     return `<${this.constructor.name} maxWorkers=${this.maxWorkers} workers=${workers} running=${running} queued=${queued}>`;
   }
-}
-
-/** Cancels `future` when `signal` aborts, until the future is done (one hook, removed then). */
-function linkUntilDone(signal: AbortSignal, future: ExecutorFuture<any>): void {
-  const hook = () => future.cancel();
-  linkSignal(signal, hook);
-  future.addDoneCallback(() => unlinkSignal(signal, hook));
 }
 
 /** Yields each chunk's results in order; on the way out, cancels what is left and waits for it to stop. */

@@ -10,7 +10,7 @@ import { Future } from '../futures.js';
 /** The pool's side of one job (private). */
 export interface JobControl {
   /** Asks the pool to cancel the job; see `ExecutorFuture.cancel`. */
-  cancel(msg: string | undefined): boolean;
+  cancelJob(msg: string | undefined): boolean;
   running(): boolean;
 }
 
@@ -53,7 +53,7 @@ export class ExecutorFuture<T = unknown> extends Future<T> {
   override cancel(msg?: string): boolean {
     if (this.done()) return false;
     if (this._control === null) return super.cancel(msg);
-    return this._control.cancel(msg);
+    return this._control.cancelJob(msg);
   }
 
   /** True while the job runs on a worker. Same as `Future.running()`. */

@@ -13,8 +13,8 @@
 
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
-import { InvalidStateError, TimeoutError, cancelledFrom } from '../exceptions.js';
-import { linkSignal, unlinkSignal } from '../_lowlevel.js';
+import { InvalidStateError, TimeoutError } from '../exceptions.js';
+import { CancelScope } from '../_lowlevel.js';
 import type { Connection } from './connection.js';
 import { ConnectionLostError, NatsError } from './errors.js';
 
@@ -51,6 +51,21 @@ function translate(error: unknown, conn: Connection, opts: PublishOptions): Erro
   return new NatsError(`the ${opts.what} failed: ${e.message ?? String(error)}`, { cause: error });
 }
 
+/**
+ * One publish's cancel scope, opened on the caller's signal: cancelled by
+ * the signal (`CancelledError`) or by the loss of the connection
+ * (`ConnectionLostError`), it ends the wait for the `PubAck` with that reason.
+ */
+class Publishing extends CancelScope {
+  constructor(private readonly _fail: (reason: unknown) => void) {
+    super();
+  }
+
+  override _onCancel(reason: unknown): void {
+    this._fail(reason);
+  }
+}
+
 /** Publishes `data` to `subject` and resolves with the server's `PubAck`. */
 export function publishOnce(
   conn: Connection,
@@ -61,18 +76,17 @@ export function publishOnce(
   if (conn.closed) return Promise.reject(conn._closedError());
   return new Promise<PubAck>((resolve, reject) => {
     let settled = false;
-    const signal = opts.signal;
-    const finish = (error: Error | null, ack?: PubAck): void => {
+    const finish = (error: unknown, ack?: PubAck): void => {
       if (settled) return;
       settled = true;
       undoLost();
-      if (signal !== undefined) unlinkSignal(signal, onAbort);
+      scope.end();
       if (error === null) resolve(ack!);
       else reject(error);
     };
-    const onAbort = (): void => finish(cancelledFrom(signal!.reason));
+    const scope = new Publishing(finish);
     const undoLost = conn._onLost(() =>
-      finish(
+      scope.cancel(
         new ConnectionLostError(
           `the connection to NATS was lost before the server confirmed the ${opts.what} ` +
             `(message id ${opts.id}); the item is either wholly stored or not at all: ` +
@@ -81,7 +95,8 @@ export function publishOnce(
         ),
       ),
     );
-    if (signal !== undefined) linkSignal(signal, onAbort);
+    scope.open(opts.signal, null);
+    if (settled) return; // the signal had aborted: nothing is sent
     let sent: Promise<PubAck>;
     try {
       sent = conn.js.publish(subject, data, {

@@ -20,7 +20,7 @@
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { cancelledFrom } from '../exceptions.js';
 import { ParkingLot } from '../_lowlevel.js';
-import { OneShot } from './_timer.js';
+import { Timer } from './_timer.js';
 
 /** One pull request in flight: how many messages it asked for and how many came. */
 interface Pull {
@@ -44,7 +44,7 @@ export class Receiver {
   private readonly _pulls = new Set<Pull>();
   private _requested = 0;
   private _closed = false;
-  private readonly _retry = new OneShot(() => this._pump());
+  private readonly _retry = new Timer(() => this._pump());
 
   constructor(
     private readonly _consumer: Consumer,

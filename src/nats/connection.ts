@@ -15,7 +15,7 @@ import {
 } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
-import { checkSignal, describe, linkSignal, ParkingLot, unlinkSignal } from '../_lowlevel.js';
+import { CancelScope, ParkingLot, checkSignal, describe } from '../_lowlevel.js';
 import { NatsError, NoServerError } from './errors.js';
 
 /** The address `connect()` uses when given none: the usual local server. */
@@ -217,6 +217,24 @@ async function open(opts: ConnectOptions, servers: string[]): Promise<Connection
   }
 }
 
+/** The cancel scope of `connect`, on its signal: aborting rejects the connect and closes the connection once made. */
+class Connecting extends CancelScope {
+  constructor(
+    private readonly _opening: Promise<Connection>,
+    private readonly _reject: (reason: unknown) => void,
+  ) {
+    super();
+  }
+
+  override _onCancel(reason: unknown): void {
+    this._reject(reason);
+    this._opening.then(
+      (c) => c.close(),
+      () => {},
+    );
+  }
+}
+
 /**
  * Connects to a NATS server with JetStream. Same role as `nats.connect` of
  * nats.py, and `await using` closes it as `async with` does there.
@@ -241,22 +259,15 @@ export async function connect(servers?: string | readonly string[] | ConnectOpti
   const opening = open(opts, list);
   if (signal === undefined) return opening;
   return new Promise<Connection>((resolve, reject) => {
-    const onAbort = (): void => {
-      reject(cancelledFrom(signal.reason));
-      opening.then(
-        (c) => c.close(),
-        () => {},
-      );
-    };
-    linkSignal(signal, onAbort);
+    const scope = new Connecting(opening, reject).open(signal, null);
     opening.then(
       (c) => {
-        unlinkSignal(signal, onAbort);
-        if (signal.aborted) void c.close();
+        scope.end();
+        if (scope.aborted) void c.close();
         else resolve(c);
       },
       (e: unknown) => {
-        unlinkSignal(signal, onAbort);
+        scope.end();
         reject(e);
       },
     );

@@ -31,7 +31,7 @@ import {
   QueueShutDown,
   cancelledFrom,
 } from '../exceptions.js';
-import { checkCount, checkSignal, describe, ParkingLot } from '../_lowlevel.js';
+import { CancelScope, ParkingLot, checkCount, checkSignal, describe, now } from '../_lowlevel.js';
 import { untilShutDown } from '../queues.js';
 import { JsonCodec, decodeWith, encodeWith, type Codec } from './codec.js';
 import type { Connection } from './connection.js';
@@ -41,7 +41,7 @@ import { layoutOf, type Layout } from './_layout.js';
 import { StreamFull, publishOnce } from './_publish.js';
 import { Receiver } from './_receiver.js';
 import { ensureConsumer, ensureStream, isNotFound, readState } from './_streams.js';
-import { OneShot } from './_timer.js';
+import { Timer } from './_timer.js';
 
 /** Options of `DistributedQueue.open`. */
 export interface DistributedQueueOptions<T> {
@@ -99,6 +99,8 @@ export interface DistributedQueueStatistics {
 
 const MIN_POLL_MS = 5;
 const MAX_POLL_MS = 100;
+/** How long `getNowait` waits for an item the server said was there. */
+const GET_NOWAIT_MS = 1000;
 
 interface Resolved<T> {
   maxsize: number;
@@ -135,7 +137,7 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   private readonly _outstanding = new Set<Delivery<T>>();
   private readonly _roomWaiters = new ParkingLot<void>('DistributedQueue.put');
   private readonly _joiners = new ParkingLot<void>('DistributedQueue.join');
-  private readonly _poller = new OneShot(() => void this._poll());
+  private readonly _poller = new Timer(() => void this._poll());
   private _pollMs = MIN_POLL_MS;
   private _polling = false;
   private readonly _receiver: Receiver;
@@ -393,17 +395,16 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
         throw new QueueEmpty(`queue '${this.name}' has no item waiting`);
       }
     }
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), 1000);
+    const scope = new CancelScope().open(undefined, now() + GET_NOWAIT_MS);
     try {
-      return await this.get({ signal: ac.signal });
+      return await this.get({ signal: scope.signal });
     } catch (error) {
-      if (error instanceof CancelledError && ac.signal.aborted) {
+      if (error instanceof CancelledError && scope.aborted) {
         throw new QueueEmpty(`queue '${this.name}' had no item left by the time this get reached it`);
       }
       throw error;
     } finally {
-      clearTimeout(timer);
+      scope.end();
     }
   }
 

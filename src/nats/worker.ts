@@ -11,11 +11,12 @@ import { hostname } from 'node:os';
 import { CancelledError, InvalidStateError, QueueShutDown, isCancellation } from '../exceptions.js';
 import { Semaphore } from '../locks.js';
 import { taskGroup } from '../taskgroups.js';
-import { checkSignal, linkSignal, unlinkSignal } from '../_lowlevel.js';
+import { CancelScope, checkSignal } from '../_lowlevel.js';
 import type { Connection } from './connection.js';
 import type { Delivery } from './delivery.js';
 import { remoteErrorInfo, type RemoteErrorInfo } from './errors.js';
 import { DistributedQueue } from './queue.js';
+import { Timer } from './_timer.js';
 import {
   cancelSubject,
   checkExecutorName,
@@ -110,13 +111,24 @@ class RecentIds {
   }
 }
 
+/**
+ * One running job's cancel scope, opened on the worker's stop signal: its
+ * signal is the job's (`currentJob().signal`). The worker stopping cancels it
+ * with the stop's reason; the submitter's cancellation with its own.
+ */
+class JobScope extends CancelScope {
+  override _onSignal(reason: unknown): void {
+    this.cancel(reason);
+  }
+}
+
 /** What a job came to, before the worker adds the job's id and its own name. */
 type Outcome = { ok: true; value: unknown } | { ok: false; error: RemoteErrorInfo } | { cancelled: true };
 
 /** One worker: its queue, its running jobs and what it did. */
 class Worker {
   readonly stats: WorkerStats = { done: 0, failed: 0, cancelled: 0, handedBack: 0 };
-  private readonly _running = new Map<string, AbortController>();
+  private readonly _running = new Map<string, JobScope>();
   private readonly _cancelledEarly = new RecentIds(10_000);
   private readonly _served: string;
 
@@ -132,22 +144,25 @@ class Worker {
   /** A cancellation from a submitter. */
   cancel(id: string): void {
     const running = this._running.get(id);
-    if (running !== undefined) running.abort(new CancelledError('the submitter cancelled the job'));
+    if (running !== undefined) running.cancel(new CancelledError('the submitter cancelled the job'));
     else this._cancelledEarly.add(id);
   }
 
   /** Runs one job to its end; `stop` aborts when the worker stops. */
   async run(delivery: Delivery<JobMessage>, stop: AbortSignal): Promise<void> {
     const job = delivery.value;
-    const ac = new AbortController();
-    this._running.set(job.id, ac);
-    if (this._cancelledEarly.has(job.id)) ac.abort(new CancelledError('the submitter cancelled the job'));
-    const onStop = (): void => ac.abort(stop.reason);
-    linkSignal(stop, onStop);
+    const scope = new JobScope().open(stop, null);
+    this._running.set(job.id, scope);
+    if (this._cancelledEarly.has(job.id)) scope.cancel(new CancelledError('the submitter cancelled the job'));
     // A job that runs long keeps its claim: the server would hand it to another worker after ackWait.
-    const heartbeat = setInterval(() => delivery.working(), Math.max(1000, this._queue.ackWait / 3));
+    const period = Math.max(1000, this._queue.ackWait / 3);
+    const heartbeat = new Timer(() => {
+      delivery.working();
+      heartbeat.start(period);
+    });
+    heartbeat.start(period);
     try {
-      const outcome = await this._call(job, delivery.deliveryCount, ac.signal);
+      const outcome = await this._call(job, delivery.deliveryCount, scope.signal);
       if (stop.aborted && outcome === null) {
         this.stats.handedBack++;
         delivery.retry(); // the worker stops: another one runs it
@@ -159,8 +174,8 @@ class Worker {
       await this._reply(job, outcome ?? { cancelled: true });
       delivery.done();
     } finally {
-      clearInterval(heartbeat);
-      unlinkSignal(stop, onStop);
+      heartbeat.stop();
+      scope.end();
       this._running.delete(job.id);
     }
   }

@@ -8,8 +8,8 @@
 
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { CancelledError, InvalidStateError, cancelledFrom } from '../exceptions.js';
-import { checkFunction, checkSignal, checkSql, describe, linkSignal, unlinkSignal } from '../_lowlevel.js';
+import { InvalidStateError, cancelledFrom } from '../exceptions.js';
+import { CancelScope, ParkingLot, checkFunction, checkSignal, checkSql, describe } from '../_lowlevel.js';
 import {
   CANCEL_SLOTS,
   type OpenOptions,
@@ -66,23 +66,46 @@ const WINDOW = CANCEL_SLOTS / 2;
 
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-/** One call on its way to the worker and back. */
-class Call {
+/**
+ * One call on its way to the worker and back, and its cancel scope, opened
+ * on the call's signal. Cancelling it (the signal aborts) drops a call still
+ * queued — its wait in the queue ends with the scope's signal — or, once the
+ * call was posted, tells the worker to skip it if it has not started it.
+ */
+class Call extends CancelScope {
   posted = false;
   constructor(
     readonly conn: Connection,
     readonly request: Request,
     readonly where: string,
-    readonly signal: AbortSignal | undefined,
     readonly resolve: (o: Outcome) => void,
     readonly reject: (e: unknown) => void,
-  ) {}
+  ) {
+    super();
+  }
 
-  /** The call's signal aborted. */
-  handleEvent(): void {
-    this.conn._abandon(this);
+  override _onCancel(reason: unknown): void {
+    this.conn._abandon(this, reason);
   }
 }
+
+/** The cancel scope of `connect`'s wait for the worker to open the database: aborting rejects the wait. */
+class Opening extends CancelScope {
+  constructor(private readonly _fail: (reason: unknown) => void) {
+    super();
+  }
+
+  override _onCancel(reason: unknown): void {
+    this._fail(reason);
+  }
+}
+
+/**
+ * What a queued call's wait comes to is handled elsewhere: taken from the
+ * head of the queue, it is posted there and then (`Connection._reply`);
+ * cancelled, its scope rejects the call (`Call._onCancel`).
+ */
+function ignore(): void {}
 
 function worker(options: OpenOptions): Worker {
   if (!import.meta.url.endsWith('.ts'))
@@ -216,7 +239,8 @@ export class Connection implements AsyncDisposable {
   private readonly _isolation: string | null;
   private readonly _calls = new Map<number, Call>();
   private readonly _cancelled: Int32Array;
-  private readonly _queue: Call[] = [];
+  /** Calls waiting for room in the window, in call order; a cancelled one leaves at once. */
+  private readonly _queue = new ParkingLot<void>('sqlite.Connection call');
   private _inFlight = 0;
   private _nextId = 1;
   private _inTransaction = false;
@@ -249,8 +273,7 @@ export class Connection implements AsyncDisposable {
   /** @internal Resolves once the worker opened the database. */
   async _opened(signal: AbortSignal | undefined): Promise<void> {
     const ready = new Promise<void>((resolve, reject) => (this._ready = { resolve, reject }));
-    const stop = { handleEvent: () => this._ready?.reject(cancelledFrom(signal!.reason)) };
-    if (signal !== undefined) linkSignal(signal, stop);
+    const scope = new Opening((reason) => this._ready?.reject(reason)).open(signal, null);
     try {
       await ready;
     } catch (error) {
@@ -258,7 +281,7 @@ export class Connection implements AsyncDisposable {
       await this._closing;
       throw error;
     } finally {
-      if (signal !== undefined) unlinkSignal(signal, stop);
+      scope.end();
     }
   }
 
@@ -429,11 +452,11 @@ export class Connection implements AsyncDisposable {
     if (this._crashed !== null) return Promise.reject(this._crashed);
     return new Promise<Outcome>((resolve, reject) => {
       const request = { ...body, id: this._nextId++ } as Request;
-      const call = new Call(this, request, where, signal, resolve, reject);
+      const call = new Call(this, request, where, resolve, reject);
       this._calls.set(request.id, call);
-      if (signal !== undefined) linkSignal(signal, call);
-      if (this._inFlight < WINDOW && this._queue.length === 0) this._post(call);
-      else this._queue.push(call);
+      if (signal !== undefined) call.open(signal, null);
+      if (this._inFlight < WINDOW && this._queue.size === 0) this._post(call);
+      else this._queue.park(signal === undefined ? undefined : call.signal, call).then(undefined, ignore);
     });
   }
 
@@ -444,24 +467,23 @@ export class Connection implements AsyncDisposable {
   }
 
   /**
-   * @internal A call's signal aborted: a queued call leaves at once; a
-   * posted one is marked so that the worker skips it if it has not started
-   * it, and rejects when its reply comes.
+   * @internal A call's scope was cancelled (its signal aborted): a queued
+   * call has already left the queue, and rejects now; a posted one is
+   * marked so that the worker skips it if it has not started it, and
+   * rejects when its reply comes.
    */
-  _abandon(call: Call): void {
+  _abandon(call: Call, reason: unknown): void {
     if (call.posted) {
       Atomics.store(this._cancelled, call.request.id % CANCEL_SLOTS, call.request.id);
       return;
     }
-    const at = this._queue.indexOf(call);
-    if (at >= 0) this._queue.splice(at, 1);
     this._settle(call);
-    call.reject(cancelledFrom(call.signal!.reason));
+    call.reject(reason);
   }
 
   private _settle(call: Call): void {
     this._calls.delete(call.request.id);
-    if (call.signal !== undefined) unlinkSignal(call.signal, call);
+    call.end();
   }
 
   private _reply(reply: Reply): void {
@@ -474,10 +496,14 @@ export class Connection implements AsyncDisposable {
     const call = this._calls.get(reply.id);
     if (call === undefined) return;
     this._settle(call);
-    if (--this._inFlight === 0 && this._queue.length === 0 && this._closing === null) this._worker.unref();
-    while (this._inFlight < WINDOW && this._queue.length > 0) this._post(this._queue.shift()!);
+    if (--this._inFlight === 0 && this._queue.size === 0 && this._closing === null) this._worker.unref();
+    while (this._inFlight < WINDOW && this._queue.size > 0) {
+      const next = this._queue.headPayload() as Call;
+      this._queue.unparkOne(undefined);
+      this._post(next);
+    }
     if (reply.ok) this._inTransaction = reply.result.inTransaction;
-    if (call.signal?.aborted) call.reject(cancelledFrom(call.signal.reason));
+    if (call.aborted) call.reject(call.reason);
     else if (reply.ok) call.resolve(reply.result);
     else call.reject(errorFromWorker(reply.error, call.where));
   }
@@ -497,11 +523,9 @@ export class Connection implements AsyncDisposable {
     this._ready?.reject(this._crashed);
     for (const call of [...this._calls.values()]) {
       this._settle(call);
-      call.reject(
-        call.signal?.aborted ? new CancelledError('', { cause: call.signal.reason }) : this._crashed,
-      );
+      call.reject(call.aborted ? call.reason : this._crashed);
     }
-    this._queue.length = 0;
+    this._queue.rejectAll(() => this._crashed);
     this._inFlight = 0;
   }
 
