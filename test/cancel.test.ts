@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import {
   CancelledError,
+  allTasks,
   createTask,
+  getRunningLoop,
   gather,
   sleep,
   taskGroup,
@@ -13,7 +15,8 @@ import {
   waitFor,
   FIRST_COMPLETED,
 } from '../src/index.ts';
-import { _hookCount } from '../src/_cancel.ts';
+import { _hookCount, linkSignal } from '../src/_cancel.ts';
+import type { ErrorContext } from '../src/_report.ts';
 import { assertNoLeaks } from './_helpers.ts';
 
 void describe('cancellation tree', () => {
@@ -125,6 +128,87 @@ void describe('cancellation tree', () => {
     assert.ok(root.cancelled());
     assert.deepEqual(ended.sort(), ['a', 'b', 'root']);
     assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+    await assertNoLeaks();
+  });
+});
+
+/** Runs `fn` with the loop's exception handler collecting what it is given. */
+async function reported(fn: () => Promise<void> | void): Promise<ErrorContext[]> {
+  const loop = getRunningLoop();
+  const previous = loop.getExceptionHandler();
+  const contexts: ErrorContext[] = [];
+  loop.setExceptionHandler((_loop, context) => void contexts.push(context));
+  try {
+    await fn();
+  } finally {
+    loop.setExceptionHandler(previous);
+  }
+  return contexts;
+}
+
+void describe('cancellation propagation: iterative and exception-safe', () => {
+  void test('a chain of 20,000 tasks, each linked to the previous one by its signal, cancels completely', async () => {
+    const N = 20_000;
+    const root = createTask((signal) => sleep(60_000, undefined, { signal }));
+    const chain = [root];
+    for (let i = 1; i < N; i++) {
+      chain.push(
+        createTask((signal) => sleep(60_000, undefined, { signal }), { signal: chain[i - 1]!.signal }),
+      );
+    }
+    await sleep(1);
+    assert.equal(root.cancel('stop'), true); // used to throw RangeError: Maximum call stack size exceeded
+    await Promise.allSettled(chain);
+    assert.ok(
+      chain.every((t) => t.cancelled()),
+      'every task of the chain is cancelled',
+    );
+    assert.equal(allTasks().size, 0);
+    assert.ok(chain.every((t) => _hookCount(t.signal) === 0));
+    await assertNoLeaks();
+  });
+
+  void test('a hook that throws is reported through the exception handler, and the other hooks still run', async () => {
+    const boom = new Error('hook failed');
+    const ran: string[] = [];
+    let t: ReturnType<typeof createTask<void>> | undefined;
+    const contexts = await reported(async () => {
+      t = createTask((signal) => sleep(60_000, undefined, { signal }));
+      const signal = t.signal;
+      linkSignal(signal, () => ran.push('first'));
+      linkSignal(signal, () => {
+        throw boom;
+      });
+      linkSignal(signal, { handleEvent: () => void ran.push('third') });
+      const child = createTask((s) => sleep(60_000, undefined, { signal: s }), { signal });
+      await sleep(1);
+      assert.equal(t.cancel(), true); // the throw does not escape cancel()
+      await assert.rejects(t, CancelledError);
+      await assert.rejects(child, CancelledError);
+    });
+    assert.deepEqual(ran, ['first', 'third']);
+    assert.equal(contexts.length, 1, contexts.map((c) => c.message).join('\n'));
+    assert.equal(contexts[0]!.exception, boom);
+    assert.match(contexts[0]!.message, /cancel/i);
+    await assertNoLeaks();
+  });
+
+  void test('hooks of one node run in the order they were added, nodes breadth-first', async () => {
+    const order: string[] = [];
+    const root = createTask((signal) => sleep(60_000, undefined, { signal }), { name: 'root' });
+    const a = createTask((signal) => sleep(60_000, undefined, { signal }), { signal: root.signal });
+    linkSignal(root.signal, () => order.push('root-1'));
+    const b = createTask((signal) => sleep(60_000, undefined, { signal }), { signal: root.signal });
+    linkSignal(root.signal, () => order.push('root-2'));
+    linkSignal(a.signal, () => order.push('a-1'));
+    linkSignal(b.signal, () => order.push('b-1'));
+    const aa = createTask((signal) => sleep(60_000, undefined, { signal }), { signal: a.signal });
+    linkSignal(aa.signal, () => order.push('aa-1'));
+    await sleep(1);
+    root.cancel();
+    assert.deepEqual(order, ['root-1', 'root-2', 'a-1', 'b-1', 'aa-1']);
+    await Promise.allSettled([root, a, b, aa]);
+    assert.ok([root, a, b, aa].every((t) => t.cancelled()));
     await assertNoLeaks();
   });
 });
