@@ -44,23 +44,31 @@ function scheduleCallbacks(future: Future<any>): void {
 
 function runCallbacks(): void {
   const queue = callbackQueue;
-  for (let i = 0; i < queue.length; i++) {
-    const future = queue[i]!;
-    const cbs = future._cbs;
-    future._cbs = null;
-    if (Array.isArray(cbs)) for (const cb of cbs) callSafely(cb, future);
-    else if (cbs !== null) callSafely(cbs, future);
+  try {
+    for (let i = 0; i < queue.length; i++) {
+      const future = queue[i]!;
+      const cbs = future._cbs;
+      future._cbs = null;
+      if (Array.isArray(cbs)) for (const cb of cbs) callSafely(cb, future);
+      else if (cbs !== null) callSafely(cbs, future);
+    }
+  } finally {
+    callbackQueue = [];
+    callbacksScheduled = false;
   }
-  callbackQueue = [];
-  callbacksScheduled = false;
 }
 
+/** Calls a done-callback or an observer; what it throws goes to the loop's exception handler. */
 function callSafely(cb: AnyCallback, future: Future<any>): void {
   try {
     if (typeof cb === 'function') cb(future);
     else cb._futureDone(future);
   } catch (exception) {
-    reportError({ message: `Exception in done-callback of ${String(future)}`, exception, future });
+    try {
+      reportError({ message: `Exception in done-callback of ${String(future)}`, exception, future });
+    } catch {
+      // The handler and its fallback failed too: nowhere left to report to.
+    }
   }
 }
 
@@ -231,11 +239,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
       scheduleCallbacks(this);
     } else if (!Array.isArray(cbs)) {
       this._cbs = null;
-      cbs._futureDone(this);
+      callSafely(cbs, this);
     } else {
       const functions = cbs.filter((cb) => typeof cb === 'function');
       this._cbs = functions.length === 0 ? null : functions;
-      for (const cb of cbs) if (typeof cb !== 'function') cb._futureDone(this);
+      for (const cb of cbs) if (typeof cb !== 'function') callSafely(cb, this);
       if (functions.length > 0) scheduleCallbacks(this);
     }
   }
