@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CancelledError, cancelledFrom, isCancellation } from './exceptions.js';
+import { CancelledError, InvalidStateError, cancelledFrom, isCancellation } from './exceptions.js';
 import {
   CANCELLED,
   FULFILLED,
@@ -158,6 +158,19 @@ export class Task<T = unknown> extends Future<T> {
     if (debugState.watching) hooks.taskCancelled(this);
     abortNode(node, new CancelledError(msg ?? ''));
     return true;
+  }
+
+  /**
+   * Not for tasks: a task's outcome is its body's. Always throws
+   * `InvalidStateError`, as CPython's `Task.set_result` raises.
+   */
+  override setResult(_value: T): never {
+    throw new InvalidStateError('Task does not support set_result operation');
+  }
+
+  /** Not for tasks (see `setResult`): always throws `InvalidStateError`. */
+  override setException(_error: unknown): never {
+    throw new InvalidStateError('Task does not support set_exception operation');
   }
 
   /** The number of cancel requests not yet taken back by `uncancel()`. */

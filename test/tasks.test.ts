@@ -19,6 +19,7 @@ import {
   gather,
   getRunningLoop,
   CancelledError,
+  InvalidStateError,
 } from '../src/index.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
 
@@ -55,6 +56,20 @@ void describe('createTask: basics', () => {
   void test('Task is a Future', () => {
     const t = createTask(async () => 1);
     assert.ok(t instanceof Future);
+  });
+
+  void test('a task cannot be settled from outside: setResult/setException throw (test_task_set_methods)', async () => {
+    const t = createTask(async (signal) => sleep(10, 'body', { signal }));
+    const bySetResult = thrown(() => t.setResult('forced'));
+    assert.ok(bySetResult instanceof InvalidStateError);
+    assert.equal((bySetResult as Error).message, 'Task does not support set_result operation');
+    const bySetException = thrown(() => t.setException(new Error('forced')));
+    assert.ok(bySetException instanceof InvalidStateError);
+    assert.equal((bySetException as Error).message, 'Task does not support set_exception operation');
+    assert.equal(t.done(), false);
+    assert.equal(await t, 'body');
+    assert.ok(thrown(() => t.setResult('late')) instanceof InvalidStateError);
+    await assertNoLeaks();
   });
 
   void test('a synchronous body returning a plain value', async () => {
