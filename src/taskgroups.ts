@@ -24,6 +24,7 @@ import {
 } from './_cancel.js';
 import { debugState, hooks } from './_debug.js';
 import { checkFunction } from './_validate.js';
+import { readsArgument } from './_signature.js';
 
 /** Options of `TaskGroup` and `taskGroup`. */
 export interface TaskGroupOptions {
@@ -177,7 +178,7 @@ export async function taskGroup<T>(
   const tg = new TaskGroup(opts);
   let value: T;
   try {
-    value = await (body.length >= 2 ? body(tg, tg.signal) : body(tg, undefined as never));
+    value = await (readsArgument(body, 1) ? body(tg, tg.signal) : body(tg, undefined as never));
   } catch (error) {
     await tg._exit(true, error);
     throw error;

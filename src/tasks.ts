@@ -25,6 +25,7 @@ import {
   type Hook,
 } from './_cancel.js';
 import { debugState, hooks } from './_debug.js';
+import { readsArgument } from './_signature.js';
 
 /** What a task runs: a function of the task's `AbortSignal`. */
 export type TaskBody<T> = (signal: AbortSignal) => T | PromiseLike<T>;
@@ -140,7 +141,8 @@ export class Task<T = unknown> extends Future<T> {
 
   /**
    * The task's `AbortSignal`: aborted when the task is cancelled. Made on
-   * first use; a body that declares a parameter receives it.
+   * first use; every body that can read an argument receives it (one that
+   * declares no parameter at all is called without it).
    */
   get signal(): AbortSignal {
     return signalOf(this._nodeOf());
@@ -217,7 +219,7 @@ export class Task<T = unknown> extends Future<T> {
     const started = debugState.watching ? performance.now() : 0;
     let result: unknown;
     try {
-      result = body.length > 0 ? body(this.signal) : (body as () => unknown)();
+      result = readsArgument(body, 0) ? body(this.signal) : (body as () => unknown)();
     } catch (error) {
       current = previous;
       if (debugState.watching) hooks.taskStarted(this, undefined, performance.now() - started);

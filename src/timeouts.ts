@@ -22,6 +22,7 @@ import {
 } from './_cancel.js';
 import { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
 import { checkDeadline, checkFunction, checkTimeout } from './_validate.js';
+import { readsArgument } from './_signature.js';
 
 /** Options of `timeout` and `timeoutAt`. */
 export interface TimeoutOptions {
@@ -220,7 +221,7 @@ async function runScope<T>(
   const scope = new Timeout(when, checkSignal(opts?.signal, where));
   let value: T;
   try {
-    value = await (body.length > 0 ? body(scope.signal, scope) : body(undefined as never, scope));
+    value = await (readsArgument(body, 0) ? body(scope.signal, scope) : body(undefined as never, scope));
   } catch (error) {
     scope._exit(error, true);
     throw error;
