@@ -23,7 +23,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { REJECTED } from './futures.js';
-import { Task, allTasks, createTask } from './tasks.js';
+import { Task, createTask } from './tasks.js';
 import { debugState, setDebugHooks, setFlags, type DebugHooks } from './_debug.js';
 import { reportError } from './_report.js';
 import { runningTask, setStretchListener } from './_tracker.js';
@@ -185,13 +185,10 @@ export function setDebug(enabled: boolean): void {
   setFlags({ enabled });
 }
 
-/** `run` is ending: warns of the tasks still pending besides `main` (which `run` then cancels). */
-export function reportPendingAtRunEnd(main: Task<any>): void {
+/** `run` is ending: warns of the tasks it made that are still pending (which `run` then cancels). */
+export function reportPendingAtRunEnd(pending: Iterable<Task<any>>): void {
   if (!debugState.enabled) return;
-  for (const task of allTasks()) {
-    if (task === main) continue;
-    warn(describeTask(task, 'was still pending when run() ended: cancelling it'));
-  }
+  for (const task of pending) warn(describeTask(task, 'was still pending when run() ended: cancelling it'));
 }
 
 /** `run` has ended: reports every failed task whose error nobody read. */
