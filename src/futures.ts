@@ -5,8 +5,8 @@
  */
 
 import { CancelledError, InvalidStateError } from './exceptions.js';
-import { reportError } from './_report.js';
 import { debugState, hooks } from './_debug.js';
+import { markRetrieved, reportError } from './_report.js';
 
 /** States of a future (private). */
 export const PENDING = 0;
@@ -106,7 +106,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * if cancelled, and the error if it failed.
    */
   result(): T {
-    if (debugState.watching) hooks.taskRetrieved(this);
+    if (this._state === REJECTED) markRetrieved(this);
     switch (this._state) {
       case FULFILLED:
         return this._value as T;
@@ -122,7 +122,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * `InvalidStateError` while pending and the `CancelledError` if cancelled.
    */
   exception(): unknown {
-    if (debugState.watching) hooks.taskRetrieved(this);
+    if (this._state === REJECTED) markRetrieved(this);
     switch (this._state) {
       case FULFILLED:
         return null;
@@ -180,17 +180,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    if (debugState.watching) this._awaited();
+    this._awaited();
     return this._asPromise().then(onfulfilled, onrejected);
   }
 
   catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
-    if (debugState.watching) this._awaited();
+    this._awaited();
     return this._asPromise().catch(onrejected);
   }
 
   finally(onfinally?: (() => void) | null): Promise<T> {
-    if (debugState.watching) this._awaited();
+    this._awaited();
     return this._asPromise().finally(onfinally);
   }
 
@@ -248,10 +248,19 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
   }
 
-  /** @internal Debug mode and tracing: someone awaits this future and will read its outcome. */
+  /**
+   * @internal Someone awaits this future and will read its outcome: a failed
+   * task is not reported (one still pending is not watched once it fails,
+   * as its promise exists); debug mode checks for a task awaiting itself.
+   */
   _awaited(): void {
-    hooks.awaited(this);
-    hooks.taskRetrieved(this);
+    if (debugState.watching) hooks.awaited(this);
+    if (this._state === REJECTED) markRetrieved(this);
+  }
+
+  /** @internal Whoever observes this future reads its outcome (gather, a task group, shield). */
+  _retrieved(): void {
+    if (this._state === REJECTED) markRetrieved(this);
   }
 
   /** @internal Adds a done-callback or an observer; on a done future, both run in a microtask. */

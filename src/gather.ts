@@ -8,7 +8,6 @@ import { CancelledError, cancelledFrom } from './exceptions.js';
 import { FULFILLED, Future, isThenable, type Observer } from './futures.js';
 import { ensureFuture } from './tasks.js';
 import { checkSignal, describe, linkSignal, unlinkSignal } from './_cancel.js';
-import { debugState, hooks } from './_debug.js';
 
 /** Options of `gather`. */
 export interface GatherOptions {
@@ -135,7 +134,7 @@ class Gathering implements Observer {
   /** @internal A child is done. */
   _futureDone(child: Future<unknown>): void {
     this._remaining--;
-    if (debugState.watching) hooks.taskRetrieved(child);
+    child._retrieved();
     if (this._settled) return;
     if (this._cancelling) {
       if (this._remaining === 0) this._finish(() => this._reject(cancelledFrom(this._signal!.reason)));

@@ -10,9 +10,9 @@ import { allTasks, createTask, type Task, type TaskBody } from './tasks.js';
 import { Handle, TimerHandle, scheduledHandles } from './events.js';
 import { scheduleReady } from './_timers.js';
 import { debugState } from './_debug.js';
-import { reportPendingAtRunEnd, reportUnretrievedAtRunEnd, setDebug } from './_diagnostics.js';
+import { reportPendingAtRunEnd, setDebug } from './_diagnostics.js';
 import { startTrace, stopTrace } from './_trace.js';
-import { reportError } from './_report.js';
+import { failuresSoFar, reportError, reportUnreadFailures } from './_report.js';
 import { checkFunction } from './_validate.js';
 import { describe } from './_cancel.js';
 
@@ -21,9 +21,10 @@ export interface RunOptions {
   /**
    * Debug mode for the length of the run (as `asyncio.run(main, debug=True)`):
    * warnings, each naming the task and where it was made, for a task blocking
-   * the loop longer than `loop.slowCallbackDuration`, a failed task whose
-   * error nobody read, a task that can never finish, a task awaiting itself,
-   * and tasks still pending when `run` ends.
+   * the loop longer than `loop.slowCallbackDuration`, a task that can never
+   * finish, a task awaiting itself, and tasks still pending when `run` ends;
+   * and where it was made added to the report of a failed task whose error
+   * nobody read (that report comes with debug mode off too).
    */
   debug?: boolean;
   /**
@@ -81,6 +82,7 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
   if (opts?.debug !== undefined) setDebug(Boolean(opts.debug));
   // What was pending before the run is not the run's: it cancels only what was made while it ran.
   const tasksBefore = allTasks();
+  const failuresBefore = failuresSoFar();
   const handlesBefore = new Set(scheduledHandles());
   const task = createTask(main, { name: 'main' });
   const stopSignals = cancelOnSignals(task);
@@ -95,7 +97,8 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
     return task.result();
   } finally {
     stopSignals();
-    if (debugState.enabled) reportUnretrievedAtRunEnd();
+    // As asyncio reports them when the loop's tasks are collected: failures of the run nobody read.
+    reportUnreadFailures(failuresBefore, tasksBefore);
     if (debugState.enabled !== debugBefore) setDebug(debugBefore);
     if (trace !== undefined) stopTrace();
     running = false;

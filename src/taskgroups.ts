@@ -22,7 +22,6 @@ import {
   type CancelNode,
   type Hook,
 } from './_cancel.js';
-import { debugState, hooks } from './_debug.js';
 import { checkFunction } from './_validate.js';
 import { readsArgument } from './_signature.js';
 
@@ -141,7 +140,7 @@ export class TaskGroup implements CancelNode, AsyncDisposable, Observer {
   /** @internal A child is done. */
   _futureDone(task: Task<unknown>): void {
     this._tasks.delete(task);
-    if (debugState.watching) hooks.taskRetrieved(task);
+    task._retrieved();
     if (task._state === REJECTED) {
       this._errors.push(task._value);
       this._abort(new CancelledError(`a child of the TaskGroup failed: ${task.getName()}`));

@@ -26,6 +26,7 @@ import {
 } from './_cancel.js';
 import { debugState, hooks } from './_debug.js';
 import { readsArgument } from './_signature.js';
+import { watchFailure } from './_report.js';
 
 /** What a task runs: a function of the task's `AbortSignal`. */
 export type TaskBody<T> = (signal: AbortSignal) => T | PromiseLike<T>;
@@ -264,7 +265,10 @@ export class Task<T = unknown> extends Future<T> {
       node._parent = null;
     }
     if (state === CANCELLED && !(value instanceof CancelledError)) value = cancelledFrom(value);
+    // A failure nobody awaits is watched until it is read (an awaited task has its promise).
+    const failure = state === REJECTED && this._promise === null ? watchFailure(this, value) : null;
     this._settle(state, value);
+    if (failure !== null) failure.text = String(this);
     if (debugState.watching) hooks.taskDone(this, state, value);
   }
 }
