@@ -16,6 +16,7 @@
  */
 
 import { cancelledFrom } from './exceptions.js';
+import { reportError } from './_report.js';
 
 /** Called when a node is cancelled: a function, or an object (a listener) with `handleEvent`. */
 export type Hook = (() => void) | { handleEvent(): void };
@@ -44,23 +45,61 @@ export function signalOf(node: CancelNode): AbortSignal {
   return node._ctl.signal;
 }
 
-/** Cancels `node` with `reason`: aborts its signal, then runs its hooks once. */
+// Hooks due to run, in order: the outermost `abortNode` runs them one by one, and a
+// node cancelled by one of them only appends its own hooks here. A chain of any depth
+// is thus a loop, never a recursion, and a hook that throws stops nothing.
+const due: (Hook | null)[] = [];
+let draining = false;
+
+/**
+ * Cancels `node` with `reason`: aborts its signal, then runs its hooks once,
+ * in the order they were added. A hook that cancels another node (a child
+ * task, a scope) does not run that node's hooks itself: they are queued and
+ * run after the hooks queued before them, so cancellation spreads
+ * breadth-first through a tree of any depth without growing the stack. A
+ * hook that throws is reported through the loop's exception handler and the
+ * others run on. Returns false if the node was cancelled already.
+ */
 export function abortNode(node: CancelNode, reason: unknown): boolean {
   if (node._aborted) return false;
   node._aborted = true;
   node._reason = reason;
   node._ctl?.abort(reason);
   const hooks = node._hooks;
-  node._hooks = null;
   if (hooks === null) return true;
-  if (hooks instanceof Set) for (const hook of hooks) callHook(hook);
-  else callHook(hooks);
+  node._hooks = null;
+  if (hooks instanceof Set) for (const hook of hooks) due.push(hook);
+  else due.push(hooks);
+  if (!draining) drain();
   return true;
 }
 
-function callHook(hook: Hook): void {
-  if (typeof hook === 'function') hook();
-  else hook.handleEvent();
+/** Runs every due hook, including those queued meanwhile; each one's error is reported. */
+function drain(): void {
+  draining = true;
+  try {
+    for (let i = 0; i < due.length; i++) {
+      const hook = due[i]!;
+      due[i] = null; // let it go as soon as it ran
+      try {
+        if (typeof hook === 'function') hook();
+        else hook.handleEvent();
+      } catch (exception) {
+        report(exception, hook);
+      }
+    }
+  } finally {
+    due.length = 0;
+    draining = false;
+  }
+}
+
+function report(exception: unknown, hook: Hook): void {
+  try {
+    reportError({ message: 'Exception in a cancellation hook', exception, hook });
+  } catch {
+    // The handler itself failed (and so did its fallback): nowhere left to report to.
+  }
 }
 
 /** Runs `hook` when `node` is cancelled (the caller checks `_aborted` first). */

@@ -26,8 +26,6 @@ export interface DebugHooks {
   taskCancelled(task: object): void;
   /** A task is done: `state` is the future state (FULFILLED, REJECTED, CANCELLED). */
   taskDone(task: object, state: number, value: unknown): void;
-  /** A task's outcome was read (awaited, `result()`, gathered ...). */
-  taskRetrieved(task: object): void;
   /** `future` is being awaited or observed: a task waiting on itself can never finish. */
   awaited(future: object): void;
   /** A wait began; `promise` settles when it ends. */
@@ -39,7 +37,6 @@ const none: DebugHooks = {
   taskStarted() {},
   taskCancelled() {},
   taskDone() {},
-  taskRetrieved() {},
   awaited() {},
   wait() {},
 };
@@ -75,7 +72,6 @@ function combine(): void {
       taskStarted: (t, r, took) => (a.taskStarted(t, r, took), b.taskStarted(t, r, took)),
       taskCancelled: (t) => (a.taskCancelled(t), b.taskCancelled(t)),
       taskDone: (t, s, v) => (a.taskDone(t, s, v), b.taskDone(t, s, v)),
-      taskRetrieved: (t) => (a.taskRetrieved(t), b.taskRetrieved(t)),
       awaited: (f) => (a.awaited(f), b.awaited(f)),
       wait: (p, n, c) => (a.wait(p, n, c), b.wait(p, n, c)),
     };

@@ -4,8 +4,8 @@
  *
  * - a task running one synchronous stretch longer than
  *   `loop.slowCallbackDuration` (it blocks the loop: the seed's pitfall 1);
- * - a task that failed and whose error nobody retrieved, when it is
- *   garbage-collected or when `run` ends;
+ * - where a failed task nobody read was made (the report itself is not
+ *   debug mode's: `_report.ts` makes it, in debug mode or not);
  * - a task whose body was garbage-collected while the task was pending: the
  *   body waits on a promise nothing can settle any more, so the task can
  *   never finish (tsaio holds pending tasks strongly, so this is what
@@ -22,30 +22,17 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { REJECTED } from './futures.js';
-import { Task, allTasks, createTask } from './tasks.js';
+import { Task, createTask } from './tasks.js';
 import { debugState, setDebugHooks, setFlags, type DebugHooks } from './_debug.js';
-import { reportError } from './_report.js';
+import { reportError, setCreationSites } from './_report.js';
 import { runningTask, setStretchListener } from './_tracker.js';
 
 /** What debug mode knows of one task. It never holds the task itself. */
 interface TaskRecord {
   readonly source: string;
-  /** The failed task as it printed itself when it failed (for a report once it is gone). */
-  text: string;
-  error: unknown;
-  failed: boolean;
-  retrieved: boolean;
-  reported: boolean;
 }
 
 const records = new WeakMap<object, TaskRecord>();
-/** Failed tasks whose error nobody has read yet: reported when `run` ends. */
-const unretrieved = new Set<TaskRecord>();
-
-const taskCollected = new FinalizationRegistry<TaskRecord>((record) => {
-  if (record.failed && !record.retrieved && !record.reported) reportUnretrieved(record);
-});
 
 // The held value keeps the task: it is alive anyway while pending (tasks are held
 // until done), and once done its body promise is soon collected, which lets it go.
@@ -104,17 +91,6 @@ function warn(text: string): void {
   console.warn(text);
 }
 
-function reportUnretrieved(record: TaskRecord): void {
-  record.reported = true;
-  unretrieved.delete(record);
-  reportError({
-    message: `Task exception was never retrieved: ${record.text}\n${createdAt(record)}`,
-    exception: record.error,
-    task: record.text,
-    source: record.source,
-  });
-}
-
 function slow(task: Task<any>, took: number): void {
   if (took <= debugState.slowCallbackDuration) return;
   warn(`Executing ${describeTask(task, `took ${(took / 1000).toFixed(3)} seconds`)}`);
@@ -122,17 +98,7 @@ function slow(task: Task<any>, took: number): void {
 
 const debugHooks: DebugHooks = {
   taskCreated(task) {
-    const record: TaskRecord = {
-      source: creationSite(),
-      text: '',
-      error: undefined,
-      failed: false,
-      retrieved: false,
-      reported: false,
-    };
-    records.set(task, record);
-    // The record is the token: a task that ends well is unwatched at once (see taskDone).
-    taskCollected.register(task, record, record);
+    records.set(task, { source: creationSite() });
   },
   taskStarted(task, result, took) {
     const record = records.get(task);
@@ -142,31 +108,11 @@ const debugHooks: DebugHooks = {
     slow(task as Task<any>, took);
   },
   taskCancelled() {},
-  taskDone(task, state, value) {
+  taskDone(task) {
     const record = records.get(task);
-    if (record === undefined) return;
-    // A done task's body can strand it no more, and only a failure nobody read is
-    // reported when the task is collected: the registries let go of the rest now,
-    // not in a finalization callback after the next collection.
-    bodyCollected.unregister(record);
-    if (state !== REJECTED || record.retrieved) {
-      taskCollected.unregister(record);
-      return;
-    }
-    record.text = String(task);
-    // Until its stack is read, an error keeps the stack's frames, and with them the
-    // task (the receiver of one of them): formatting it lets the task be collected.
-    if (value instanceof Error) void value.stack;
-    record.failed = true;
-    record.error = value;
-    unretrieved.add(record);
-  },
-  taskRetrieved(task) {
-    const record = records.get(task);
-    if (record === undefined || record.retrieved) return;
-    record.retrieved = true;
-    unretrieved.delete(record);
-    taskCollected.unregister(record);
+    // A done task's body can strand it no more: the registry lets go of it now, not in
+    // a finalization callback after the next collection.
+    if (record !== undefined) bodyCollected.unregister(record);
   },
   awaited(future) {
     if (!(future instanceof Task) || runningTask() !== future || future.done()) return;
@@ -176,6 +122,11 @@ const debugHooks: DebugHooks = {
 };
 
 setDebugHooks(debugHooks);
+// A failure report names where its task was made, when debug mode saw it made.
+setCreationSites((task) => {
+  const record = records.get(task);
+  return record === undefined ? '' : createdAt(record);
+});
 setStretchListener((task, took) => {
   if (debugState.enabled) slow(task, took);
 });
@@ -185,18 +136,10 @@ export function setDebug(enabled: boolean): void {
   setFlags({ enabled });
 }
 
-/** `run` is ending: warns of the tasks still pending besides `main` (which `run` then cancels). */
-export function reportPendingAtRunEnd(main: Task<any>): void {
+/** `run` is ending: warns of the tasks it made that are still pending (which `run` then cancels). */
+export function reportPendingAtRunEnd(pending: Iterable<Task<any>>): void {
   if (!debugState.enabled) return;
-  for (const task of allTasks()) {
-    if (task === main) continue;
-    warn(describeTask(task, 'was still pending when run() ended: cancelling it'));
-  }
-}
-
-/** `run` has ended: reports every failed task whose error nobody read. */
-export function reportUnretrievedAtRunEnd(): void {
-  for (const record of [...unretrieved]) if (!record.retrieved && !record.reported) reportUnretrieved(record);
+  for (const task of pending) warn(describeTask(task, 'was still pending when run() ended: cancelling it'));
 }
 
 /**

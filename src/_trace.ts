@@ -170,7 +170,6 @@ const traceHooks: DebugHooks = {
     }
     retire(track);
   },
-  taskRetrieved() {},
   awaited() {},
   wait(promise, name, cat) {
     const track = trackOf(runningTask());

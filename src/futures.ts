@@ -5,8 +5,8 @@
  */
 
 import { CancelledError, InvalidStateError } from './exceptions.js';
-import { reportError } from './_report.js';
 import { debugState, hooks } from './_debug.js';
+import { markRetrieved, reportError } from './_report.js';
 
 /** States of a future (private). */
 export const PENDING = 0;
@@ -44,23 +44,31 @@ function scheduleCallbacks(future: Future<any>): void {
 
 function runCallbacks(): void {
   const queue = callbackQueue;
-  for (let i = 0; i < queue.length; i++) {
-    const future = queue[i]!;
-    const cbs = future._cbs;
-    future._cbs = null;
-    if (Array.isArray(cbs)) for (const cb of cbs) callSafely(cb, future);
-    else if (cbs !== null) callSafely(cbs, future);
+  try {
+    for (let i = 0; i < queue.length; i++) {
+      const future = queue[i]!;
+      const cbs = future._cbs;
+      future._cbs = null;
+      if (Array.isArray(cbs)) for (const cb of cbs) callSafely(cb, future);
+      else if (cbs !== null) callSafely(cbs, future);
+    }
+  } finally {
+    callbackQueue = [];
+    callbacksScheduled = false;
   }
-  callbackQueue = [];
-  callbacksScheduled = false;
 }
 
+/** Calls a done-callback or an observer; what it throws goes to the loop's exception handler. */
 function callSafely(cb: AnyCallback, future: Future<any>): void {
   try {
     if (typeof cb === 'function') cb(future);
     else cb._futureDone(future);
   } catch (exception) {
-    reportError({ message: `Exception in done-callback of ${String(future)}`, exception, future });
+    try {
+      reportError({ message: `Exception in done-callback of ${String(future)}`, exception, future });
+    } catch {
+      // The handler and its fallback failed too: nowhere left to report to.
+    }
   }
 }
 
@@ -98,7 +106,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * if cancelled, and the error if it failed.
    */
   result(): T {
-    if (debugState.watching) hooks.taskRetrieved(this);
+    if (this._state === REJECTED) markRetrieved(this);
     switch (this._state) {
       case FULFILLED:
         return this._value as T;
@@ -114,7 +122,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * `InvalidStateError` while pending and the `CancelledError` if cancelled.
    */
   exception(): unknown {
-    if (debugState.watching) hooks.taskRetrieved(this);
+    if (this._state === REJECTED) markRetrieved(this);
     switch (this._state) {
       case FULFILLED:
         return null;
@@ -172,17 +180,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    if (debugState.watching) this._awaited();
+    this._awaited();
     return this._asPromise().then(onfulfilled, onrejected);
   }
 
   catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
-    if (debugState.watching) this._awaited();
+    this._awaited();
     return this._asPromise().catch(onrejected);
   }
 
   finally(onfinally?: (() => void) | null): Promise<T> {
-    if (debugState.watching) this._awaited();
+    this._awaited();
     return this._asPromise().finally(onfinally);
   }
 
@@ -231,19 +239,28 @@ export class Future<T = unknown> implements PromiseLike<T> {
       scheduleCallbacks(this);
     } else if (!Array.isArray(cbs)) {
       this._cbs = null;
-      cbs._futureDone(this);
+      callSafely(cbs, this);
     } else {
       const functions = cbs.filter((cb) => typeof cb === 'function');
       this._cbs = functions.length === 0 ? null : functions;
-      for (const cb of cbs) if (typeof cb !== 'function') cb._futureDone(this);
+      for (const cb of cbs) if (typeof cb !== 'function') callSafely(cb, this);
       if (functions.length > 0) scheduleCallbacks(this);
     }
   }
 
-  /** @internal Debug mode and tracing: someone awaits this future and will read its outcome. */
+  /**
+   * @internal Someone awaits this future and will read its outcome: a failed
+   * task is not reported (one still pending is not watched once it fails,
+   * as its promise exists); debug mode checks for a task awaiting itself.
+   */
   _awaited(): void {
-    hooks.awaited(this);
-    hooks.taskRetrieved(this);
+    if (debugState.watching) hooks.awaited(this);
+    if (this._state === REJECTED) markRetrieved(this);
+  }
+
+  /** @internal Whoever observes this future reads its outcome (gather, a task group, shield). */
+  _retrieved(): void {
+    if (this._state === REJECTED) markRetrieved(this);
   }
 
   /** @internal Adds a done-callback or an observer; on a done future, both run in a microtask. */

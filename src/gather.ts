@@ -4,12 +4,11 @@
  * @module
  */
 
-import { cancelledFrom } from './exceptions.js';
+import { CancelledError, cancelledFrom } from './exceptions.js';
 import { FULFILLED, Future, isThenable, type Observer } from './futures.js';
 import { ensureFuture } from './tasks.js';
 import { linkSignal, unlinkSignal } from './_cancel.js';
 import { checkSignal, describe } from './_validate.js';
-import { debugState, hooks } from './_debug.js';
 
 /** Options of `gather`. */
 export interface GatherOptions {
@@ -63,7 +62,7 @@ export function gather(aws: readonly unknown[], opts?: GatherOptions): Promise<u
     return Promise.reject(error);
   }
   const children = toFutures(aws);
-  if (signal?.aborted) for (const child of children) child.cancel();
+  if (signal?.aborted) for (const child of children) child.cancel(cancelMessage(signal));
   if (children.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
     new Gathering(children, opts?.returnExceptions === true, signal, resolve, reject).start();
@@ -92,6 +91,12 @@ function toFutures(aws: readonly unknown[]): Future<unknown>[] {
   return children;
 }
 
+/** The message of the cancellation that aborted `signal`, if it was a `CancelledError`. */
+function cancelMessage(signal: AbortSignal): string | undefined {
+  const reason: unknown = signal.reason;
+  return reason instanceof CancelledError ? reason.message : undefined;
+}
+
 /** The state of one `gather` call: one callback shared by every child. */
 class Gathering implements Observer {
   private _remaining: number;
@@ -116,17 +121,21 @@ class Gathering implements Observer {
     for (const child of this._children) child._addCallback(this);
   }
 
-  /** The gather's signal aborted: cancel every child, then wait for them. */
+  /**
+   * The gather's signal aborted: cancel every child with the message of that
+   * cancellation (as CPython's gather passes it on), then wait for them.
+   */
   handleEvent(): void {
     if (this._settled) return;
     this._cancelling = true;
-    for (const child of this._children) child.cancel();
+    const msg = cancelMessage(this._signal!);
+    for (const child of this._children) child.cancel(msg);
   }
 
   /** @internal A child is done. */
   _futureDone(child: Future<unknown>): void {
     this._remaining--;
-    if (debugState.watching) hooks.taskRetrieved(child);
+    child._retrieved();
     if (this._settled) return;
     if (this._cancelling) {
       if (this._remaining === 0) this._finish(() => this._reject(cancelledFrom(this._signal!.reason)));

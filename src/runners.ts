@@ -7,11 +7,12 @@
 import { InvalidStateError } from './exceptions.js';
 import { whenDone } from './futures.js';
 import { allTasks, createTask, type Task, type TaskBody } from './tasks.js';
-import { scheduledHandles } from './events.js';
+import { Handle, TimerHandle, scheduledHandles } from './events.js';
+import { scheduleReady } from './_timers.js';
 import { debugState } from './_debug.js';
-import { reportPendingAtRunEnd, reportUnretrievedAtRunEnd, setDebug } from './_diagnostics.js';
+import { reportPendingAtRunEnd, setDebug } from './_diagnostics.js';
 import { startTrace, stopTrace } from './_trace.js';
-import { reportError } from './_report.js';
+import { failuresSoFar, reportError, reportUnreadFailures } from './_report.js';
 import { checkFunction, describe } from './_validate.js';
 
 /** Options of `run`. */
@@ -19,9 +20,10 @@ export interface RunOptions {
   /**
    * Debug mode for the length of the run (as `asyncio.run(main, debug=True)`):
    * warnings, each naming the task and where it was made, for a task blocking
-   * the loop longer than `loop.slowCallbackDuration`, a failed task whose
-   * error nobody read, a task that can never finish, a task awaiting itself,
-   * and tasks still pending when `run` ends.
+   * the loop longer than `loop.slowCallbackDuration`, a task that can never
+   * finish, a task awaiting itself, and tasks still pending when `run` ends;
+   * and where it was made added to the report of a failed task whose error
+   * nobody read (that report comes with debug mode off too).
    */
   debug?: boolean;
   /**
@@ -41,10 +43,13 @@ const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
 /**
  * The entry point: runs `main(signal)` as a task and resolves with what it
  * returns (a plain value or a promise). SIGINT and SIGTERM cancel `main`
- * (a second one ends the process at once). When `main` ends, every task still
- * pending is cancelled and awaited, and every `callSoon`/`callLater`/`callAt`
- * callback it scheduled that has not run is cancelled, before `run` settles. Same as
- * `asyncio.run`. It may be called again once it has returned, but not while
+ * (a second one ends the process at once). When `main` ends, the `callSoon`
+ * callbacks ready by then run; then every task made during the run and still
+ * pending is cancelled and awaited, and every `callLater`/`callAt` callback
+ * the run scheduled that has not run is cancelled, before `run` settles. Same
+ * as `asyncio.run`. A task that was pending before `run` began (made by other
+ * code, outside this run) is not the run's to cancel and runs on: what a run
+ * owns is told by a snapshot of `allTasks()` taken as it starts. It may be called again once it has returned, but not while
  * it runs: inside a running program, `await` the function instead.
  *
  * @throws {InvalidStateError} (as a rejection) if a `run` is already active.
@@ -74,19 +79,25 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
   running = true;
   const debugBefore = debugState.enabled;
   if (opts?.debug !== undefined) setDebug(Boolean(opts.debug));
+  // What was pending before the run is not the run's: it cancels only what was made while it ran.
+  const tasksBefore = allTasks();
+  const failuresBefore = failuresSoFar();
   const handlesBefore = new Set(scheduledHandles());
   const task = createTask(main, { name: 'main' });
   const stopSignals = cancelOnSignals(task);
   try {
     await whenDone(task);
-    reportPendingAtRunEnd(task);
-    await cancelPending();
+    await runReadyCallbacks(handlesBefore);
+    const pending = tasksMadeSince(tasksBefore);
+    reportPendingAtRunEnd(pending);
+    await cancelPending(pending);
     // As asyncio.run closes its loop: callbacks the run scheduled and never ran are dropped.
     for (const handle of [...scheduledHandles()]) if (!handlesBefore.has(handle)) handle.cancel();
     return task.result();
   } finally {
     stopSignals();
-    if (debugState.enabled) reportUnretrievedAtRunEnd();
+    // As asyncio reports them when the loop's tasks are collected: failures of the run nobody read.
+    reportUnreadFailures(failuresBefore, tasksBefore);
     if (debugState.enabled !== debugBefore) setDebug(debugBefore);
     if (trace !== undefined) stopTrace();
     running = false;
@@ -119,9 +130,31 @@ function cancelOnSignals(task: Task<unknown>): () => void {
   return remove;
 }
 
-/** Cancels every task still pending and waits for all of them. */
-async function cancelPending(): Promise<void> {
+/** The tasks pending now that were not pending in `before`: those made during the run. */
+function tasksMadeSince(before: Set<Task<any>>): Set<Task<any>> {
   const pending = allTasks();
+  if (before.size > 0) for (const task of before) pending.delete(task);
+  return pending;
+}
+
+/**
+ * Lets the `callSoon` callbacks that the run scheduled and that are ready now
+ * run (one turn of the loop), as `asyncio.run` does while it shuts down: a
+ * callback scheduled as `main` returns is not lost. Timers not yet due are
+ * left to be dropped.
+ */
+async function runReadyCallbacks(handlesBefore: Set<Handle>): Promise<void> {
+  for (const handle of scheduledHandles()) {
+    if (!(handle instanceof TimerHandle) && !handlesBefore.has(handle)) {
+      // Queued after every ready callback: it resolves once they have run.
+      await new Promise<void>((resolve) => scheduleReady(resolve));
+      return;
+    }
+  }
+}
+
+/** Cancels the tasks in `pending` and waits for all of them. */
+async function cancelPending(pending: Set<Task<any>>): Promise<void> {
   if (pending.size === 0) return;
   for (const task of pending) task.cancel();
   await Promise.all([...pending].map(whenDone));

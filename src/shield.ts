@@ -6,7 +6,6 @@
 
 import { Future, PENDING } from './futures.js';
 import { ensureFuture, type AwaitableLike } from './tasks.js';
-import { debugState, hooks } from './_debug.js';
 
 /**
  * Protects `aw` from cancellation: returns an outer `Future` that follows the
@@ -26,12 +25,13 @@ export function shield<T>(aw: AwaitableLike<T> | Future<T>): Future<Awaited<T>> 
   const inner = ensureFuture<Awaited<T>>(aw);
   const outer = new Future<Awaited<T>>();
   // The inner outcome passes to the outer future: whoever reads that one has read it.
-  if (debugState.watching) hooks.taskRetrieved(inner);
   if (inner.done()) {
+    inner._retrieved();
     outer._settle(inner._state, inner._value);
     return outer;
   }
   inner._addCallback((done: Future<Awaited<T>>) => {
+    done._retrieved();
     if (outer._state === PENDING) outer._settle(done._state, done._value);
   });
   return outer;

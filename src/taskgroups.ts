@@ -14,8 +14,8 @@ import {
 import { REJECTED, type Observer } from './futures.js';
 import { createTask, type Task, type TaskBody, type TaskOptions } from './tasks.js';
 import { abortNode, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
-import { debugState, hooks } from './_debug.js';
 import { checkFunction, checkSignal } from './_validate.js';
+import { readsArgument } from './_signature.js';
 
 /** Options of `TaskGroup` and `taskGroup`. */
 export interface TaskGroupOptions {
@@ -132,7 +132,7 @@ export class TaskGroup implements CancelNode, AsyncDisposable, Observer {
   /** @internal A child is done. */
   _futureDone(task: Task<unknown>): void {
     this._tasks.delete(task);
-    if (debugState.watching) hooks.taskRetrieved(task);
+    task._retrieved();
     if (task._state === REJECTED) {
       this._errors.push(task._value);
       this._abort(new CancelledError(`a child of the TaskGroup failed: ${task.getName()}`));
@@ -169,7 +169,7 @@ export async function taskGroup<T>(
   const tg = new TaskGroup(opts);
   let value: T;
   try {
-    value = await (body.length >= 2 ? body(tg, tg.signal) : body(tg, undefined as never));
+    value = await (readsArgument(body, 1) ? body(tg, tg.signal) : body(tg, undefined as never));
   } catch (error) {
     await tg._exit(true, error);
     throw error;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CancelledError, cancelledFrom, isCancellation } from './exceptions.js';
+import { CancelledError, InvalidStateError, cancelledFrom, isCancellation } from './exceptions.js';
 import {
   CANCELLED,
   FULFILLED,
@@ -17,6 +17,8 @@ import {
 import { abortNode, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
 import { checkSignal, describe } from './_validate.js';
 import { debugState, hooks } from './_debug.js';
+import { readsArgument } from './_signature.js';
+import { watchFailure } from './_report.js';
 
 /** What a task runs: a function of the task's `AbortSignal`. */
 export type TaskBody<T> = (signal: AbortSignal) => T | PromiseLike<T>;
@@ -132,7 +134,8 @@ export class Task<T = unknown> extends Future<T> {
 
   /**
    * The task's `AbortSignal`: aborted when the task is cancelled. Made on
-   * first use; a body that declares a parameter receives it.
+   * first use; every body that can read an argument receives it (one that
+   * declares no parameter at all is called without it).
    */
   get signal(): AbortSignal {
     return signalOf(this._nodeOf());
@@ -150,6 +153,19 @@ export class Task<T = unknown> extends Future<T> {
     if (debugState.watching) hooks.taskCancelled(this);
     abortNode(node, new CancelledError(msg ?? ''));
     return true;
+  }
+
+  /**
+   * Not for tasks: a task's outcome is its body's. Always throws
+   * `InvalidStateError`, as CPython's `Task.set_result` raises.
+   */
+  override setResult(_value: T): never {
+    throw new InvalidStateError('Task does not support set_result operation');
+  }
+
+  /** Not for tasks (see `setResult`): always throws `InvalidStateError`. */
+  override setException(_error: unknown): never {
+    throw new InvalidStateError('Task does not support set_exception operation');
   }
 
   /** The number of cancel requests not yet taken back by `uncancel()`. */
@@ -196,7 +212,7 @@ export class Task<T = unknown> extends Future<T> {
     const started = debugState.watching ? performance.now() : 0;
     let result: unknown;
     try {
-      result = body.length > 0 ? body(this.signal) : (body as () => unknown)();
+      result = readsArgument(body, 0) ? body(this.signal) : (body as () => unknown)();
     } catch (error) {
       current = previous;
       if (debugState.watching) hooks.taskStarted(this, undefined, performance.now() - started);
@@ -241,7 +257,10 @@ export class Task<T = unknown> extends Future<T> {
       node._parent = null;
     }
     if (state === CANCELLED && !(value instanceof CancelledError)) value = cancelledFrom(value);
+    // A failure nobody awaits is watched until it is read (an awaited task has its promise).
+    const failure = state === REJECTED && this._promise === null ? watchFailure(this, value) : null;
     this._settle(state, value);
+    if (failure !== null) failure.text = String(this);
     if (debugState.watching) hooks.taskDone(this, state, value);
   }
 }

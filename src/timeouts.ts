@@ -14,6 +14,7 @@ import {
 import { abortNode, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
 import { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
 import { checkDeadline, checkFunction, checkSignal, checkTimeout } from './_validate.js';
+import { readsArgument } from './_signature.js';
 
 /** Options of `timeout` and `timeoutAt`. */
 export interface TimeoutOptions {
@@ -212,7 +213,7 @@ async function runScope<T>(
   const scope = new Timeout(when, checkSignal(opts?.signal, where));
   let value: T;
   try {
-    value = await (body.length > 0 ? body(scope.signal, scope) : body(undefined as never, scope));
+    value = await (readsArgument(body, 0) ? body(scope.signal, scope) : body(undefined as never, scope));
   } catch (error) {
     scope._exit(error, true);
     throw error;

@@ -56,8 +56,14 @@ export async function waitFor<T>(
     if (waiter.outcome === DONE) return future.result();
     future._removeCallback(waiter);
   }
+  if (waiter.outcome === ABORTED) {
+    // The inner work is cancelled with the message of the cancellation passed on, as in CPython.
+    const error = cancelledFrom(signal!.reason);
+    future.cancel(error.message);
+    await whenDone(future);
+    throw error;
+  }
   await cancelAndWait(future);
-  if (waiter.outcome === ABORTED) throw cancelledFrom(signal!.reason);
   if (future._state !== CANCELLED) return future.result();
   throw new TimeoutError(`waitFor: timed out after ${delay} ms`, { cause: future._value });
 }

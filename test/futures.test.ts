@@ -400,6 +400,49 @@ void describe('Future: callback errors and chaining', () => {
     }
   });
 
+  void test('an internal observer that throws is reported; the observers and callbacks after it still run', async () => {
+    const loop = getRunningLoop();
+    const contexts: Array<{ message: string; exception?: unknown }> = [];
+    const previous = loop.getExceptionHandler();
+    loop.setExceptionHandler((_loop, context) => void contexts.push(context));
+    try {
+      const seen: string[] = [];
+      const boom = new Error('observer failed');
+      const f = new Future<number>();
+      f._addCallback({
+        _futureDone() {
+          seen.push('first');
+          throw boom;
+        },
+      });
+      f._addCallback({ _futureDone: () => void seen.push('second') });
+      f.addDoneCallback(() => seen.push('callback'));
+      f._addCallback({
+        _futureDone() {
+          throw boom;
+        },
+      });
+      f.setResult(1); // used to throw: the observer's error escaped setResult
+      assert.deepEqual(seen, ['first', 'second']);
+      await turn();
+      assert.deepEqual(seen, ['first', 'second', 'callback']);
+      assert.equal(contexts.length, 2);
+      assert.ok(contexts.every((c) => c.exception === boom));
+      // A single observer (no array) is guarded too.
+      const g = new Future<number>();
+      g._addCallback({
+        _futureDone() {
+          throw boom;
+        },
+      });
+      g.cancel();
+      assert.equal(g.cancelled(), true);
+      assert.equal(contexts.length, 3);
+    } finally {
+      loop.setExceptionHandler(previous);
+    }
+  });
+
   void test('then() chains like a promise', async () => {
     const f = new Future<number>();
     const p = f.then((x) => x + 1);

@@ -348,6 +348,38 @@ void describe('gather: cancellation', () => {
     await assertNoLeaks();
   });
 
+  void test('a task cancelled with a message while in gather: the gather and every child carry it (test_cancel_gather_2)', async () => {
+    const child = sleeper(10_000, 1);
+    const fut = new Future<number>();
+    let bodyError: unknown;
+    const body = async (signal: AbortSignal): Promise<void> => {
+      try {
+        await sleep(10_000, undefined, { signal });
+      } catch (e) {
+        bodyError = e;
+        throw e;
+      }
+    };
+    const outer = createTask(async (signal) =>
+      gather([child, fut, body], { signal, returnExceptions: true }),
+    );
+    await sleep(2);
+    outer.cancel('my message');
+    const e = await rejection(outer);
+    assert.ok(e instanceof CancelledError, `got ${String(e)}`);
+    assert.equal((e as Error).message, 'my message');
+    assert.equal(outer.cancelled(), true);
+    for (const [name, err] of [
+      ['the task', await rejection(child)],
+      ['the future', await rejection(fut)],
+      ['the body', bodyError],
+    ] as const) {
+      assert.ok(err instanceof CancelledError, `${name}: got ${String(err)}`);
+      assert.equal((err as Error).message, 'my message', `${name} carries the message`);
+    }
+    await assertNoLeaks();
+  });
+
   void test('bodies that have not started never run when the gather is cancelled at once', async () => {
     const ac = new AbortController();
     let ran = 0;

@@ -180,6 +180,35 @@ void describe('run(main)', () => {
     await assertNoLeaks();
   });
 
+  void test('cancels only the tasks it owns: a task made before run() began runs on', async () => {
+    const before = createTask(async (signal) => sleep(50, 'made before', { signal }), { name: 'before' });
+    let inside!: Task<void>;
+    await run(async () => {
+      inside = createTask(async (signal) => sleep(LONG, undefined, { signal }), { name: 'inside' });
+      await sleep(1);
+    });
+    assert.ok(inside.cancelled(), 'a task made during the run is cancelled when main ends');
+    assert.equal(before.done(), false, 'a task made before the run is not touched');
+    assert.equal(await before, 'made before');
+    assert.equal(allTasks().size, 0);
+    await assertNoLeaks();
+  });
+
+  void test('a callSoon made as main returns still runs; a callLater not yet due is dropped (asyncio.run)', async () => {
+    const ran: string[] = [];
+    const loop = getRunningLoop();
+    await run(() => {
+      loop.callSoon(() => ran.push('sync main'));
+      loop.callLater(LONG, () => ran.push('never'));
+    });
+    await run(async () => {
+      await sleep(1);
+      loop.callSoon(() => ran.push('async main'));
+    });
+    assert.deepEqual(ran, ['sync main', 'async main']);
+    await assertNoLeaks();
+  });
+
   void test('can be called again after it returned (one after another)', async () => {
     assert.equal(await run(async () => 1), 1);
     assert.equal(await run(async () => 2), 2);

@@ -6,6 +6,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { readFile } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { setTimeout as nodeSleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
@@ -19,7 +22,14 @@ import {
   gather,
   getRunningLoop,
   CancelledError,
+  InvalidStateError,
+  TaskGroup,
+  run,
+  shield,
+  taskGroup,
+  waitFor,
 } from '../src/index.ts';
+import type { ErrorContext } from '../src/_report.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
 
 /** One full turn of the Node event loop. */
@@ -55,6 +65,20 @@ void describe('createTask: basics', () => {
   void test('Task is a Future', () => {
     const t = createTask(async () => 1);
     assert.ok(t instanceof Future);
+  });
+
+  void test('a task cannot be settled from outside: setResult/setException throw (test_task_set_methods)', async () => {
+    const t = createTask(async (signal) => sleep(10, 'body', { signal }));
+    const bySetResult = thrown(() => t.setResult('forced'));
+    assert.ok(bySetResult instanceof InvalidStateError);
+    assert.equal((bySetResult as Error).message, 'Task does not support set_result operation');
+    const bySetException = thrown(() => t.setException(new Error('forced')));
+    assert.ok(bySetException instanceof InvalidStateError);
+    assert.equal((bySetException as Error).message, 'Task does not support set_exception operation');
+    assert.equal(t.done(), false);
+    assert.equal(await t, 'body');
+    assert.ok(thrown(() => t.setResult('late')) instanceof InvalidStateError);
+    await assertNoLeaks();
   });
 
   void test('a synchronous body returning a plain value', async () => {
@@ -497,13 +521,16 @@ void describe('Task: cancellation', () => {
     const loop = getRunningLoop();
     const previous = loop.getExceptionHandler();
     loop.setExceptionHandler(() => {});
+    const tasks: Task<unknown>[] = [];
     try {
-      createTask(async () => {
-        throw new Error('fire and forget');
-      });
-      createTask(() => {
-        throw new Error('sync fire and forget');
-      });
+      tasks.push(
+        createTask(async () => {
+          throw new Error('fire and forget');
+        }),
+        createTask(() => {
+          throw new Error('sync fire and forget');
+        }),
+      );
       await sleep(5);
       await turn();
       await turn();
@@ -512,6 +539,8 @@ void describe('Task: cancellation', () => {
       loop.setExceptionHandler(previous);
     }
     assert.deepEqual(seen, []);
+    // Read now: not reported later as never retrieved (that report has tests of its own).
+    for (const t of tasks) assert.ok(t.exception() instanceof Error);
   });
 
   void test('cancel() returns false once the task is done', async () => {
@@ -1047,5 +1076,120 @@ void describe('sleep', () => {
     const took = await t;
     assert.ok(took >= 18, `took ${took}`);
     await assertNoLeaks();
+  });
+});
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Runs `fn` with the loop's exception handler collecting the messages it is given. */
+async function reports(fn: (out: ErrorContext[]) => Promise<unknown>): Promise<ErrorContext[]> {
+  const loop = getRunningLoop();
+  const previous = loop.getExceptionHandler();
+  const out: ErrorContext[] = [];
+  loop.setExceptionHandler((_loop, context) => void out.push(context));
+  try {
+    await fn(out);
+  } finally {
+    loop.setExceptionHandler(previous);
+  }
+  return out;
+}
+
+const failing = (name: string, message = name) =>
+  createTask(async () => Promise.reject(new Error(message)), { name });
+
+void describe('Task: a failure nobody reads is reported (debug mode off)', () => {
+  void test('a failed task never awaited is reported once, with its name, when run ends', async () => {
+    const out = await reports(async () => {
+      await run(async () => {
+        failing('forgotten', 'lost');
+        await sleep(5);
+      });
+      gc();
+      await sleep(20); // a finalizer may run now: it must not report it again
+    });
+    assert.equal(out.length, 1, out.map((c) => c.message).join('\n'));
+    assert.match(
+      out[0]!.message,
+      /^Task exception was never retrieved: <Task finished name='forgotten' exception=Error\("lost"\)>$/,
+    );
+    assert.equal((out[0]!.exception as Error).message, 'lost');
+  });
+
+  void test('a failed task dropped without run() is reported when it is garbage-collected', async () => {
+    const out = await reports(async (out) => {
+      failing('dropped');
+      await sleep(5);
+      for (let i = 0; i < 50 && out.length === 0; i++) {
+        gc();
+        await sleep(20);
+      }
+    });
+    assert.equal(out.length, 1, out.map((c) => c.message).join('\n'));
+    assert.match(out[0]!.message, /^Task exception was never retrieved: <Task finished name='dropped'/);
+  });
+
+  void test('a failed task still unread when the process exits is reported then (asyncio logs it at exit)', async () => {
+    const script = [
+      "import { createTask } from './src/index.ts';",
+      "createTask(async () => { throw new Error('lost at exit'); }, { name: 'at-exit' });",
+    ].join('\n');
+    const { stderr, code } = await new Promise<{ stderr: string; code: number | null }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script],
+        { cwd: fileURLToPath(new URL('..', import.meta.url)) },
+        (_error, _stdout, stderr) => resolve({ stderr, code: child.exitCode }),
+      );
+    });
+    assert.equal(code, 0);
+    assert.match(stderr, /Task exception was never retrieved: <Task finished name='at-exit'/);
+    assert.match(stderr, /Error: lost at exit/);
+    assert.equal(stderr.match(/never retrieved/g)?.length, 1);
+  });
+
+  void test('errors read by await, result(), exception(), gather, a TaskGroup, waitFor or shield are not reported', async () => {
+    const out = await reports(async () => {
+      await run(async () => {
+        await failing('awaited').catch(() => {});
+        const awaitedLate = failing('awaited-late');
+        await sleep(2);
+        await assert.rejects(awaitedLate);
+        const read = failing('read');
+        const excepted = failing('excepted');
+        await sleep(2);
+        assert.throws(() => read.result());
+        assert.ok(excepted.exception() instanceof Error);
+        await gather([failing('gathered')], { returnExceptions: true });
+        await assert.rejects(gather([failing('gathered-first'), failing('gathered-second')]));
+        await assert.rejects(
+          taskGroup(async (tg) => {
+            tg.createTask(async () => Promise.reject(new Error('grouped')), { name: 'grouped' });
+          }),
+        );
+        try {
+          await using tg = new TaskGroup();
+          tg.createTask(async () => Promise.reject(new Error('grouped2')), { name: 'grouped2' });
+        } catch {
+          // the group's ExceptionGroup
+        }
+        await assert.rejects(waitFor(failing('waited-for'), 1000));
+        await assert.rejects(shield(failing('shielded')));
+        const callback = failing('with-callback');
+        await new Promise<void>((resolve) =>
+          callback.addDoneCallback((t) => {
+            void t.exception();
+            resolve();
+          }),
+        );
+      });
+      gc();
+      await sleep(20);
+    });
+    assert.deepEqual(
+      out.map((c) => c.message),
+      [],
+    );
   });
 });

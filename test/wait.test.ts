@@ -139,6 +139,7 @@ void describe('wait: return conditions', () => {
     assert.ok(took >= 9, `took ${took}`);
     assert.deepEqual(done, new Set([b]));
     assert.deepEqual(pending, new Set([a]));
+    assert.ok(b.exception() instanceof RangeError); // read: wait() does not read it (as in asyncio)
     await cancelAll([a]);
     await assertNoLeaks();
   });
@@ -150,6 +151,7 @@ void describe('wait: return conditions', () => {
     const { done, pending } = await wait([ok, bad, slow], { returnWhen: FIRST_EXCEPTION });
     assert.deepEqual(done, new Set([ok, bad]));
     assert.deepEqual(pending, new Set([slow]));
+    assert.equal((bad.exception() as Error).message, 'bad');
     await cancelAll([slow]);
     await assertNoLeaks();
   });

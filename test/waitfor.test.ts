@@ -440,6 +440,37 @@ void describe('waitFor: outer cancellation', () => {
     });
   }
 
+  void test('the task running waitFor cancelled with a message: the inner task and the wait carry it', async () => {
+    let innerError: unknown;
+    const inner = createTask(async (signal) => {
+      try {
+        await sleep(LONG, undefined, { signal });
+      } catch (e) {
+        innerError = e;
+        throw e;
+      }
+    });
+    const fut = getRunningLoop().createFuture<void>();
+    const outer = createTask(async (signal) => waitFor(inner, LONG, { signal }));
+    const outer2 = createTask(async (signal) => waitFor(fut, null, { signal }));
+    await sleep(1);
+    outer.cancel('m1');
+    outer2.cancel('m2');
+    const err = await rejection(outer);
+    assert.ok(err instanceof CancelledError, `got ${String(err)}`);
+    assert.equal((err as Error).message, 'm1');
+    assert.ok(innerError instanceof CancelledError, `inner got ${String(innerError)}`);
+    assert.equal((innerError as Error).message, 'm1', 'the inner task is cancelled with the message');
+    assert.equal(((await rejection(inner)) as Error).message, 'm1');
+    assert.equal(((await rejection(outer2)) as Error).message, 'm2');
+    assert.equal(
+      ((await rejection(fut)) as Error).message,
+      'm2',
+      'the inner future is cancelled with the message',
+    );
+    await assertNoLeaks();
+  });
+
   void test('the cancelled wait is on a body: the body is cancelled too', async () => {
     const ac = new AbortController();
     let bodyErr: unknown;
