@@ -281,12 +281,13 @@ export class Condition {
     return result;
   }
 
-  /** Wakes up to `n` waiters. `InvalidStateError` if the lock is not held. */
+  /**
+   * Wakes up to `n` waiters. `InvalidStateError` if the lock is not held;
+   * `RangeError` unless `n` is a non-negative integer.
+   */
   notify(n = 1): void {
     if (!this.locked()) throw new InvalidStateError('Condition.notify: the lock is not held');
-    if (typeof n !== 'number' || Number.isNaN(n) || n < 0) {
-      throw new RangeError(`Condition.notify: n must be a non-negative number, received ${describe(n)}`);
-    }
+    checkCount(n, 'Condition.notify', 'n', 0);
     for (let i = 0; i < n && this._waiters.unparkOne(); i++);
   }
 

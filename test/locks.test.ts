@@ -2009,3 +2009,23 @@ void describe('woken, then cancelled before it resumed', () => {
     await assertNoLeaks();
   });
 });
+
+void describe('Condition.notify(n): n must be a non-negative integer', () => {
+  for (const n of [1.5, -1, NaN, Infinity, '1', null]) {
+    void test(`notify(${String(n)}) is a RangeError that names the value, and wakes nobody`, async () => {
+      const cond = new Condition();
+      const waiters = [1, 2].map(() => probe(cond.run(() => cond.wait())));
+      await turns();
+      await cond.acquire();
+      const e = thrown(() => cond.notify(n as number));
+      assert.ok(e instanceof RangeError, String(e));
+      assert.match((e as Error).message, /^Condition\.notify: n must be a non-negative integer, received /);
+      cond.release();
+      await turns();
+      for (const w of waiters) assert.ok(w.pending, 'nobody was woken');
+      await cond.run(() => cond.notifyAll());
+      await turns();
+      for (const w of waiters) assert.ok(w.fulfilled);
+    });
+  }
+});
