@@ -139,13 +139,6 @@ class Heap<T> implements Store<T> {
     const c = this._compare(a.item, b.item);
     return c < 0 || (c === 0 && a.seq < b.seq);
   }
-  private _less(i: number, j: number): boolean {
-    return this._before(this._items[i]!, this._items[j]!);
-  }
-  private _swap(i: number, j: number): void {
-    const items = this._items;
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
   push(item: T): void {
     const entry = { item, seq: this._seq };
     const items = this._items;
@@ -168,20 +161,32 @@ class Heap<T> implements Store<T> {
   pop(): T {
     const items = this._items;
     const top = items[0]!.item;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < items.length && this._less(l, m)) m = l;
-        if (r < items.length && this._less(r, m)) m = r;
-        if (m === i) break;
-        this._swap(i, m);
-        i = m;
-      }
+    const n = items.length - 1;
+    if (n === 0) {
+      items.pop();
+      return top;
     }
+    // Find where the last entry settles first: a comparator that throws leaves the heap as it was.
+    const last = items[n]!;
+    let at = 0;
+    for (;;) {
+      const l = 2 * at + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const m = r < n && this._before(items[r]!, items[l]!) ? r : l;
+      if (!this._before(items[m]!, last)) break;
+      at = m;
+    }
+    // Then move each entry on the path from the root to there up one level.
+    items.pop();
+    const depth = 31 - Math.clz32(at + 1);
+    let i = 0;
+    for (let level = depth - 1; level >= 0; level--) {
+      const child = ((at + 1) >> level) - 1;
+      items[i] = items[child]!;
+      i = child;
+    }
+    items[at] = last;
     return top;
   }
   clear(): void {
@@ -258,14 +263,21 @@ export class Queue<T> implements AsyncIterable<T> {
     return this.maxsize > 0 && this._store.size() >= this.maxsize;
   }
 
-  /** Puts `item`, waiting while the queue is full. `QueueShutDown` once shut down. */
+  /**
+   * Puts `item`, waiting while the queue is full. `QueueShutDown` once shut
+   * down. A `PriorityQueue` comparator that throws on `item` rejects this put.
+   */
   put(item: T, opts?: QueueWaitOptions): Promise<void> {
     const signal = checkSignal(opts?.signal, 'put', this);
     if (this._shutdown) return Promise.reject(new QueueShutDown());
     const aborted = abortedRejection(signal);
     if (aborted !== null) return aborted;
     if (!this.full()) {
-      this._add(item);
+      try {
+        this._add(item);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       return Promise.resolve();
     }
     return this._putters.park(signal, item);
@@ -357,7 +369,7 @@ export class Queue<T> implements AsyncIterable<T> {
   /**
    * An item enters: straight to the longest-waiting getter if it has no
    * signal; else into the store, waking the longest-waiting getter (it takes
-   * an item when it resumes).
+   * an item when it resumes). A comparator that throws changes nothing.
    */
   private _add(item: T): void {
     if (!this._getters.unparkPlain(item)) {
@@ -377,7 +389,8 @@ export class Queue<T> implements AsyncIterable<T> {
   /**
    * Fills the free slots from the waiting putters, oldest first: a putter
    * without a signal puts its item now, one with a signal is woken and
-   * keeps the slot until it resumes.
+   * keeps the slot until it resumes. A putter whose item the comparator
+   * refuses is rejected with that error.
    */
   private _admitPutters(): void {
     const putters = this._putters;
@@ -386,7 +399,12 @@ export class Queue<T> implements AsyncIterable<T> {
         putters.unparkOne();
         continue;
       }
-      this._add(putters.headPayload() as T);
+      try {
+        this._add(putters.headPayload() as T);
+      } catch (error) {
+        putters.rejectOne(error);
+        continue;
+      }
       putters.unparkOne();
     }
   }
@@ -408,7 +426,12 @@ export class Queue<T> implements AsyncIterable<T> {
   private _resumePutter(item: T): void | typeof RETRY {
     if (this._shutdown) throw new QueueShutDown();
     if (this.full()) return RETRY;
-    this._add(item);
+    try {
+      this._add(item);
+    } catch (error) {
+      this._admitPutters(); // the slot it was woken for goes on
+      throw error;
+    }
   }
 
   /** A woken getter was cancelled before it resumed: if an item is there, the next getter gets it. */

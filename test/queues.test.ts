@@ -959,6 +959,90 @@ void describe('PriorityQueue', () => {
   });
 });
 
+void describe('PriorityQueue: a comparator that throws', () => {
+  void test('a parked put of an item the comparator refuses: that put rejects; the get, the items and join() are intact', async () => {
+    const q = new PriorityQueue<unknown>(2);
+    q.putNowait(1);
+    q.putNowait(2);
+    const bad = probe(q.put('a'));
+    const good = probe(q.put(3));
+    await turn();
+    assert.equal(await q.get(), 1, 'the get that frees the slot gets its item');
+    await turn();
+    assert.ok(bad.reason instanceof TypeError, `the put that brought the bad item: ${bad.describe()}`);
+    assert.ok(good.fulfilled, 'the slot went on to the next putter');
+    assert.deepEqual(drain(q), [2, 3]);
+    for (let i = 0; i < 3; i++) q.taskDone();
+    assert.equal(q.statistics().unfinished, 0);
+    await q.join();
+    await assertNoLeaks();
+  });
+
+  void test('the same with a putter that has a signal: its put rejects when it resumes; the slot goes on', async () => {
+    const q = new PriorityQueue<unknown>(2);
+    q.putNowait(1);
+    q.putNowait(2);
+    const bad = cancellable((o) => q.put('a', o));
+    const good = probe(q.put(0));
+    await turn();
+    assert.equal(q.getNowait(), 1);
+    await turns();
+    assert.ok(bad.p.reason instanceof TypeError, bad.p.describe());
+    assert.ok(good.fulfilled, 'the slot went on to the next putter');
+    assert.deepEqual(drain(q), [0, 2]);
+    assert.equal(q.statistics().unfinished, 3);
+    assertUnlinked(bad.ac.signal);
+    await assertNoLeaks();
+  });
+
+  void test('put() of a bad item on an unbounded queue rejects, it does not throw', async () => {
+    const q = new PriorityQueue<unknown>();
+    q.putNowait(1);
+    let p: Promise<void> | undefined;
+    assert.doesNotThrow(() => {
+      p = q.put('b');
+    });
+    assertIs(await rejection(p!), TypeError);
+    assert.equal(q.qsize(), 1);
+    assert.equal(q.statistics().unfinished, 1);
+  });
+
+  void test('a comparator that throws while get() reorders the heap leaves every item in place', () => {
+    let armed = false;
+    const q = new PriorityQueue<number>(0, (a, b) => {
+      if (armed) throw new Error('compare failed');
+      return a - b;
+    });
+    for (const n of [5, 1, 4, 2, 3]) q.putNowait(n);
+    armed = true;
+    const e = thrown(() => q.getNowait());
+    assert.equal((e as Error).message, 'compare failed');
+    armed = false;
+    assert.equal(q.qsize(), 5, 'no item was lost');
+    assert.deepEqual(drain(q), [1, 2, 3, 4, 5]);
+  });
+
+  void test('a heap of many items keeps its order through interleaved puts and gets', () => {
+    const q = new PriorityQueue<number>();
+    const model: number[] = [];
+    let x = 12345;
+    const rand = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) % 1000;
+    for (let round = 0; round < 200; round++) {
+      for (let i = rand() % 7; i > 0; i--) {
+        const n = rand();
+        q.putNowait(n);
+        model.push(n);
+      }
+      for (let i = rand() % 6; i > 0 && model.length > 0; i--) {
+        model.sort((a, b) => a - b);
+        assert.equal(q.getNowait(), model.shift());
+      }
+    }
+    model.sort((a, b) => a - b);
+    assert.deepEqual(drain(q), model);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // LifoQueue
 
