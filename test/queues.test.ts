@@ -1262,3 +1262,64 @@ void describe('Queue: qsize() counts an item until its getter resumes', () => {
     assert.equal(getter.value, 3);
   });
 });
+
+void describe('Queue: the rest of CPython 3.13 QueueGetTests and QueuePutTests', () => {
+  void test('get() takes a queued item at once (test_blocking_get)', async () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    assert.equal(await q.get(), 1);
+  });
+
+  void test('getNowait() takes a queued item; QueueEmpty on an empty queue (test_nonblocking_get, test_nonblocking_get_exception)', () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    assert.equal(q.getNowait(), 1);
+    assertIs(
+      thrown(() => q.getNowait()),
+      QueueEmpty,
+    );
+  });
+
+  void test('get() on a full queue with a waiting putter frees its slot: the putter finishes (test_get_with_putters)', async () => {
+    const q = new Queue<number>(1);
+    await q.put(1);
+    const putter = probe(q.put(2));
+    assert.equal(await q.get(), 1);
+    await turn();
+    assert.equal(putter.value, undefined);
+    assert.deepEqual(drain(q), [2]);
+  });
+
+  void test('put() on an unbounded queue does not wait (test_blocking_put)', async () => {
+    const q = new Queue<number>();
+    await q.put(1);
+    assert.equal(await q.get(), 1);
+  });
+
+  void test('putNowait() then getNowait(); QueueFull on a full queue (test_nonblocking_put, test_nonblocking_put_exception)', () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    assert.equal(q.getNowait(), 1);
+    const q1 = new Queue<number>(1);
+    q1.putNowait(1);
+    assertIs(
+      thrown(() => q1.putNowait(2)),
+      QueueFull,
+    );
+  });
+
+  void test('a task that puts into an unbounded queue is done soon after the getter resumes (test_put_cancelled)', async () => {
+    const q = new Queue<number>();
+    const t = createTask(async () => {
+      await q.put(1);
+      return true;
+    });
+    assert.equal(await q.get(), 1);
+    // CPython: `t.done()` already. tsaio: the getter resumes one microtask
+    // after the put, the task a few later (its `await` of the put's promise,
+    // then its own completion): done within the same turn of the loop.
+    await turn();
+    assert.equal(t.done(), true);
+    assert.equal(t.result(), true);
+  });
+});
