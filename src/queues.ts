@@ -372,9 +372,10 @@ export class Queue<T> implements AsyncIterable<T> {
    * an item when it resumes). A comparator that throws changes nothing.
    */
   private _add(item: T): void {
-    if (!this._getters.unparkPlain(item)) {
+    const getters = this._getters;
+    if (getters.size === 0 || !getters.unparkPlain(item)) {
       this._store.push(item);
-      this._getters.unparkOne(undefined as T);
+      if (getters.size > 0) getters.unparkOne(undefined as T);
     }
     this._unfinished++;
   }
