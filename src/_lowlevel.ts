@@ -17,7 +17,7 @@
 export { CancelScope, deadlineAfter } from './_cancelscope.js';
 export { linkSignal, unlinkSignal, type Hook } from './_cancel.js';
 export { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
-export { ParkingLot, resumeCheck } from './_waitqueue.js';
+export { ParkingLot } from './_waitqueue.js';
 export { checkCount, checkFunction, checkSignal, checkSql, checkTimeout, describe } from './_validate.js';
 export { debugState, hooks } from './_debug.js';
 export { warnBlockingCall } from './_diagnostics.js';

@@ -12,7 +12,7 @@
 
 import { BrokenBarrierError, InvalidStateError, cancelledFrom } from './exceptions.js';
 import { abortedRejection } from './_cancel.js';
-import { ParkingLot, resumeCheck } from './_waitqueue.js';
+import { ParkingLot } from './_waitqueue.js';
 import { checkCount, checkFunction, checkSignal, describe } from './_validate.js';
 
 /** Options of every wait of a primitive. */
@@ -51,7 +51,11 @@ class Holding implements Held {
   }
 }
 
-/** Runs `fn` while holding what `owner.acquire` gives; releases it even if `fn` throws. */
+/**
+ * Runs `fn` while holding what `owner.acquire` gives; releases it even if
+ * `fn` throws. A signal that aborted after the grant but before this
+ * resumed wins: `fn` never starts and the grant goes on.
+ */
 async function runHolding<T>(
   owner: { acquire(opts?: AcquireOptions): Promise<Held> },
   fn: () => T | PromiseLike<T>,
@@ -59,6 +63,11 @@ async function runHolding<T>(
 ): Promise<Awaited<T>> {
   if (typeof fn !== 'function') checkFunction(fn, `${owner.constructor.name}.run`);
   const held = await owner.acquire(opts);
+  const signal = opts?.signal;
+  if (signal?.aborted) {
+    held.release();
+    throw cancelledFrom(signal.reason);
+  }
   try {
     return await fn();
   } finally {
@@ -87,7 +96,8 @@ async function runHolding<T>(
  */
 export class Lock {
   private _locked = false;
-  private readonly _waiters = new ParkingLot<Held>('Lock.acquire');
+  // A waiter cancelled after the lock was handed to it, before it resumed, hands it on.
+  private readonly _waiters = new ParkingLot<Held>('Lock.acquire', { giveBack: (held) => held.release() });
 
   /** Waits until the lock is free, takes it, and resolves to its handle. */
   acquire(opts?: AcquireOptions): Promise<Held> {
@@ -98,7 +108,7 @@ export class Lock {
       this._locked = true;
       return Promise.resolve(new Holding(this));
     }
-    return resumeCheck(this._waiters.park(signal), signal, (held) => held.release());
+    return this._waiters.park(signal);
   }
 
   /** Releases the lock, handing it to the longest waiter. `InvalidStateError` if it is not locked. */
@@ -200,7 +210,10 @@ export class Event {
  */
 export class Condition {
   private readonly _lock: Lock;
-  private readonly _waiters = new ParkingLot<void>('Condition.wait');
+  // A waiter cancelled after it was notified, before it resumed, passes the notification on.
+  private readonly _waiters = new ParkingLot<void>('Condition.wait', {
+    giveBack: () => void this._waiters.unparkOne(),
+  });
 
   constructor(lock?: Lock) {
     if (lock !== undefined && !(lock instanceof Lock)) {
@@ -250,7 +263,7 @@ export class Condition {
     await this._lock.acquire(); // never cancelled: the caller gets the lock back
     if (failed) throw error;
     if (signal?.aborted) {
-      // Notified, then cancelled before it resumed: the notification goes to the next waiter.
+      // Notified, then cancelled while it took the lock back: the notification goes to the next waiter.
       this._waiters.unparkOne();
       throw cancelledFrom(signal.reason);
     }
@@ -268,12 +281,13 @@ export class Condition {
     return result;
   }
 
-  /** Wakes up to `n` waiters. `InvalidStateError` if the lock is not held. */
+  /**
+   * Wakes up to `n` waiters. `InvalidStateError` if the lock is not held;
+   * `RangeError` unless `n` is a non-negative integer.
+   */
   notify(n = 1): void {
     if (!this.locked()) throw new InvalidStateError('Condition.notify: the lock is not held');
-    if (typeof n !== 'number' || Number.isNaN(n) || n < 0) {
-      throw new RangeError(`Condition.notify: n must be a non-negative number, received ${describe(n)}`);
-    }
+    checkCount(n, 'Condition.notify', 'n', 0);
     for (let i = 0; i < n && this._waiters.unparkOne(); i++);
   }
 
@@ -310,7 +324,10 @@ export class Condition {
  */
 export class Semaphore {
   /** @internal */ _value: number;
-  private readonly _waiters = new ParkingLot<Held>('Semaphore.acquire');
+  // A waiter cancelled after a permit was handed to it, before it resumed, hands it on.
+  private readonly _waiters = new ParkingLot<Held>('Semaphore.acquire', {
+    giveBack: (held) => held.release(),
+  });
 
   constructor(value = 1) {
     this._value = checkCount(value, 'Semaphore', 'value', 0);
@@ -325,7 +342,7 @@ export class Semaphore {
       this._value--;
       return Promise.resolve(new Holding(this));
     }
-    return resumeCheck(this._waiters.park(signal), signal, (held) => held.release());
+    return this._waiters.park(signal);
   }
 
   /** Takes a permit now if one is free, without waiting; `null` if none is. */

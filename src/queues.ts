@@ -2,19 +2,27 @@
  * Queues, after `asyncio.queues`: `Queue` (FIFO), `PriorityQueue`
  * (smallest first, stable) and `LifoQueue`, with 3.13's `shutdown`.
  *
- * Getters and putters wait on the one fair wait-queue. An item goes straight
- * from a putter to a waiting getter, and a freed slot straight to the longest
- * waiting putter, so no waiter is overtaken and none is woken for nothing. A
- * getter cancelled after an item was handed to it gives the item back to the
- * front of the queue: no item is lost.
+ * Getters and putters wait on the one fair wait-queue, and each put wakes
+ * one getter, each freed slot one putter, longest-waiting first. What a
+ * waiter takes depends on whether it can still be cancelled:
+ *
+ * - A waiter without a signal cannot be: an item goes straight from the
+ *   putter to it, and its own item straight into a freed slot.
+ * - A waiter with a signal does what asyncio's does: a getter is woken and
+ *   takes an item when it resumes (until then the item is in the queue, and
+ *   `qsize()` counts it); a putter is woken and puts its item when it
+ *   resumes. Cancelled before it resumed, it takes or puts nothing, and the
+ *   item or the slot goes to the next waiter. If a caller that did not wait
+ *   took the item or the slot meanwhile (as asyncio allows), it waits again,
+ *   at the head of the line.
  *
  * @module
  */
 
-import { QueueEmpty, QueueFull, QueueShutDown, cancelledFrom } from './exceptions.js';
+import { QueueEmpty, QueueFull, QueueShutDown } from './exceptions.js';
 import { abortedRejection } from './_cancel.js';
 import { checkSignal, describe } from './_validate.js';
-import { NOBODY, ParkingLot, SIGNALED } from './_waitqueue.js';
+import { ParkingLot, RETRY } from './_waitqueue.js';
 
 /** The first capacity of a FIFO ring (a power of two). */
 const FIFO_START = 16;
@@ -37,8 +45,6 @@ interface Store<T> {
   size(): number;
   push(item: T): void;
   pop(): T;
-  /** Puts an item back where `pop` would take it next (a cancelled getter's item). */
-  unpop(item: T): void;
   clear(): void;
 }
 
@@ -68,12 +74,6 @@ class Fifo<T> implements Store<T> {
     this._head = (head + 1) & this._mask;
     if (--this._size === 0 && this._mask >= FIFO_RETAIN) this.clear();
     return item;
-  }
-  unpop(item: T): void {
-    if (this._size > this._mask) this._grow();
-    this._head = (this._head - 1) & this._mask;
-    this._buf[this._head] = item;
-    this._size++;
   }
   clear(): void {
     this._buf = emptyRing<T>(FIFO_START);
@@ -105,9 +105,6 @@ class Lifo<T> implements Store<T> {
   pop(): T {
     return this._items.pop()!;
   }
-  unpop(item: T): void {
-    this._items.push(item);
-  }
   clear(): void {
     this._items = [];
   }
@@ -135,7 +132,6 @@ export function defaultCompare(a: unknown, b: unknown): number {
 class Heap<T> implements Store<T> {
   private readonly _items: { item: T; seq: number }[] = [];
   private _seq = 0;
-  private _front = 0;
   constructor(private readonly _compare: (a: T, b: T) => number) {}
   size(): number {
     return this._items.length;
@@ -144,20 +140,8 @@ class Heap<T> implements Store<T> {
     const c = this._compare(a.item, b.item);
     return c < 0 || (c === 0 && a.seq < b.seq);
   }
-  private _less(i: number, j: number): boolean {
-    return this._before(this._items[i]!, this._items[j]!);
-  }
-  private _swap(i: number, j: number): void {
-    const items = this._items;
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
   push(item: T): void {
-    this._insert({ item, seq: this._seq++ });
-  }
-  unpop(item: T): void {
-    this._insert({ item, seq: --this._front });
-  }
-  private _insert(entry: { item: T; seq: number }): void {
+    const entry = { item, seq: this._seq };
     const items = this._items;
     // Find the place first: a comparator that throws leaves the heap as it was.
     let at = items.length;
@@ -173,24 +157,37 @@ class Heap<T> implements Store<T> {
       i = parent;
     }
     items[at] = entry;
+    this._seq++;
   }
   pop(): T {
     const items = this._items;
     const top = items[0]!.item;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < items.length && this._less(l, m)) m = l;
-        if (r < items.length && this._less(r, m)) m = r;
-        if (m === i) break;
-        this._swap(i, m);
-        i = m;
-      }
+    const n = items.length - 1;
+    if (n === 0) {
+      items.pop();
+      return top;
     }
+    // Find where the last entry settles first: a comparator that throws leaves the heap as it was.
+    const last = items[n]!;
+    let at = 0;
+    for (;;) {
+      const l = 2 * at + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const m = r < n && this._before(items[r]!, items[l]!) ? r : l;
+      if (!this._before(items[m]!, last)) break;
+      at = m;
+    }
+    // Then move each entry on the path from the root to there up one level.
+    items.pop();
+    const depth = 31 - Math.clz32(at + 1);
+    let i = 0;
+    for (let level = depth - 1; level >= 0; level--) {
+      const child = ((at + 1) >> level) - 1;
+      items[i] = items[child]!;
+      i = child;
+    }
+    items[at] = last;
     return top;
   }
   clear(): void {
@@ -225,14 +222,19 @@ class Heap<T> implements Store<T> {
 export class Queue<T> implements AsyncIterable<T> {
   readonly maxsize: number;
   /** @internal */ readonly _store: Store<T>;
-  private readonly _getters = new ParkingLot<T>('Queue.get');
-  private readonly _putters = new ParkingLot<void>('Queue.put');
+  // A getter with a signal takes its item when it resumes; cancelled before, it wakes the next getter.
+  private readonly _getters = new ParkingLot<T>('Queue.get', {
+    resume: () => this._resumeGetter(),
+    giveBack: () => this._wakeGetter(),
+  });
+  // A putter with a signal puts its item (the payload) when it resumes; cancelled before, its slot goes on.
+  private readonly _putters = new ParkingLot<void>('Queue.put', {
+    resume: (_, item) => this._resumePutter(item as T),
+    giveBack: () => this._admitPutters(),
+  });
   private readonly _joiners = new ParkingLot<void>('Queue.join');
   private _unfinished = 0;
   private _shutdown = false;
-  private _dropping = false;
-  // Items handed to getters that can still give them back (they have a signal) and have not resumed.
-  private _inTransit = 0;
 
   constructor(maxsize = 0) {
     if (typeof maxsize !== 'number' || Number.isNaN(maxsize)) {
@@ -259,17 +261,24 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** True if the queue holds `maxsize` items (never, when `maxsize` ≤ 0). */
   full(): boolean {
-    return this.maxsize > 0 && this._store.size() + this._inTransit >= this.maxsize;
+    return this.maxsize > 0 && this._store.size() >= this.maxsize;
   }
 
-  /** Puts `item`, waiting while the queue is full. `QueueShutDown` once shut down. */
+  /**
+   * Puts `item`, waiting while the queue is full. `QueueShutDown` once shut
+   * down. A `PriorityQueue` comparator that throws on `item` rejects this put.
+   */
   put(item: T, opts?: QueueWaitOptions): Promise<void> {
     const signal = checkSignal(opts?.signal, 'put', this);
     if (this._shutdown) return Promise.reject(new QueueShutDown());
     const aborted = abortedRejection(signal);
     if (aborted !== null) return aborted;
     if (!this.full()) {
-      this._add(item);
+      try {
+        this._add(item);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       return Promise.resolve();
     }
     return this._putters.park(signal, item);
@@ -289,18 +298,7 @@ export class Queue<T> implements AsyncIterable<T> {
     if (aborted !== null) return aborted;
     if (this._store.size() > 0) return Promise.resolve(this._take());
     if (this._shutdown) return Promise.reject(new QueueShutDown());
-    const granted = this._getters.park(signal);
-    if (signal === undefined) return granted;
-    // Until it resumes, a handed item still takes its slot (as in asyncio, where it is still queued).
-    return granted.then((item) => {
-      this._inTransit--;
-      if (signal.aborted) {
-        this._giveBack(item);
-        throw cancelledFrom(signal.reason);
-      }
-      this._admitPutters();
-      return item;
-    });
+    return this._getters.park(signal);
   }
 
   /** Takes the next item now; `QueueEmpty` if empty, `QueueShutDown` if shut down and empty. */
@@ -336,7 +334,6 @@ export class Queue<T> implements AsyncIterable<T> {
   shutdown(immediate = false): void {
     this._shutdown = true;
     if (immediate) {
-      this._dropping = true;
       const dropped = this._store.size();
       this._store.clear();
       this._unfinished = Math.max(0, this._unfinished - dropped);
@@ -370,16 +367,18 @@ export class Queue<T> implements AsyncIterable<T> {
     return `<${this.constructor.name} ${parts.join(' ')}>`;
   }
 
-  /** An item enters: straight to the longest-waiting getter, or into the store. */
+  /**
+   * An item enters: straight to the longest-waiting getter if it has no
+   * signal; else into the store, waking the longest-waiting getter (it takes
+   * an item when it resumes). A comparator that throws changes nothing.
+   */
   private _add(item: T): void {
-    if (!this._handToGetter(item)) this._store.push(item);
+    const getters = this._getters;
+    if (getters.size === 0 || !getters.unparkPlain(item)) {
+      this._store.push(item);
+      if (getters.size > 0) getters.unparkOne(undefined as T);
+    }
     this._unfinished++;
-  }
-
-  private _handToGetter(item: T): boolean {
-    const getter = this._getters.unparkOne(item);
-    if (getter === SIGNALED) this._inTransit++;
-    return getter !== NOBODY;
   }
 
   /** An item leaves the store; a freed slot goes to the longest-waiting putter. */
@@ -389,23 +388,59 @@ export class Queue<T> implements AsyncIterable<T> {
     return item;
   }
 
-  /** Moves the items of waiting putters in while there is room, oldest first. */
+  /**
+   * Fills the free slots from the waiting putters, oldest first: a putter
+   * without a signal puts its item now, one with a signal is woken and
+   * keeps the slot until it resumes. A putter whose item the comparator
+   * refuses is rejected with that error.
+   */
   private _admitPutters(): void {
-    while (this._putters.size > 0 && !this.full()) {
-      this._add(this._putters.headPayload() as T);
-      this._putters.unparkOne();
+    const putters = this._putters;
+    while (putters.size > 0 && this._freeSlots() > 0) {
+      if (putters.headHasSignal()) {
+        putters.unparkOne();
+        continue;
+      }
+      try {
+        this._add(putters.headPayload() as T);
+      } catch (error) {
+        putters.rejectOne(error);
+        continue;
+      }
+      putters.unparkOne();
     }
   }
 
-  /** A getter cancelled after it was handed `item`: back to the front, or to the next getter. */
-  private _giveBack(item: T): void {
-    if (this._handToGetter(item)) return;
-    if (!this._dropping) {
-      this._store.unpop(item);
-      return;
+  /** Slots neither filled nor promised to a woken putter. */
+  private _freeSlots(): number {
+    if (this.maxsize <= 0) return Infinity;
+    return this.maxsize - this._store.size() - this._putters.woken;
+  }
+
+  /** A woken getter with a signal resumes: it takes an item, or waits again if one was taken meanwhile. */
+  private _resumeGetter(): T | typeof RETRY {
+    if (this._store.size() > 0) return this._take();
+    if (this._shutdown) throw new QueueShutDown();
+    return RETRY;
+  }
+
+  /** A woken putter with a signal resumes: it puts its item, or waits again if its slot was taken meanwhile. */
+  private _resumePutter(item: T): void | typeof RETRY {
+    if (this._shutdown) throw new QueueShutDown();
+    if (this.full()) return RETRY;
+    try {
+      this._add(item);
+    } catch (error) {
+      this._admitPutters(); // the slot it was woken for goes on
+      throw error;
     }
-    // Shut down with `immediate` meanwhile: the item is dropped like the others, and counted done.
-    if (--this._unfinished === 0) this._joiners.unparkAll();
+  }
+
+  /** A woken getter was cancelled before it resumed: if an item is there, the next getter gets it. */
+  private _wakeGetter(): void {
+    if (this._store.size() === 0 || this._getters.size === 0) return;
+    if (this._getters.headHasSignal()) this._getters.unparkOne(undefined as T);
+    else this._getters.unparkOne(this._take());
   }
 }
 

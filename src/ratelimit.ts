@@ -5,6 +5,7 @@
  * @module
  */
 
+import { cancelledFrom } from './exceptions.js';
 import { abortedRejection } from './_cancel.js';
 import { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
 import { checkFunction, checkSignal, describe } from './_validate.js';
@@ -41,7 +42,12 @@ export class RateLimiter {
   readonly burst: number;
   private _tokens: number;
   private _updated = now();
-  private readonly _waiters = new ParkingLot<void>('RateLimiter.acquire');
+  private readonly _waiters = new ParkingLot<void>('RateLimiter.acquire', {
+    // Handed a token, then cancelled before it resumed: the token goes on.
+    giveBack: () => this._giveBack(),
+    // A waiter that leaves may leave nobody behind: then the timer goes too.
+    left: () => this._schedule(),
+  });
   private _timer: Tick | null = null;
 
   constructor(opts: RateLimiterOptions) {
@@ -81,14 +87,22 @@ export class RateLimiter {
     if (this.tryAcquire()) return Promise.resolve();
     const granted = this._waiters.park(signal);
     this._schedule();
-    // A waiter that leaves may leave nobody behind: then the timer goes too.
-    return granted.finally(() => this._schedule());
+    return granted;
   }
 
-  /** Runs `fn` once a token is taken. */
+  /**
+   * Runs `fn` once a token is taken. A signal that aborted after the token
+   * was granted but before this resumed wins: `fn` never starts and the
+   * token goes on.
+   */
   async run<T>(fn: () => T | PromiseLike<T>, opts?: { signal?: AbortSignal }): Promise<Awaited<T>> {
     checkFunction(fn, 'RateLimiter.run');
     await this.acquire(opts);
+    const signal = opts?.signal;
+    if (signal?.aborted) {
+      this._giveBack();
+      throw cancelledFrom(signal.reason);
+    }
     return await fn();
   }
 
@@ -105,12 +119,24 @@ export class RateLimiter {
   /** @internal The timer fired: hand out the tokens that have accrued, in order. */
   _tick(): void {
     this._timer = null;
+    this._handOut();
+  }
+
+  /** Hands out the tokens there are, in order, and keeps the timer armed for the rest. */
+  private _handOut(): void {
     this._refill();
     while (this._waiters.size > 0 && this._tokens >= 1) {
       this._tokens -= 1;
       this._waiters.unparkOne();
     }
     this._schedule();
+  }
+
+  /** A token taken by a caller cancelled before it used it: back in the bucket, and on to the next waiter. */
+  private _giveBack(): void {
+    this._refill();
+    this._tokens = Math.min(this.burst, this._tokens + 1);
+    this._handOut();
   }
 
   private _refill(): void {

@@ -5,6 +5,12 @@
 // duplicated, FIFO order kept, permits never above the bound, no waiter left
 // waiting while a permit, an item or a slot is free, cancelled waiters take
 // nothing, and every promise the test made settles by the end.
+//
+// Wake, then cancel: a waiter with a signal resumes one microtask after it
+// is woken, and an abort that lands before that cancels it (it takes or puts
+// nothing; the grant goes on). The models follow the microtask queue job by
+// job: a wake queues the waiter's resumption, and an abort `depth` jobs
+// later is a chain of `depth` jobs, queued by the test with queueMicrotask.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
@@ -69,6 +75,37 @@ function assertCancelled(t: Tracked<unknown>, reason: unknown, what: string): vo
 
 const opt = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined });
 
+/** An abort of one of the waiters that waited before a command, `depth` microtasks after it (1..3). */
+interface Later {
+  i: number;
+  depth: number;
+}
+const laterArb: fc.Arbitrary<Later | undefined> = opt(
+  fc.record({ i: fc.nat(31), depth: fc.integer({ min: 1, max: 3 }) }),
+);
+
+/** Runs `fn` in the `depth`-th microtask from now (a chain of jobs, one after another). */
+function inMicrotask(depth: number, fn: () => void): void {
+  const step = (n: number): void => (n === 0 ? fn() : queueMicrotask(() => step(n - 1)));
+  queueMicrotask(() => step(depth - 1));
+}
+
+/** The model's microtask queue: jobs run first in, first out, and may queue more. */
+class Jobs {
+  private readonly queue: (() => void)[] = [];
+  push(job: () => void): void {
+    this.queue.push(job);
+  }
+  /** The same chain as `inMicrotask`. */
+  later(depth: number, fn: () => void): void {
+    const step = (n: number): void => (n === 0 ? fn() : this.push(() => step(n - 1)));
+    this.push(() => step(depth - 1));
+  }
+  run(): void {
+    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) job();
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Lock, Semaphore, BoundedSemaphore
 // ---------------------------------------------------------------------------
@@ -77,7 +114,15 @@ type LockCmd =
   | { k: 'acquire' }
   | { k: 'acquirePreAborted' }
   | { k: 'abort'; i: number; live: boolean }
-  | { k: 'release'; i: number; dispose: boolean; abortAfter: number | undefined }
+  | {
+      k: 'release';
+      i: number;
+      dispose: boolean;
+      abortAfter: number | undefined;
+      abortLater: Later | undefined;
+      /** Release in this microtask (0: at once), so that a later abort can land between wake and resumption. */
+      delay: number;
+    }
   | { k: 'releaseAgain'; i: number }
   | { k: 'rawRelease' };
 
@@ -94,6 +139,8 @@ const lockCmd: fc.Arbitrary<LockCmd> = fc.oneof(
       i: fc.nat(31),
       dispose: fc.boolean(),
       abortAfter: opt(fc.nat(31)),
+      abortLater: laterArb,
+      delay: fc.integer({ min: 0, max: 2 }),
     }),
     weight: 5,
   },
@@ -106,7 +153,7 @@ interface LockWaiter {
   ctl: AbortController;
   reason: Error;
   t: Tracked<Held>;
-  status: 'waiting' | 'holding' | 'released' | 'cancelled';
+  status: 'waiting' | 'woken' | 'holding' | 'released' | 'cancelled';
   handle: Held | undefined;
 }
 
@@ -126,17 +173,21 @@ async function runLockModel(kind: LockKind, bound: number, cmds: LockCmd[]): Pro
   const mQueue: LockWaiter[] = [];
   const mGrants: number[] = [];
   const realGrants: number[] = [];
-  let justGranted: LockWaiter | null = null;
+  const jobs = new Jobs();
 
+  /** The longest waiter is handed the permit: it holds it once it resumes, a microtask later. */
   const grantNext = (): void => {
     const next = mQueue.shift();
     if (next === undefined) {
       mFree++;
       return;
     }
-    next.status = 'holding';
-    mGrants.push(next.id);
-    justGranted = next;
+    next.status = 'woken';
+    jobs.push(() => {
+      if (next.status !== 'woken') return; // cancelled before it resumed
+      next.status = 'holding';
+      mGrants.push(next.id);
+    });
   };
 
   const start = (preAborted: boolean): void => {
@@ -165,18 +216,19 @@ async function runLockModel(kind: LockKind, bound: number, cmds: LockCmd[]): Pro
     }
   };
 
-  const abort = (w: LockWaiter): void => {
-    w.ctl.abort(w.reason);
-    if (w === justGranted) {
-      // Granted but not yet resumed: it is cancelled and the grant goes on.
+  const modelAbort = (w: LockWaiter): void => {
+    if (w.status === 'woken') {
+      // Handed the permit but not yet resumed: it is cancelled and the permit goes on.
       w.status = 'cancelled';
-      assert.equal(mGrants.pop(), w.id);
-      justGranted = null;
       grantNext();
     } else if (w.status === 'waiting') {
       mQueue.splice(mQueue.indexOf(w), 1);
       w.status = 'cancelled';
     }
+  };
+  const abort = (w: LockWaiter): void => {
+    w.ctl.abort(w.reason);
+    modelAbort(w);
   };
 
   const check = (where: string): void => {
@@ -184,6 +236,7 @@ async function runLockModel(kind: LockKind, bound: number, cmds: LockCmd[]): Pro
     let pending = 0;
     for (const w of waiters) {
       const what = `${where}: waiter #${w.id} (${w.status})`;
+      assert.notEqual(w.status, 'woken', `${what}: every woken waiter has resumed by now`);
       switch (w.status) {
         case 'waiting':
           assert.equal(w.t.state, 'pending', what);
@@ -217,7 +270,6 @@ async function runLockModel(kind: LockKind, bound: number, cmds: LockCmd[]): Pro
   };
 
   const exec = (cmd: LockCmd): void => {
-    justGranted = null;
     switch (cmd.k) {
       case 'acquire':
         start(false);
@@ -237,13 +289,27 @@ async function runLockModel(kind: LockKind, bound: number, cmds: LockCmd[]): Pro
         const h = holders[cmd.i % holders.length]!;
         const snapshot = [...mQueue];
         const handle = h.handle!;
-        if (cmd.dispose) handle[Symbol.dispose]();
-        else handle.release();
-        h.status = 'released';
-        released.push(h);
-        grantNext();
+        const release = (): void => (cmd.dispose ? handle[Symbol.dispose]() : handle.release());
+        const modelRelease = (): void => {
+          h.status = 'released';
+          released.push(h);
+          grantNext();
+        };
+        if (cmd.delay === 0) {
+          release();
+          modelRelease();
+        } else {
+          h.status = 'released'; // on its way out: no other command releases it
+          inMicrotask(cmd.delay, release);
+          jobs.later(cmd.delay, modelRelease);
+        }
         if (cmd.abortAfter !== undefined && snapshot.length > 0) {
           abort(snapshot[cmd.abortAfter % snapshot.length]!);
+        }
+        if (cmd.abortLater !== undefined && snapshot.length > 0) {
+          const w = snapshot[cmd.abortLater.i % snapshot.length]!;
+          inMicrotask(cmd.abortLater.depth, () => w.ctl.abort(w.reason));
+          jobs.later(cmd.abortLater.depth, () => modelAbort(w));
         }
         break;
       }
@@ -263,6 +329,7 @@ async function runLockModel(kind: LockKind, bound: number, cmds: LockCmd[]): Pro
 
   for (const [n, cmd] of cmds.entries()) {
     exec(cmd);
+    jobs.run();
     await settle();
     check(`after command ${n} ${JSON.stringify(cmd)}`);
   }
@@ -274,6 +341,7 @@ async function runLockModel(kind: LockKind, bound: number, cmds: LockCmd[]): Pro
       h.status = 'released';
       grantNext();
     }
+    jobs.run();
     await settle();
     check(`release-all round ${round}`);
   }
@@ -298,11 +366,14 @@ interface Item {
  * `abortAfter`: right after the operation, in the same synchronous run, abort
  * one of the waiters that were waiting before it (maybe the one it just
  * served). `thenShutdown`: then, still in the same run, shut the queue down
- * (`true`: immediately), before the served waiters resume.
+ * (`true`: immediately), before the served waiters resume. `abortLater`:
+ * abort one of those waiters a few microtasks later (before or after it
+ * resumed, or while a waiter it woke resumes).
  */
 interface SameTick {
   abortAfter: number | undefined;
   thenShutdown: boolean | undefined;
+  abortLater: Later | undefined;
 }
 type QueueCmd =
   | ({ k: 'put'; prio: number } & SameTick)
@@ -314,7 +385,17 @@ type QueueCmd =
   | ({ k: 'taskDone' } & SameTick)
   | { k: 'join' }
   | { k: 'abort'; i: number; live: boolean }
-  | { k: 'shutdown'; immediate: boolean };
+  | { k: 'shutdown'; immediate: boolean }
+  | {
+      // putNowait/getNowait/taskDone run in microtask `depth`; one waiter is aborted in microtask
+      // `depth + abortLag` (0: before the waiter it wakes resumes; 1: after).
+      k: 'later';
+      op: 'putNowait' | 'getNowait' | 'taskDone';
+      prio: number;
+      depth: number;
+      i: number;
+      abortLag: number;
+    };
 
 const prioArb = fc.integer({ min: 0, max: 2 });
 const queueCmd = (withShutdown: boolean): fc.Arbitrary<QueueCmd> => {
@@ -323,6 +404,7 @@ const queueCmd = (withShutdown: boolean): fc.Arbitrary<QueueCmd> => {
     thenShutdown: withShutdown
       ? fc.oneof({ arbitrary: fc.constant(undefined), weight: 15 }, { arbitrary: fc.boolean(), weight: 1 })
       : fc.constant<boolean | undefined>(undefined),
+    abortLater: laterArb,
   };
   return fc.oneof(
     { arbitrary: fc.record({ k: fc.constant('put' as const), prio: prioArb, ...sameTick }), weight: 4 },
@@ -335,6 +417,17 @@ const queueCmd = (withShutdown: boolean): fc.Arbitrary<QueueCmd> => {
     { arbitrary: fc.constant({ k: 'join' as const }), weight: 1 },
     {
       arbitrary: fc.record({ k: fc.constant('abort' as const), i: fc.nat(31), live: fc.boolean() }),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.record({
+        k: fc.constant('later' as const),
+        op: fc.constantFrom('putNowait' as const, 'getNowait' as const, 'taskDone' as const),
+        prio: prioArb,
+        depth: fc.integer({ min: 1, max: 2 }),
+        i: fc.nat(31),
+        abortLag: fc.integer({ min: 0, max: 1 }),
+      }),
       weight: 3,
     },
     ...(withShutdown
@@ -355,24 +448,20 @@ interface QueueWaiter {
   reason: Error;
   t: Tracked<unknown>;
   item: Item | undefined; // what a putter brings, or what the model says a getter got
-  status: 'waiting' | 'done' | 'cancelled' | 'shutdown';
+  // woken: served, resumes in a microtask; refused: shut down, learns it in a microtask.
+  status: 'waiting' | 'woken' | 'refused' | 'done' | 'cancelled' | 'shutdown';
 }
 
 /** The model's store: the smallest (priority, sequence) first; a FIFO queue ignores priorities. */
 class ModelStore {
   private entries: { item: Item; seq: number }[] = [];
   private seq = 0;
-  private front = 0;
   constructor(private readonly byPriority: boolean) {}
   get size(): number {
     return this.entries.length;
   }
   push(item: Item): void {
     this.entries.push({ item, seq: this.seq++ });
-  }
-  /** A cancelled getter's item goes back in front of its equals. */
-  unpop(item: Item): void {
-    this.entries.push({ item, seq: --this.front });
   }
   pop(): Item {
     let best = 0;
@@ -390,6 +479,15 @@ class ModelStore {
   }
 }
 
+/**
+ * Every wait in this model has a signal, so it follows asyncio: a put wakes
+ * the longest-waiting getter, which takes an item from the queue when it
+ * resumes; a freed slot wakes the longest-waiting putter, which puts its
+ * item when it resumes (the slot is kept for it from other waiters, not from
+ * a putNowait). A waiter whose item or slot was taken meanwhile waits again,
+ * first in line; one cancelled before it resumed takes or puts nothing and
+ * wakes the next.
+ */
 async function runQueueModel(priority: boolean, maxsize: number, cmds: QueueCmd[]): Promise<void> {
   const q = priority ? new PriorityQueue<Item>(maxsize, (a, b) => a.prio - b.prio) : new Queue<Item>(maxsize);
   const waiters: QueueWaiter[] = [];
@@ -399,49 +497,67 @@ async function runQueueModel(priority: boolean, maxsize: number, cmds: QueueCmd[
   const rejectedPuts = new Set<number>();
   const got: number[] = []; // uids taken, in order, from get() and getNowait()
   let dropped = 0; // items dropped by shutdown(true), read from qsize() just before
+  const laterSeen: unknown[] = []; // what the 'later' operations did, in order
+  const laterExpected: unknown[] = []; // what the model says they did
   // The model.
   const store = new ModelStore(priority);
   const mGetters: QueueWaiter[] = [];
   const mPutters: QueueWaiter[] = [];
   const mJoiners: QueueWaiter[] = [];
   let unfinished = 0;
-  let droppingNow = false; // shut down with immediate: items handed back are dropped
   let isShutdown = false;
-  const justGranted = new Set<QueueWaiter>();
-  // Items handed to a getter cancelled before it resumed: they go on in a
-  // microtask, after the rest of the command's synchronous run.
-  const givenBack: Item[] = [];
+  let promisedSlots = 0; // putters woken (or refused) that have not resumed
+  const jobs = new Jobs();
 
   const full = (): boolean => maxsize > 0 && store.size >= maxsize;
+  const freeSlots = (): number => (maxsize > 0 ? maxsize - store.size - promisedSlots : Infinity);
   const lists = { get: mGetters, put: mPutters, join: mJoiners };
 
+  const wake = (w: QueueWaiter, refused = false): void => {
+    w.status = refused ? 'refused' : 'woken';
+    if (w.kind === 'put') promisedSlots++;
+    jobs.push(() => resume(w));
+  };
+  const resume = (w: QueueWaiter): void => {
+    if (w.status !== 'woken' && w.status !== 'refused') return; // cancelled before it resumed
+    if (w.kind === 'put') promisedSlots--;
+    if (w.status === 'refused') w.status = 'shutdown';
+    else if (w.kind === 'get') {
+      if (store.size > 0) {
+        w.item = take();
+        w.status = 'done';
+      } else if (isShutdown) w.status = 'shutdown';
+      else {
+        w.status = 'waiting';
+        mGetters.unshift(w);
+      }
+    } else if (w.kind === 'put') {
+      if (isShutdown) w.status = 'shutdown';
+      else if (full()) {
+        w.status = 'waiting';
+        mPutters.unshift(w);
+      } else {
+        add(w.item!);
+        w.status = 'done';
+      }
+    } else w.status = 'done';
+  };
   const add = (item: Item): void => {
+    store.push(item);
     unfinished++;
     const g = mGetters.shift();
-    if (g === undefined) {
-      store.push(item);
-      return;
-    }
-    g.status = 'done';
-    g.item = item;
-    justGranted.add(g);
+    if (g !== undefined) wake(g);
   };
   const take = (): Item => {
     const item = store.pop();
-    if (mPutters.length > 0 && !full()) {
-      const p = mPutters.shift()!;
-      store.push(p.item!);
-      unfinished++;
-      p.status = 'done';
-      justGranted.add(p);
-    }
+    admitPutters();
     return item;
   };
+  const admitPutters = (): void => {
+    while (mPutters.length > 0 && freeSlots() > 0) wake(mPutters.shift()!);
+  };
   const finished = (): void => {
-    for (const j of mJoiners.splice(0)) {
-      j.status = 'done';
-      justGranted.add(j);
-    }
+    for (const j of mJoiners.splice(0)) wake(j);
   };
 
   const start = (kind: QueueWaiter['kind'], preAborted: boolean, item?: Item): QueueWaiter => {
@@ -459,25 +575,65 @@ async function runQueueModel(priority: boolean, maxsize: number, cmds: QueueCmd[
     return w;
   };
 
-  const abort = (w: QueueWaiter): void => {
-    w.ctl.abort(w.reason);
+  const modelAbort = (w: QueueWaiter): void => {
     if (w.status === 'waiting') {
       const list = lists[w.kind];
       list.splice(list.indexOf(w), 1);
       w.status = 'cancelled';
-    } else if (justGranted.has(w) && w.kind === 'get') {
-      // Handed an item but not yet resumed: cancelled, and the item goes on.
+    } else if (w.status === 'woken' || w.status === 'refused') {
+      // Served (or shut down) but not yet resumed: it takes or puts nothing, and what it was woken for goes on.
+      const served = w.status === 'woken';
       w.status = 'cancelled';
-      givenBack.push(w.item!);
-      w.item = undefined;
-      justGranted.delete(w);
+      if (w.kind === 'put') promisedSlots--;
+      if (served && w.kind === 'put') admitPutters();
+      if (served && w.kind === 'get' && store.size > 0) {
+        const g = mGetters.shift();
+        if (g !== undefined) wake(g);
+      }
     }
-    // A putter or joiner already granted has done its work: it resolves (the
-    // item is in the queue). CPython 3.13 would raise CancelledError and not
-    // put; tsaio's choice loses and duplicates nothing, so the model follows it.
+  };
+  const abort = (w: QueueWaiter): void => {
+    w.ctl.abort(w.reason);
+    modelAbort(w);
   };
 
   const newItem = (prio: number): Item => ({ uid: uid++, prio });
+
+  /** A 'later' operation on the queue, in its microtask: what it did (or threw). */
+  const laterReal = (op: 'putNowait' | 'getNowait' | 'taskDone', item: Item): unknown => {
+    try {
+      if (op === 'putNowait') {
+        q.putNowait(item);
+        accepted.add(item.uid);
+        return `put #${item.uid}`;
+      }
+      if (op === 'getNowait') {
+        const got1 = q.getNowait();
+        got.push(got1.uid);
+        return `got #${got1.uid}`;
+      }
+      q.taskDone();
+      return 'done';
+    } catch (e) {
+      return (e as Error).name;
+    }
+  };
+  /** The same operation on the model, in the same place of the microtask queue. */
+  const laterModel = (op: 'putNowait' | 'getNowait' | 'taskDone', item: Item): unknown => {
+    if (op === 'putNowait') {
+      if (isShutdown) return 'QueueShutDown';
+      if (full()) return 'QueueFull';
+      add(item);
+      return `put #${item.uid}`;
+    }
+    if (op === 'getNowait') {
+      if (store.size > 0) return `got #${take().uid}`;
+      return isShutdown ? 'QueueShutDown' : 'QueueEmpty';
+    }
+    if (unfinished === 0) return 'RangeError';
+    if (--unfinished === 0) finished();
+    return 'done';
+  };
 
   const exec = (cmd: QueueCmd): void => {
     const snapshot = [...mGetters, ...mPutters, ...mJoiners];
@@ -548,29 +704,50 @@ async function runQueueModel(priority: boolean, maxsize: number, cmds: QueueCmd[
         if (pool.length > 0) abort(pool[cmd.i % pool.length]!);
         break;
       }
+      case 'later': {
+        const op = cmd.op;
+        const item = newItem(cmd.prio);
+        inMicrotask(cmd.depth, () => laterSeen.push(laterReal(op, item)));
+        jobs.later(cmd.depth, () => laterExpected.push(laterModel(op, item)));
+        const live = [...mGetters, ...mPutters, ...mJoiners];
+        if (live.length > 0) {
+          const w = live[cmd.i % live.length]!;
+          inMicrotask(cmd.depth + cmd.abortLag, () => w.ctl.abort(w.reason));
+          jobs.later(cmd.depth + cmd.abortLag, () => modelAbort(w));
+        }
+        break;
+      }
       case 'shutdown':
         if (cmd.immediate) dropped += q.qsize();
         q.shutdown(cmd.immediate);
         isShutdown = true;
         if (cmd.immediate) {
-          droppingNow = true;
           unfinished = Math.max(0, unfinished - store.size);
           store.clear();
           if (unfinished === 0) finished();
         }
-        for (const w of [...mGetters.splice(0), ...mPutters.splice(0)]) w.status = 'shutdown';
+        for (const w of [...mGetters.splice(0), ...mPutters.splice(0)]) wake(w, true);
         break;
     }
     if ('abortAfter' in cmd) {
       if (cmd.abortAfter !== undefined && snapshot.length > 0)
         abort(snapshot[cmd.abortAfter % snapshot.length]!);
       if (cmd.thenShutdown !== undefined) exec({ k: 'shutdown', immediate: cmd.thenShutdown });
+      if (cmd.abortLater !== undefined && snapshot.length > 0) {
+        const w = snapshot[cmd.abortLater.i % snapshot.length]!;
+        inMicrotask(cmd.abortLater.depth, () => w.ctl.abort(w.reason));
+        jobs.later(cmd.abortLater.depth, () => modelAbort(w));
+      }
     }
   };
 
   const check = (where: string): void => {
     for (const w of waiters) {
       const what = `${where}: ${w.kind} #${w.id} (${w.status})`;
+      assert.ok(
+        w.status !== 'woken' && w.status !== 'refused',
+        `${what}: every woken waiter has resumed by now`,
+      );
       switch (w.status) {
         case 'waiting':
           assert.equal(w.t.state, 'pending', what);
@@ -604,6 +781,7 @@ async function runQueueModel(priority: boolean, maxsize: number, cmds: QueueCmd[
       },
       `${where}: statistics()`,
     );
+    assert.deepEqual(laterSeen, laterExpected, `${where}: the operations run in a later microtask`);
     assert.equal(q.qsize(), store.size, `${where}: qsize()`);
     assert.equal(q.empty(), store.size === 0, `${where}: empty()`);
     assert.equal(q.full(), full(), `${where}: full()`);
@@ -626,30 +804,15 @@ async function runQueueModel(priority: boolean, maxsize: number, cmds: QueueCmd[
   };
 
   const step = async (cmd: QueueCmd, where: string): Promise<void> => {
-    justGranted.clear();
     exec(cmd);
-    // After a same-tick shutdown the getters are gone: after shutdown(false)
-    // the item goes back into the queue; after shutdown(true) it is dropped
-    // like the other queued items and counted done (as in CPython, which
-    // queues the item before waking the getter).
-    for (const item of givenBack.splice(0)) {
-      const g = mGetters.shift();
-      if (g === undefined && droppingNow) {
-        dropped++;
-        if (--unfinished === 0) finished();
-      } else if (g === undefined) store.unpop(item);
-      else {
-        g.status = 'done';
-        g.item = item;
-      }
-    }
+    jobs.run();
     await settle();
     check(where);
   };
 
   for (const [n, cmd] of cmds.entries()) await step(cmd, `after command ${n} ${JSON.stringify(cmd)}`);
   // The end: drain, shut down, finish every task; then nothing may be pending.
-  const plain = { abortAfter: undefined, thenShutdown: undefined };
+  const plain = { abortAfter: undefined, thenShutdown: undefined, abortLater: undefined };
   for (let n = 0; store.size > 0; n++) await step({ k: 'getNowait', ...plain }, `drain ${n}`);
   assert.equal(mPutters.length, 0, 'putters left after draining');
   await step({ k: 'shutdown', immediate: false }, 'final shutdown');

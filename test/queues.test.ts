@@ -32,6 +32,11 @@ import {
   type Probe,
 } from './_probes.ts';
 
+/** Asserts `e` is an instance of `cls` (a message of its own: a failing `assert.ok` without one is slow to build). */
+function assertIs(e: unknown, cls: abstract new (...args: never[]) => unknown): void {
+  assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
+}
+
 // ---------------------------------------------------------------------------
 // Helpers
 
@@ -373,21 +378,21 @@ void describe('Queue: cancellation', () => {
     await assertNoLeaks();
   });
 
-  void test('a put cancelled around the moment its slot frees: put exactly once (test_put_cancel_drop)', async () => {
+  void test('a put cancelled once its slot freed but before it resumed puts nothing; put again, it goes in once (test_put_cancel_drop)', async () => {
     const q = new Queue<number>(1);
     q.putNowait(1);
     let writer = cancellable((o) => q.put(2, o));
     await turn();
-    assert.equal(q.getNowait(), 1);
-    writer.ac.abort();
+    assert.equal(q.getNowait(), 1); // the slot goes to the writer ...
+    writer.ac.abort(); // ... cancelled before it resumes
     await turn();
-    if (!writer.p.fulfilled) {
-      assertCancelled(writer.p);
-      writer = cancellable((o) => q.put(2, o));
-      await writer.p.promise;
-    }
+    assertCancelled(writer.p);
+    assert.equal(q.qsize(), 0, 'the cancelled put put nothing');
+    writer = cancellable((o) => q.put(2, o));
+    await writer.p.promise;
     assert.equal(q.getNowait(), 2);
     assert.equal(q.qsize(), 0);
+    assert.equal(q.statistics().unfinished, 2, 'items 1 and 2, each counted once');
     await assertNoLeaks();
   });
 
@@ -954,6 +959,90 @@ void describe('PriorityQueue', () => {
   });
 });
 
+void describe('PriorityQueue: a comparator that throws', () => {
+  void test('a parked put of an item the comparator refuses: that put rejects; the get, the items and join() are intact', async () => {
+    const q = new PriorityQueue<unknown>(2);
+    q.putNowait(1);
+    q.putNowait(2);
+    const bad = probe(q.put('a'));
+    const good = probe(q.put(3));
+    await turn();
+    assert.equal(await q.get(), 1, 'the get that frees the slot gets its item');
+    await turn();
+    assert.ok(bad.reason instanceof TypeError, `the put that brought the bad item: ${bad.describe()}`);
+    assert.ok(good.fulfilled, 'the slot went on to the next putter');
+    assert.deepEqual(drain(q), [2, 3]);
+    for (let i = 0; i < 3; i++) q.taskDone();
+    assert.equal(q.statistics().unfinished, 0);
+    await q.join();
+    await assertNoLeaks();
+  });
+
+  void test('the same with a putter that has a signal: its put rejects when it resumes; the slot goes on', async () => {
+    const q = new PriorityQueue<unknown>(2);
+    q.putNowait(1);
+    q.putNowait(2);
+    const bad = cancellable((o) => q.put('a', o));
+    const good = probe(q.put(0));
+    await turn();
+    assert.equal(q.getNowait(), 1);
+    await turns();
+    assert.ok(bad.p.reason instanceof TypeError, bad.p.describe());
+    assert.ok(good.fulfilled, 'the slot went on to the next putter');
+    assert.deepEqual(drain(q), [0, 2]);
+    assert.equal(q.statistics().unfinished, 3);
+    assertUnlinked(bad.ac.signal);
+    await assertNoLeaks();
+  });
+
+  void test('put() of a bad item on an unbounded queue rejects, it does not throw', async () => {
+    const q = new PriorityQueue<unknown>();
+    q.putNowait(1);
+    let p: Promise<void> | undefined;
+    assert.doesNotThrow(() => {
+      p = q.put('b');
+    });
+    assertIs(await rejection(p!), TypeError);
+    assert.equal(q.qsize(), 1);
+    assert.equal(q.statistics().unfinished, 1);
+  });
+
+  void test('a comparator that throws while get() reorders the heap leaves every item in place', () => {
+    let armed = false;
+    const q = new PriorityQueue<number>(0, (a, b) => {
+      if (armed) throw new Error('compare failed');
+      return a - b;
+    });
+    for (const n of [5, 1, 4, 2, 3]) q.putNowait(n);
+    armed = true;
+    const e = thrown(() => q.getNowait());
+    assert.equal((e as Error).message, 'compare failed');
+    armed = false;
+    assert.equal(q.qsize(), 5, 'no item was lost');
+    assert.deepEqual(drain(q), [1, 2, 3, 4, 5]);
+  });
+
+  void test('a heap of many items keeps its order through interleaved puts and gets', () => {
+    const q = new PriorityQueue<number>();
+    const model: number[] = [];
+    let x = 12345;
+    const rand = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) % 1000;
+    for (let round = 0; round < 200; round++) {
+      for (let i = rand() % 7; i > 0; i--) {
+        const n = rand();
+        q.putNowait(n);
+        model.push(n);
+      }
+      for (let i = rand() % 6; i > 0 && model.length > 0; i--) {
+        model.sort((a, b) => a - b);
+        assert.equal(q.getNowait(), model.shift());
+      }
+    }
+    model.sort((a, b) => a - b);
+    assert.deepEqual(drain(q), model);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // LifoQueue
 
@@ -1000,5 +1089,237 @@ void describe('LifoQueue', () => {
     assert.equal(q.qsize(), 2);
     assert.deepEqual(new Set(drain(q)), new Set([1, 2]));
     await assertNoLeaks();
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Woken, then cancelled before it resumed (issue 14, points 6, 13 and 14)
+
+void describe('Queue: woken, then cancelled before it resumed', () => {
+  void test('a putter woken by getNowait() and cancelled before it resumed puts nothing (test_cancelled_put_silence_value_error_exception)', async () => {
+    const q = new Queue<number>(1);
+    q.putNowait(1);
+    const put = createTask((signal) => q.put(2, { signal }));
+    await turn();
+    assert.equal(q.statistics().putters, 1);
+    q.getNowait(); // the putter is woken ...
+    put.cancel(); // ... and cancelled before it resumes
+    assertIs(await rejection(put), CancelledError);
+    assert.equal(put.cancelled(), true);
+    assert.equal(q.qsize(), 0, 'the item was not put');
+    assert.equal(q.statistics().unfinished, 1, 'only item 1 was ever counted');
+    await assertNoLeaks();
+  });
+
+  void test("the cancelled putter's slot goes to the next putter", async () => {
+    const q = new Queue<string>(1);
+    q.putNowait('a');
+    const p1 = cancellable((o) => q.put('b', o));
+    const p2 = probe(q.put('c'));
+    await turn();
+    assert.equal(q.getNowait(), 'a');
+    p1.ac.abort();
+    await turns();
+    assertCancelled(p1.p);
+    assert.ok(p2.fulfilled, 'the slot went on to the next putter');
+    assert.deepEqual(drain(q), ['c']);
+    await assertNoLeaks();
+  });
+
+  void test('a woken putter whose slot a putNowait() took meanwhile waits again, first in line', async () => {
+    const q = new Queue<string>(1);
+    q.putNowait('a');
+    const p1 = cancellable((o) => q.put('b', o));
+    const p2 = probe(q.put('c'));
+    await turn();
+    assert.equal(q.getNowait(), 'a'); // wakes p1: the slot is free until it resumes ...
+    assert.equal(q.full(), false);
+    q.putNowait('x'); // ... and a caller that does not wait takes it, as in asyncio
+    await turn();
+    assert.ok(p1.p.pending, 'p1 waits again');
+    assert.deepEqual(q.statistics().putters, 2);
+    assert.equal(q.getNowait(), 'x');
+    await turn();
+    assert.ok(p1.p.fulfilled, 'p1, first in line, gets the next slot');
+    assert.ok(p2.pending, 'p2 is still behind p1');
+    assert.equal(q.getNowait(), 'b');
+    await turn();
+    assert.deepEqual(drain(q), ['c']);
+    await assertNoLeaks();
+  });
+
+  void test('Queue.get: shut down, then the getter cancelled before it resumed: CancelledError, not QueueShutDown', async () => {
+    const q = new Queue<number>();
+    const getter = createTask((signal) => q.get({ signal }));
+    const other = probe(q.get());
+    await turn();
+    q.shutdown();
+    getter.cancel();
+    assertIs(await rejection(getter), CancelledError);
+    assertShutDown(other);
+    await assertNoLeaks();
+  });
+
+  void test('Queue.put: shut down, then the putter cancelled before it resumed: CancelledError, not QueueShutDown', async () => {
+    const q = new Queue<number>(1);
+    q.putNowait(1);
+    const putter = createTask((signal) => q.put(2, { signal }));
+    await turn();
+    q.shutdown();
+    putter.cancel();
+    assertIs(await rejection(putter), CancelledError);
+    assert.deepEqual(drain(q), [1]);
+    await assertNoLeaks();
+  });
+
+  void test('Queue.join: the last taskDone(), then the joiner cancelled before it resumed: CancelledError', async () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    const joiner = createTask((signal) => q.join({ signal }));
+    const other = probe(q.join());
+    await turn();
+    q.getNowait();
+    q.taskDone();
+    joiner.cancel();
+    assertIs(await rejection(joiner), CancelledError);
+    assert.ok(other.fulfilled, 'the other joiner returns');
+    await assertNoLeaks();
+  });
+
+  void test('Queue.join: shutdown(true) drops the last item, then the joiner is cancelled before it resumed: CancelledError', async () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    const joiner = cancellable((o) => q.join(o));
+    q.shutdown(true);
+    joiner.ac.abort();
+    await turn();
+    assertCancelled(joiner.p);
+    await assertNoLeaks();
+  });
+
+  void test('a getter woken, then cancelled: the item stays in the queue and goes to the next getter', async () => {
+    const q = new Queue<number>();
+    const g1 = cancellable((o) => q.get(o));
+    const g2 = cancellable((o) => q.get(o));
+    await turn();
+    q.putNowait(7);
+    g1.ac.abort();
+    assert.equal(q.qsize(), 1, 'the item never left the queue');
+    await turn();
+    assertCancelled(g1.p);
+    assert.equal(g2.p.value, 7);
+    assert.equal(q.qsize(), 0);
+    await assertNoLeaks();
+  });
+
+  void test('a woken getter whose item a getNowait() took meanwhile waits again, first in line', async () => {
+    const q = new Queue<number>();
+    const g1 = cancellable((o) => q.get(o));
+    const g2 = probe(q.get());
+    await turn();
+    q.putNowait(1); // wakes g1; the item is in the queue until g1 resumes ...
+    assert.equal(q.getNowait(), 1); // ... and a caller that does not wait takes it, as in asyncio
+    await turn();
+    assert.ok(g1.p.pending, 'g1 waits again');
+    assert.equal(q.statistics().getters, 2);
+    q.putNowait(2);
+    await turn();
+    assert.equal(g1.p.value, 2, 'g1, first in line, gets the next item');
+    assert.ok(g2.pending, 'g2 is still behind g1');
+    q.putNowait(3);
+    await turn();
+    assert.equal(g2.value, 3);
+    await assertNoLeaks();
+  });
+});
+
+void describe('Queue: qsize() counts an item until its getter resumes', () => {
+  void test('a getter waits; putNowait(3): qsize() 1, not empty, and Queue(1) is full, not full and empty at once', async () => {
+    const q = new Queue<number>(1);
+    const getter = createTask((signal) => q.get({ signal }));
+    await turn();
+    q.putNowait(3);
+    assert.equal(q.qsize(), 1);
+    assert.equal(q.empty(), false);
+    assert.equal(q.full(), true);
+    assert.equal(await getter, 3);
+    assert.equal(q.qsize(), 0);
+    assert.equal(q.empty(), true);
+    assert.equal(q.full(), false);
+    await assertNoLeaks();
+  });
+
+  void test('a getter without a signal cannot be cancelled: the item is its own at once, qsize() does not count it', async () => {
+    // A departure from asyncio, where the item is queued until the getter's
+    // task resumes: an uncancellable getter takes it straight from the put.
+    const q = new Queue<number>(1);
+    const getter = probe(q.get());
+    q.putNowait(3);
+    assert.equal(q.qsize(), 0);
+    assert.equal(q.empty(), true);
+    assert.equal(q.full(), false, 'never full and empty at once');
+    await turn();
+    assert.equal(getter.value, 3);
+  });
+});
+
+void describe('Queue: the rest of CPython 3.13 QueueGetTests and QueuePutTests', () => {
+  void test('get() takes a queued item at once (test_blocking_get)', async () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    assert.equal(await q.get(), 1);
+  });
+
+  void test('getNowait() takes a queued item; QueueEmpty on an empty queue (test_nonblocking_get, test_nonblocking_get_exception)', () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    assert.equal(q.getNowait(), 1);
+    assertIs(
+      thrown(() => q.getNowait()),
+      QueueEmpty,
+    );
+  });
+
+  void test('get() on a full queue with a waiting putter frees its slot: the putter finishes (test_get_with_putters)', async () => {
+    const q = new Queue<number>(1);
+    await q.put(1);
+    const putter = probe(q.put(2));
+    assert.equal(await q.get(), 1);
+    await turn();
+    assert.equal(putter.value, undefined);
+    assert.deepEqual(drain(q), [2]);
+  });
+
+  void test('put() on an unbounded queue does not wait (test_blocking_put)', async () => {
+    const q = new Queue<number>();
+    await q.put(1);
+    assert.equal(await q.get(), 1);
+  });
+
+  void test('putNowait() then getNowait(); QueueFull on a full queue (test_nonblocking_put, test_nonblocking_put_exception)', () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    assert.equal(q.getNowait(), 1);
+    const q1 = new Queue<number>(1);
+    q1.putNowait(1);
+    assertIs(
+      thrown(() => q1.putNowait(2)),
+      QueueFull,
+    );
+  });
+
+  void test('a task that puts into an unbounded queue is done soon after the getter resumes (test_put_cancelled)', async () => {
+    const q = new Queue<number>();
+    const t = createTask(async () => {
+      await q.put(1);
+      return true;
+    });
+    assert.equal(await q.get(), 1);
+    // CPython: `t.done()` already. tsaio: the getter resumes one microtask
+    // after the put, the task a few later (its `await` of the put's promise,
+    // then its own completion): done within the same turn of the loop.
+    await turn();
+    assert.equal(t.done(), true);
+    assert.equal(t.result(), true);
   });
 });

@@ -9,6 +9,11 @@ import assert from 'node:assert/strict';
 import { CancelledError, RateLimiter, gather, sleep } from '../src/index.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
 
+/** Asserts `e` is an instance of `cls` (a message of its own: a failing `assert.ok` without one is slow to build). */
+function assertIs(e: unknown, cls: abstract new (...args: never[]) => unknown): void {
+  assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
+}
+
 /** One full turn of the Node event loop. */
 function turn(): Promise<void> {
   return new Promise((r) => setImmediate(r));
@@ -346,3 +351,63 @@ void describe('RateLimiter: statistics', () => {
     await assertNoLeaks();
   });
 });
+
+void describe('RateLimiter: woken, then cancelled before it resumed', () => {
+  /** Calls `after()` right after each timer tick of `limiter` has handed out its tokens. */
+  function afterTick(limiter: RateLimiter, after: () => void): void {
+    const inner = limiter as unknown as { _tick(): void };
+    const tick = inner._tick.bind(limiter);
+    inner._tick = () => {
+      tick();
+      after();
+    };
+  }
+
+  void test('a waiter handed a token and aborted before it resumed takes no token: the next waiter gets it at once', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 40 });
+    assert.equal(limiter.tryAcquire(), true);
+    const ac = new AbortController();
+    const first = new Probe(limiter.acquire({ signal: ac.signal }));
+    const second = new Probe(limiter.acquire());
+    afterTick(limiter, () => ac.abort()); // in the tick that hands `first` its token
+    await until(() => first.status !== 'pending');
+    assert.equal(first.status, 'rejected');
+    assert.ok(first.reason instanceof CancelledError, String(first.reason));
+    await turn();
+    assert.equal(second.status, 'fulfilled', 'the token given back went on at once, not a tick later');
+    assert.equal(limiter.statistics().waiters, 0);
+    await assertNoLeaks();
+  });
+
+  void test('run(): aborted after the token was granted, before run() resumed: fn never starts, the token goes on', async () => {
+    const limiter = new RateLimiter({ rate: 1, interval: 40 });
+    assert.equal(limiter.tryAcquire(), true);
+    const ac = new AbortController();
+    let ran = false;
+    const first = new Probe(
+      limiter.run(
+        () => {
+          ran = true;
+        },
+        { signal: ac.signal },
+      ),
+    );
+    const second = new Probe(limiter.acquire());
+    afterTick(limiter, () => queueMicrotask(() => ac.abort())); // after the acquire resumed, before run() did
+    await until(() => second.status !== 'pending');
+    assert.equal(first.status, 'rejected');
+    assertIs(first.reason, CancelledError);
+    assert.equal(ran, false);
+    assert.equal(second.status, 'fulfilled', 'the token went on');
+    await assertNoLeaks();
+  });
+});
+
+/** Polls `pred` every millisecond or so until it holds (or fails after `ms`). */
+async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const start = performance.now();
+  while (!pred()) {
+    if (performance.now() - start > ms) assert.fail('condition not reached in time');
+    await sleep(1);
+  }
+}

@@ -1,19 +1,28 @@
 // The one wait-queue under every primitive (src/_waitqueue.ts), tested
 // directly: FIFO order across waiters with and without a signal, cancelled
 // waiters leaving no trace, tombstones swept so a long-lived queue of
-// cancelled waiters cannot grow without bound, and the array reused or let go.
+// cancelled waiters cannot grow without bound, and the array reused or let go;
+// a waiter with a signal woken, then cancelled before it resumed, taking
+// nothing (the owner's `giveBack` hands the grant on), and the owner's
+// `resume` deciding the grant at resumption.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CancelledError } from '../src/index.ts';
-import { NOBODY, PLAIN, ParkingLot, SIGNALED } from '../src/_waitqueue.ts';
+import { NOBODY, PLAIN, ParkingLot, RETRY, SIGNALED } from '../src/_waitqueue.ts';
 import { _hookCount } from '../src/_cancel.ts';
+import { probe } from './_probes.ts';
+
+/** Asserts `e` is an instance of `cls` (a message of its own: a failing `assert.ok` without one is slow to build). */
+function assertIs(e: unknown, cls: abstract new (...args: never[]) => unknown): void {
+  assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
+}
 
 /** Lets every pending microtask run. */
 const flush = () => new Promise((r) => setImmediate(r));
 
 /** The private layout, read for the bounds checks. */
-const layout = (lot: ParkingLot<unknown>) =>
+const layout = <T>(lot: ParkingLot<T>) =>
   lot as unknown as { _slots: unknown[]; _head: number; _tail: number; _gone: number };
 
 void describe('ParkingLot', () => {
@@ -171,5 +180,152 @@ void describe('ParkingLot', () => {
       }),
       { seed: 20_261_202, numRuns: 200 },
     );
+  });
+
+  void test('a waiter with a signal is settled the microtask after its wake; one without, at once', async () => {
+    const lot = new ParkingLot<string>('test');
+    const ctl = new AbortController();
+    const signaled = probe(lot.park(ctl.signal));
+    const plain = probe(lot.park(undefined));
+    assert.equal(lot.unparkOne('s'), SIGNALED);
+    assert.equal(lot.woken, 1, 'woken, not yet resumed');
+    assert.equal(lot.size, 1);
+    await Promise.resolve(); // one microtask
+    assert.equal(lot.woken, 0, 'resumed');
+    assert.equal(_hookCount(ctl.signal), 0, 'its hook goes once it resumed');
+    assert.equal(lot.unparkOne('p'), PLAIN);
+    await flush();
+    assert.equal(signaled.value, 's');
+    assert.equal(plain.value, 'p');
+  });
+
+  void test('woken, then aborted before it resumed: CancelledError, and giveBack gets the grant and the payload', async () => {
+    const given: unknown[] = [];
+    const lot = new ParkingLot<string>('test', {
+      giveBack: (value, payload) => given.push([value, payload]),
+    });
+    const ctl = new AbortController();
+    const w = probe(lot.park(ctl.signal, 'payload'));
+    lot.unparkOne('grant');
+    assert.equal(_hookCount(ctl.signal), 1, 'the hook stays until it resumes');
+    ctl.abort('why');
+    assert.deepEqual(given, [['grant', 'payload']], 'handed back at once');
+    assert.equal(lot.woken, 0);
+    await flush();
+    assert.ok(w.reason instanceof CancelledError && w.reason.cause === 'why', w.describe());
+    assert.equal(_hookCount(ctl.signal), 0);
+  });
+
+  void test('a broadcast (no giveBack): woken, then aborted before it resumed: CancelledError all the same', async () => {
+    const lot = new ParkingLot<boolean>('test');
+    const ctl = new AbortController();
+    const w = probe(lot.park(ctl.signal));
+    const other = probe(lot.park(new AbortController().signal));
+    assert.equal(lot.unparkAll(true), 2);
+    ctl.abort();
+    await flush();
+    assertIs(w.reason, CancelledError);
+    assert.equal(other.value, true);
+  });
+
+  void test('rejected (rejectAll, rejectOne), then aborted before it resumed: CancelledError, not the error', async () => {
+    const lot = new ParkingLot<void>('test');
+    const a = new AbortController();
+    const b = new AbortController();
+    const wa = probe(lot.park(a.signal));
+    const wb = probe(lot.park(b.signal));
+    const wc = probe(lot.park(undefined));
+    assert.equal(lot.rejectOne(new Error('one')), true);
+    assert.equal(
+      lot.rejectAll(() => new Error('all')),
+      2,
+    );
+    assert.equal(lot.rejectOne(new Error('none')), false);
+    a.abort();
+    await flush();
+    assert.ok(wa.reason instanceof CancelledError, wa.describe());
+    assert.equal((wb.reason as Error).message, 'all');
+    assert.equal((wc.reason as Error).message, 'all');
+    assert.equal(_hookCount(b.signal), 0);
+  });
+
+  void test('resume decides what the wait resolves to; a throw rejects it', async () => {
+    let fail = false;
+    const lot = new ParkingLot<number>('test', {
+      resume: (value, payload) => {
+        if (fail) throw new Error('refused');
+        return value * 10 + (payload as number);
+      },
+    });
+    const w1 = probe(lot.park(new AbortController().signal, 1));
+    const w2 = probe(lot.park(new AbortController().signal, 2));
+    lot.unparkOne(4);
+    await flush();
+    fail = true;
+    lot.unparkOne(5);
+    await flush();
+    assert.equal(w1.value, 41);
+    assert.equal((w2.reason as Error).message, 'refused');
+  });
+
+  void test('resume returning RETRY parks the waiter again, first in line, its signal still linked', async () => {
+    let retry = true;
+    const lot = new ParkingLot<string>('test', { resume: (value) => (retry ? RETRY : value) });
+    const ctl = new AbortController();
+    const first = probe(lot.park(ctl.signal, 'first'));
+    lot.unparkOne('x'); // the lot is empty now: its array starts again at 0 ...
+    const others = ['b', 'c'].map((p) => probe(lot.park(undefined, p)));
+    await flush(); // ... so there is no room before the head: the others move up
+    assert.ok(first.pending, 'it waits again');
+    assert.equal(lot.size, 3);
+    assert.equal(lot.headPayload(), 'first');
+    assert.equal(_hookCount(ctl.signal), 1);
+    // Back at the head where the head slot is free.
+    lot.unparkOne('y');
+    const late = probe(lot.park(undefined, 'late'));
+    await flush();
+    assert.equal(lot.headPayload(), 'first');
+    retry = false;
+    assert.equal(lot.unparkAll('z'), 4);
+    await flush();
+    assert.equal(first.value, 'z');
+    assert.deepEqual(
+      [...others, late].map((o) => o.value),
+      ['z', 'z', 'z'],
+    );
+    // Parked again, it can still be cancelled like any waiter.
+    retry = true;
+    const ctl2 = new AbortController();
+    const again = probe(lot.park(ctl2.signal));
+    lot.unparkOne('w');
+    await flush();
+    ctl2.abort();
+    await flush();
+    assertIs(again.reason, CancelledError);
+    assert.equal(lot.size, 0);
+  });
+
+  void test('left runs when a waiter leaves on its signal before its wake', () => {
+    let left = 0;
+    const lot = new ParkingLot<void>('test', { left: () => left++ });
+    const ctl = new AbortController();
+    void lot.park(ctl.signal).catch(() => {});
+    ctl.abort();
+    assert.equal(left, 1);
+    assert.equal(lot.size, 0);
+  });
+
+  void test('unparkPlain hands a grant only to a head without a signal', async () => {
+    const lot = new ParkingLot<string>('test');
+    assert.equal(lot.unparkPlain('x'), false, 'nobody waits');
+    const ctl = new AbortController();
+    const s = probe(lot.park(ctl.signal));
+    const p = probe(lot.park(undefined));
+    assert.equal(lot.unparkPlain('x'), false, 'the head has a signal');
+    assert.equal(lot.size, 2);
+    lot.unparkOne('a');
+    assert.equal(lot.unparkPlain('b'), true);
+    await flush();
+    assert.deepEqual([s.value, p.value], ['a', 'b']);
   });
 });

@@ -39,7 +39,10 @@ const PULL_EXPIRES_MS = 30_000;
 const RETRY_MS = 250;
 
 export class Receiver {
-  private readonly _getters = new ParkingLot<JsMsg>('DistributedQueue.get');
+  // A getter cancelled after a message was handed to it, before it resumed, hands the message on.
+  private readonly _getters = new ParkingLot<JsMsg>('DistributedQueue.get', {
+    giveBack: (msg) => this._route(msg),
+  });
   private readonly _buffer: JsMsg[] = [];
   private readonly _pulls = new Set<Pull>();
   private _requested = 0;
