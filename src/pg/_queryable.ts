@@ -20,7 +20,8 @@ import {
   type FetchvalOptions,
   type QueryOptions,
 } from './_args.js';
-import { Scope, deadlineOf } from './_scope.js';
+import { Scope } from './_scope.js';
+import { deadlineAfter } from '../_lowlevel.js';
 import type { Connection, QueryRequest, QueryResult } from './connection.js';
 import { Cursor } from './cursor.js';
 import { PreparedStatement } from './statement.js';
@@ -34,7 +35,7 @@ export function scopeFor(where: string, opts: QueryOptions, fallbackTimeout: num
   const timeout = opts.timeout === undefined ? fallbackTimeout : opts.timeout;
   if (opts.signal === undefined && (timeout === null || timeout === undefined)) return null;
   const label = timeout === null || timeout === undefined ? where : `${where} (timeout ${timeout} ms)`;
-  return new Scope(label, opts.signal ?? undefined, deadlineOf(timeout, where));
+  return new Scope(label).open(opts.signal ?? undefined, deadlineAfter(timeout, where));
 }
 
 /** Runs `fn` in `scope`, ending the scope after it. */

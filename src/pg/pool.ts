@@ -9,7 +9,7 @@ import { InvalidStateError } from '../exceptions.js';
 import { Semaphore, type Held } from '../locks.js';
 import { checkFunction } from '../_validate.js';
 import { describe } from '../_cancel.js';
-import { addTimer, cancelTimer, now, type Bucket, type Runnable } from '../_timers.js';
+import { addTimer, cancelTimer, now, type Bucket, type Runnable } from '../_lowlevel.js';
 import { checkOptions } from './_args.js';
 import { ConnectionLike, Queryable, inScope, scopeFor } from './_queryable.js';
 import { Scope, scopeError } from './_scope.js';
@@ -323,7 +323,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   private _stopWaiters(): void {
     const closing = () => new InvalidStateError('Pool.acquire: the pool is closing');
     this._slots._rejectWaiters(closing);
-    for (const scope of this._waiting) scope.abort(closing());
+    for (const scope of this._waiting) scope.cancel(closing());
   }
 
   /** The most recently used idle connection that is still alive, or `null`. */
