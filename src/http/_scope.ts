@@ -129,7 +129,9 @@ export class RequestScope extends CancelScope {
     if (exchange !== null && !exchange.done) {
       exchange.abort(new ClientError(`the response of ${this.url} was closed before its body was read`));
     }
+    // A timer entry stays in its bucket until the bucket's other entries end too: it must hold nothing big.
     this.exchange = null;
+    this.response = null;
     this._open.delete(this);
   }
 }
