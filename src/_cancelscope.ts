@@ -17,9 +17,11 @@
  * default the outer signal cancels the scope with a `CancelledError` (its
  * cause the signal's reason) and the deadline cancels it with
  * `_deadlineReason()`; a sleep overrides `_onDeadline` to resolve instead,
- * a `Waiter` overrides both to record which came first. `end()` removes the
- * timer entry and the link; after it, nothing can cancel the scope, so
- * nothing outlives the call that opened it.
+ * a `Waiter` overrides both to record which came first. The timer entry and
+ * the link live from `open()` to `end()` (a cancelled scope keeps them: its
+ * deadline passing then does nothing, unless a subclass says otherwise);
+ * `end()` removes both, and after it nothing can cancel the scope, so nothing
+ * outlives the call that opened it.
  *
  * Usage:
  * ```ts
@@ -53,12 +55,11 @@ export class CancelScope implements CancelNode, Runnable {
    */
   open(signal: AbortSignal | undefined, when: number | null): this {
     if (signal !== undefined) {
-      if (signal.aborted) {
-        this._onSignal(signal.reason);
-        return this;
+      if (signal.aborted) this._onSignal(signal.reason);
+      else {
+        this._link = signal;
+        linkSignal(signal, this);
       }
-      this._link = signal;
-      linkSignal(signal, this);
     }
     this._setDeadline(when);
     return this;
@@ -99,10 +100,10 @@ export class CancelScope implements CancelNode, Runnable {
   /**
    * Cancels the scope with `reason`: aborts its signal, wakes the waits linked
    * to it, then runs `_onCancel`. False if it was cancelled or ended already.
+   * The deadline and the link stay until `end()`.
    */
   cancel(reason: unknown): boolean {
     if (this._aborted || this._ended) return false;
-    this._disarm();
     abortNode(this, reason);
     this._onCancel(reason);
     return true;
@@ -128,10 +129,16 @@ export class CancelScope implements CancelNode, Runnable {
     if (signal !== undefined && !this._ended) this._onSignal(signal.reason);
   }
 
-  /** @internal The deadline passed. */
+  /**
+   * @internal The deadline passed — or an entry left in an earlier bucket by
+   * `reschedule` (a timer entry cannot be taken out of its bucket) ran: that
+   * one is told apart by the clock, which has not reached `_when` yet.
+   */
   _fire(): void {
-    this._bucket = null;
-    if (!this._ended) this._onDeadline();
+    const when = this._when;
+    if (this._bucket === null || when === null || now() < when) return;
+    this._disarm(); // no-op for the bucket running now; drops the newer entry if an older one ran late
+    this._onDeadline();
   }
 
   /** @internal What the outer signal's abort does (default: cancel with a `CancelledError`). */
@@ -141,7 +148,7 @@ export class CancelScope implements CancelNode, Runnable {
 
   /** @internal What the deadline does (default: cancel with `_deadlineReason()`). */
   _onDeadline(): void {
-    this.cancel(this._deadlineReason());
+    if (!this._aborted) this.cancel(this._deadlineReason());
   }
 
   /** @internal The reason a deadline cancels with. */
@@ -154,9 +161,9 @@ export class CancelScope implements CancelNode, Runnable {
 
   private _setDeadline(when: number | null): void {
     this._when = when;
-    if (when === null) return;
+    if (when === null || this._ended) return;
     if (when <= now()) this._onDeadline();
-    else if (!this._ended) this._bucket = addTimer(when, this);
+    else this._bucket = addTimer(when, this);
   }
 
   private _disarm(): void {

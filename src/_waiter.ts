@@ -1,14 +1,14 @@
 /**
  * Private: one wait with an optional deadline and an optional signal — the
  * piece under `waitFor`, `wait`, `asCompleted` and the task group's exit.
- * Whatever wakes it first wins; the timer entry and the signal hook are
- * removed at once, so nothing outlives the wait.
+ * A cancel scope (`_cancelscope.ts`) whose signal and deadline record which
+ * came first instead of cancelling; whatever wakes it first wins, and the
+ * scope ends at once, so nothing outlives the wait.
  *
  * @module
  */
 
-import { linkSignal, unlinkSignal } from './_cancel.js';
-import { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
+import { CancelScope } from './_cancelscope.js';
 
 /** Why a `Waiter` woke. */
 export const DONE = 0;
@@ -16,49 +16,28 @@ export const TIMEOUT = 1;
 export const ABORTED = 2;
 
 /** A one-shot wait: `promise` resolves to `DONE`, `TIMEOUT` or `ABORTED`. */
-export class Waiter implements Runnable {
+export class Waiter extends CancelScope {
   readonly promise: Promise<number>;
   private _resolve!: (outcome: number) => void;
-  private _bucket: Bucket | null = null;
-  private _signal: AbortSignal | undefined = undefined;
-  private _settled = false;
   /** Why the wait woke (`DONE`, `TIMEOUT`, `ABORTED`), or -1 while it has not. */
   outcome = -1;
 
   constructor(deadline: number | null, signal: AbortSignal | undefined) {
+    super();
     this.promise = new Promise<number>((resolve) => (this._resolve = resolve));
-    if (signal !== undefined) {
-      if (signal.aborted) {
-        this.wake(ABORTED);
-        return;
-      }
-      this._signal = signal;
-      linkSignal(signal, this);
-    }
-    if (deadline !== null) {
-      if (deadline <= now()) this.wake(TIMEOUT);
-      else this._bucket = addTimer(deadline, this);
-    }
+    this.open(signal, deadline);
   }
 
   /** True once the wait has woken. */
   get settled(): boolean {
-    return this._settled;
+    return this.outcome !== -1;
   }
 
   /** Ends the wait with `outcome` (the first call wins) and removes its timer and hook. */
   wake(outcome: number): void {
-    if (this._settled) return;
-    this._settled = true;
+    if (this.outcome !== -1) return;
     this.outcome = outcome;
-    if (this._bucket !== null) {
-      cancelTimer(this._bucket);
-      this._bucket = null;
-    }
-    if (this._signal !== undefined) {
-      unlinkSignal(this._signal, this);
-      this._signal = undefined;
-    }
+    this.end();
     this._resolve(outcome);
   }
 
@@ -67,14 +46,13 @@ export class Waiter implements Runnable {
     this.wake(DONE);
   }
 
-  /** The deadline passed. */
-  _fire(): void {
-    this._bucket = null;
-    this.wake(TIMEOUT);
+  /** @internal The signal aborted. */
+  override _onSignal(): void {
+    this.wake(ABORTED);
   }
 
-  /** The signal aborted. */
-  handleEvent(): void {
-    this.wake(ABORTED);
+  /** @internal The deadline passed. */
+  override _onDeadline(): void {
+    this.wake(TIMEOUT);
   }
 }

@@ -5,17 +5,8 @@
  */
 
 import { cancelledFrom } from './exceptions.js';
-import { linkSignal, unlinkSignal } from './_cancel.js';
-import {
-  addTimer,
-  cancelTimer,
-  nextTurnPromise,
-  now,
-  scheduleReady,
-  timerPromise,
-  type Bucket,
-  type Runnable,
-} from './_timers.js';
+import { CancelScope } from './_cancelscope.js';
+import { addTimer, nextTurnPromise, now, scheduleReady, timerPromise } from './_timers.js';
 import { checkDelay, checkSignal } from './_validate.js';
 import { debugState, hooks } from './_debug.js';
 
@@ -25,31 +16,34 @@ export interface SleepOptions {
   signal?: AbortSignal;
 }
 
-/** A sleep that a signal can cancel: a timer entry and a signal hook in one object. */
-class Sleeper<T> implements Runnable {
-  _bucket: Bucket | null = null;
-  _done = false;
+/**
+ * A sleep that a signal can cancel: a cancel scope whose deadline resolves
+ * the sleep and whose signal rejects it. It never reschedules and no one
+ * cancels it, so its timer entry (or ready-queue entry, for a delay of 0)
+ * needs no check but `_ended`.
+ */
+class Sleeper<T> extends CancelScope {
   constructor(
     readonly _value: T,
-    readonly _signal: AbortSignal,
     readonly _resolve: (value: T) => void,
     readonly _reject: (error: unknown) => void,
-  ) {}
+  ) {
+    super();
+  }
 
-  _fire(): void {
-    if (this._done) return;
-    this._done = true;
+  override _fire(): void {
     this._bucket = null;
-    unlinkSignal(this._signal, this);
+    if (!this._ended) this._onDeadline();
+  }
+
+  override _onDeadline(): void {
+    this.end();
     this._resolve(this._value);
   }
 
-  handleEvent(): void {
-    if (this._done) return;
-    this._done = true;
-    if (this._bucket !== null) cancelTimer(this._bucket);
-    this._bucket = null;
-    this._reject(cancelledFrom(this._signal.reason));
+  override _onSignal(reason: unknown): void {
+    this.end();
+    this._reject(cancelledFrom(reason));
   }
 }
 
@@ -106,9 +100,8 @@ function sleeping<T>(
   }
   if (signal.aborted) return Promise.reject(cancelledFrom(signal.reason));
   return new Promise((resolve, reject) => {
-    const sleeper = new Sleeper(value, signal, resolve, reject);
-    linkSignal(signal, sleeper);
+    const sleeper = new Sleeper(value, resolve, reject);
+    sleeper.open(signal, delay === 0 || delay === Infinity ? null : now() + delay);
     if (delay === 0) scheduleReady(sleeper);
-    else if (delay !== Infinity) sleeper._bucket = addTimer(now() + delay, sleeper);
   });
 }

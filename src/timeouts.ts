@@ -11,8 +11,8 @@ import {
   cancelledFrom,
   isCancellation,
 } from './exceptions.js';
-import { abortNode, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
-import { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
+import { CancelScope } from './_cancelscope.js';
+import { now } from './_timers.js';
 import { checkDeadline, checkFunction, checkSignal, checkTimeout } from './_validate.js';
 import { readsArgument } from './_signature.js';
 
@@ -30,20 +30,31 @@ const EXPIRING = 1;
 const EXITED = 2;
 const EXPIRED = 3;
 
-/** One scheduling of a scope's deadline (a reschedule makes a new one). */
-class Deadline implements Runnable {
-  _cancelled = false;
-  _bucket: Bucket | null = null;
-  constructor(readonly _scope: Timeout) {}
-  _fire(): void {
-    this._bucket = null;
-    if (!this._cancelled) this._scope._expire();
+/**
+ * The cancel scope under a `Timeout`: the outer signal cancels it (and is
+ * remembered, so that its cancellation never becomes `TimeoutError`), the
+ * deadline cancels it once while the scope is open and marks it expiring.
+ */
+class TimeoutScope extends CancelScope {
+  _state = ENTERED;
+  _parentAborted = false;
+
+  override _onSignal(reason: unknown): void {
+    this._parentAborted = true;
+    this.cancel(cancelledFrom(reason));
   }
-  cancel(): void {
-    this._cancelled = true;
-    if (this._bucket !== null) cancelTimer(this._bucket);
-    this._bucket = null;
+
+  override _onDeadline(): void {
+    if (this._state !== ENTERED) return;
+    this._state = EXPIRING;
+    this.cancel(new CancelledError(`deadline of ${describeScope(this)} passed`));
   }
+}
+
+function describeScope(scope: TimeoutScope): string {
+  const state = ['active', 'expiring', 'finished', 'expired'][scope._state];
+  const when = scope.when();
+  return `<Timeout [${state}] when=${when === null ? 'null' : when.toFixed(3)}>`;
 }
 
 /**
@@ -60,36 +71,23 @@ class Deadline implements Runnable {
  * });
  * ```
  */
-export class Timeout implements CancelNode {
-  /** @internal */ _aborted = false;
-  /** @internal */ _reason: unknown = undefined;
-  /** @internal */ _hooks: Hook | Set<Hook> | null = null;
-  /** @internal */ _ctl: AbortController | null = null;
-  /** @internal */ _state = ENTERED;
-  /** @internal */ _when: number | null;
-  /** @internal */ _deadline: Deadline | null = null;
-  /** @internal */ _parent: AbortSignal | undefined;
-  /** @internal */ _parentAborted = false;
+export class Timeout {
+  /** @internal The core cancel scope it stands on. */
+  readonly _scope: TimeoutScope;
 
   /** @internal Use `timeout` or `timeoutAt`. */
   constructor(when: number | null, parent: AbortSignal | undefined) {
-    this._when = when;
-    this._parent = parent;
-    if (parent !== undefined) {
-      if (parent.aborted) this.handleEvent();
-      else linkSignal(parent, this);
-    }
-    this._schedule();
+    this._scope = new TimeoutScope().open(parent, when);
   }
 
   /** The scope's signal: aborted at the deadline or by the outer signal. */
   get signal(): AbortSignal {
-    return signalOf(this);
+    return this._scope.signal;
   }
 
   /** The deadline in `loop.time()` ms, or `null` for none. */
   when(): number | null {
-    return this._when;
+    return this._scope.when();
   }
 
   /**
@@ -97,61 +95,32 @@ export class Timeout implements CancelNode {
    * scope at once. `InvalidStateError` once the scope has expired or exited.
    */
   reschedule(when: number | null): void {
-    if (this._state !== ENTERED) {
-      const state = this._state === EXITED ? 'exited' : 'expired';
-      throw new InvalidStateError(`reschedule: cannot change the deadline of an ${state} timeout scope`);
+    const state = this._scope._state;
+    if (state !== ENTERED) {
+      const name = state === EXITED ? 'exited' : 'expired';
+      throw new InvalidStateError(`reschedule: cannot change the deadline of an ${name} timeout scope`);
     }
-    this._when = checkDeadline(when, 'reschedule');
-    this._deadline?.cancel();
-    this._deadline = null;
-    this._schedule();
+    this._scope.reschedule(checkDeadline(when, 'reschedule'));
   }
 
   /** True if the deadline passed while the scope was open. */
   expired(): boolean {
-    return this._state === EXPIRING || this._state === EXPIRED;
+    const state = this._scope._state;
+    return state === EXPIRING || state === EXPIRED;
   }
 
   toString(): string {
-    const state = ['active', 'expiring', 'finished', 'expired'][this._state];
-    return `<Timeout [${state}] when=${this._when === null ? 'null' : this._when.toFixed(3)}>`;
-  }
-
-  /** @internal The outer signal aborted. */
-  handleEvent(): void {
-    this._parentAborted = true;
-    abortNode(this, cancelledFrom(this._parent!.reason));
-  }
-
-  /** @internal The deadline passed. */
-  _expire(): void {
-    if (this._state !== ENTERED) return;
-    this._state = EXPIRING;
-    this._deadline = null;
-    abortNode(this, new CancelledError(`deadline of ${String(this)} passed`));
-  }
-
-  /** @internal */
-  _schedule(): void {
-    if (this._when === null) return;
-    if (this._when <= now()) {
-      this._expire();
-      return;
-    }
-    const deadline = new Deadline(this);
-    deadline._bucket = addTimer(this._when, deadline);
-    this._deadline = deadline;
+    return describeScope(this._scope);
   }
 
   /** @internal Closes the scope; turns its own expiry into `TimeoutError`. */
   _exit(error: unknown, failed: boolean): void {
-    this._deadline?.cancel();
-    this._deadline = null;
-    if (this._parent !== undefined) unlinkSignal(this._parent, this);
-    const expired = this._state === EXPIRING;
-    this._state = expired ? EXPIRED : EXITED;
+    const scope = this._scope;
+    scope.end();
+    const expired = scope._state === EXPIRING;
+    scope._state = expired ? EXPIRED : EXITED;
     if (!failed) return;
-    if (expired && !this._parentAborted && isCancellation(error)) {
+    if (expired && !scope._parentAborted && isCancellation(error)) {
       throw new TimeoutError('the timeout scope expired', { cause: error });
     }
     throw error;

@@ -81,6 +81,35 @@ void describe('CancelScope', () => {
     await assertNoLeaks();
   });
 
+  void it('an entry left in an earlier timer bucket by reschedule does not fire the scope early', async () => {
+    const when = now() + 20;
+    const moved = new Recording().open(undefined, when);
+    const neighbour = new Recording().open(undefined, when); // keeps the first bucket alive
+    moved.reschedule(now() + 10_000);
+    await sleep(40);
+    assert.equal(neighbour.actions.length, 1);
+    assert.equal(moved.aborted, false);
+    moved.reschedule(now() + 5); // earlier than the entry just left behind
+    await sleep(30);
+    assert.equal(moved.actions.length, 1);
+    moved.end();
+    neighbour.end();
+    await assertNoLeaks();
+  });
+
+  void it('a cancelled scope keeps its deadline and link until end(); the deadline then does nothing', async () => {
+    const ctl = new AbortController();
+    const scope = new Recording().open(ctl.signal, now() + 10);
+    scope.cancel(new CancelledError('first'));
+    assert.equal(_hookCount(ctl.signal), 1);
+    await sleep(30);
+    assert.equal(scope.actions.length, 1);
+    assert.equal((scope.reason as Error).message, 'first');
+    scope.end();
+    assert.equal(_hookCount(ctl.signal), 0);
+    await assertNoLeaks();
+  });
+
   void it("a task's cancellation reaches the scope's action through the task's signal", async () => {
     const scope = new Recording();
     const task = createTask(async (signal) => {

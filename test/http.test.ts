@@ -1091,6 +1091,19 @@ void describe('ClientSession: timeouts', () => {
     });
   });
 
+  void test('chunks that restart sockRead never push back the total timeout', async () => {
+    await withServer(async (server) => {
+      const session = open({ baseUrl: server.url, timeout: { total: 400, sockRead: 250 } });
+      const start = performance.now();
+      // 30 bytes over 3 s: one every 100 ms, well within sockRead.
+      const resp = await session.get('/drip', { params: { numbytes: 30, duration: 3 } });
+      const error = await rejection(resp.bytes());
+      assertTimeout(error, 'total');
+      assert.ok(since(start) >= 399 && since(start) < 1_500, `elapsed ${since(start)} ms`);
+      await closeClean(session, server);
+    });
+  });
+
   void test('timeout: null turns a timeout off', async () => {
     await withServer(async (server) => {
       const session = open({ baseUrl: server.url, timeout: { total: 50 } });

@@ -1,21 +1,25 @@
 /**
- * Private: one request's cancel scope. It aborts the request when the
+ * Private: one request's cancel scope — a core `CancelScope` whose action is
+ * to abort the attempt in flight (its `Exchange`). It is cancelled when the
  * caller's signal aborts, the total timeout passes or the server is silent
  * for longer than sockRead, and lives until the response body is read or
  * disposed, so all three also govern reading the body. `translateError`
  * turns what undici throws into tsaio's typed errors.
  *
- * undici is never handed a signal: the scope aborts the attempt in flight
- * (its `Exchange`) itself, so a request costs no `AbortSignal` and no event
- * listener. A real signal (`scope.signal`) is made only for tsaio's own waits
- * that need one (a full semaphore, the rate limiter, a retry's backoff).
+ * The scope has one deadline, the earlier of the total deadline and the
+ * sockRead clock (which each chunk restarts), so a request holds one timer
+ * entry at most; when it passes, the scope tells which one it was.
+ *
+ * undici is never handed a signal: the scope aborts the exchange itself, so
+ * a request costs no `AbortSignal` and no event listener. A real signal
+ * (`scope.signal`) is made only for tsaio's own waits that need one (a full
+ * semaphore, the rate limiter, a retry's backoff).
  *
  * @module
  */
 
-import { CancelledError, TimeoutError, cancelledFrom } from '../exceptions.js';
-import { linkSignal, unlinkSignal } from '../_lowlevel.js';
-import { Deadline, schedule, unschedule } from './_deadlines.js';
+import { CancelledError, TimeoutError } from '../exceptions.js';
+import { CancelScope, now } from '../_lowlevel.js';
 import { ClientConnectionError, ClientError, httpTimeout } from './errors.js';
 import type { Exchange } from './_exchange.js';
 
@@ -27,41 +31,29 @@ export interface Timeouts {
 }
 
 /** The scope of one request, from the call until its body is done. */
-export class RequestScope extends Deadline {
-  aborted = false;
-  /** What the request was aborted with: a `TimeoutError`, a `CancelledError`, or a `ClientError` (session closed). */
-  reason: unknown = undefined;
-  /** The attempt in flight, which an abort stops. */
+export class RequestScope extends CancelScope {
+  /** The attempt in flight, which a cancel stops. */
   exchange: Exchange | null = null;
   /** The response handed out, once there is one. */
   response: { close(): Promise<void> } | null = null;
-  private _ended = false;
-  private _controller: AbortController | null = null;
-  /** The sockRead deadline, made on first use. */
-  private _read: ReadClock | null = null;
+  /** @internal The total deadline (`loop.time()` ms), or `null`. */
+  private readonly _totalAt: number | null;
+  /** @internal The sockRead deadline while its clock runs, else `null`. */
+  private _readAt: number | null = null;
   /** @internal Where the scope is in its session's `OpenRequests` (-1: not there). */
   _openAt = -1;
 
-  /** A request to `url`, one of the session's `open` ones until it ends. */
+  /** A request to `url`, one of the session's `open` ones until it ends; `user` is the caller's signal (not aborted). */
   constructor(
     readonly url: string,
     readonly timeouts: Timeouts,
-    private readonly _user: AbortSignal | undefined,
+    user: AbortSignal | undefined,
     private readonly _open: OpenRequests,
   ) {
     super();
+    this._totalAt = timeouts.total === null ? null : now() + timeouts.total;
     _open.add(this);
-    if (_user !== undefined) linkSignal(_user, this);
-    if (timeouts.total !== null) schedule(this, timeouts.total);
-  }
-
-  /** A real `AbortSignal` that follows the scope, made on first use. */
-  get signal(): AbortSignal {
-    if (this._controller === null) {
-      this._controller = new AbortController();
-      if (this.aborted) this._controller.abort(this.reason);
-    }
-    return this._controller.signal;
+    this.open(user, this._totalAt);
   }
 
   /**
@@ -70,7 +62,7 @@ export class RequestScope extends Deadline {
    */
   async close(): Promise<void> {
     if (this.response !== null) return this.response.close();
-    this._abort(new ClientError(`the session was closed before ${this.url} answered`));
+    this.cancel(new ClientError(`the session was closed before ${this.url} answered`));
   }
 
   /**
@@ -81,69 +73,65 @@ export class RequestScope extends Deadline {
    */
   armRead(): void {
     const ms = this.timeouts.sockRead;
-    if (ms === null || this._ended || this.aborted) return;
-    schedule((this._read ??= new ReadClock(this)), ms);
+    if (ms === null || this.ended || this.aborted) return;
+    this._readAt = now() + ms;
+    this._rearm();
   }
 
   /** The server sent something: the sockRead clock starts again, if it runs. */
   touchRead(): void {
-    const clock = this._read;
-    if (clock !== null && clock._queue !== null) schedule(clock, this.timeouts.sockRead!);
+    if (this._readAt !== null) this.armRead();
   }
 
   /** Stops the sockRead clock (the body is in, or reading it is paused). */
   disarmRead(): void {
-    if (this._read !== null) unschedule(this._read);
+    if (this._readAt === null) return;
+    this._readAt = null;
+    if (!this.ended) this._rearm();
   }
 
-  /** @internal The sockRead clock ran out. */
-  _readTimedOut(): void {
-    if (this._ended) return;
-    this._abort(httpTimeout('sockRead', this.url, this.timeouts.sockRead));
+  /** The scope's deadline: the earlier of the total deadline and the sockRead clock. */
+  private _rearm(): void {
+    const total = this._totalAt;
+    const read = this._readAt;
+    const when = read === null ? total : total === null || read < total ? read : total;
+    if (when !== this.when()) this.reschedule(when);
   }
 
-  /** The total timeout passed. */
-  _expire(): void {
-    if (this._ended) return;
-    this._abort(httpTimeout('total', this.url, this.timeouts.total));
+  /** @internal The deadline armed passed: the error names which one it was. */
+  override _deadlineReason(): TimeoutError {
+    const read = this._readAt;
+    return read !== null && read === this.when()
+      ? httpTimeout('sockRead', this.url, this.timeouts.sockRead)
+      : httpTimeout('total', this.url, this.timeouts.total);
   }
 
-  /** The caller's signal aborted. */
-  handleEvent(): void {
-    if (this._ended) return;
-    this._abort(cancelledFrom(this._user!.reason));
-  }
-
-  private _abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    unschedule(this);
-    this.disarmRead();
-    this._controller?.abort(reason);
+  /** @internal The action: the sockRead clock stops and the exchange is aborted. */
+  override _onCancel(reason: unknown): void {
+    this._readAt = null;
     this.exchange?.abort(reason);
   }
 
   /** Throws the typed error for an abort that already happened. */
-  check(): void {
+  override check(): void {
     if (this.aborted) throw translateError(undefined, this);
   }
 
   /**
    * The request is over: stop the attempt if its body is still coming (its
-   * socket is closed), drop the timers and the signal hook.
+   * socket is closed), drop the timer and the signal hook.
    */
-  end(): void {
-    if (this._ended) return;
-    this._ended = true;
+  override end(): void {
+    if (this.ended) return;
+    super.end();
+    this._readAt = null;
     const exchange = this.exchange;
     if (exchange !== null && !exchange.done) {
       exchange.abort(new ClientError(`the response of ${this.url} was closed before its body was read`));
     }
+    // A timer entry stays in its bucket until the bucket's other entries end too: it must hold nothing big.
     this.exchange = null;
-    this.disarmRead();
-    unschedule(this);
-    if (this._user !== undefined) unlinkSignal(this._user, this);
+    this.response = null;
     this._open.delete(this);
   }
 }
@@ -183,16 +171,6 @@ export class OpenRequests {
   /** The scopes open now (a copy). */
   list(): RequestScope[] {
     return this._scopes.slice();
-  }
-}
-
-/** A request's sockRead deadline. */
-class ReadClock extends Deadline {
-  constructor(private readonly _scope: RequestScope) {
-    super();
-  }
-  _expire(): void {
-    this._scope._readTimedOut();
   }
 }
 

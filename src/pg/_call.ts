@@ -7,8 +7,8 @@
  * @module
  */
 
-import { describe } from '../_lowlevel.js';
-import { Scope, deadlineOf } from './_scope.js';
+import { deadlineAfter, describe } from '../_lowlevel.js';
+import { Scope } from './_scope.js';
 import type { QueryOptions } from './_args.js';
 import type { QueryResult } from './connection.js';
 
@@ -20,7 +20,7 @@ export function scopeFor(where: string, opts: QueryOptions, fallbackTimeout: num
   const timeout = opts.timeout === undefined ? fallbackTimeout : opts.timeout;
   if (opts.signal === undefined && (timeout === null || timeout === undefined)) return null;
   const label = timeout === null || timeout === undefined ? where : `${where} (timeout ${timeout} ms)`;
-  return new Scope(label, opts.signal ?? undefined, deadlineOf(timeout, where));
+  return new Scope(label).open(opts.signal ?? undefined, deadlineAfter(timeout, where));
 }
 
 /** Runs `fn` in `scope`, ending the scope after it. */

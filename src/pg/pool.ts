@@ -325,7 +325,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   private _stopWaiters(): void {
     const closing = () => new InvalidStateError('Pool.acquire: the pool is closing');
     this._slots._rejectWaiters(closing);
-    for (const scope of this._waiting) scope.abort(closing());
+    for (const scope of this._waiting) scope.cancel(closing());
   }
 
   /** The most recently used idle connection that is still alive, or `null`. */
