@@ -8,7 +8,9 @@
  * @module
  */
 
+import { cancelledFrom } from './exceptions.js';
 import { CancelScope } from './_cancelscope.js';
+import type { Future } from './futures.js';
 
 /** Why a `Waiter` woke. */
 export const DONE = 0;
@@ -22,7 +24,18 @@ export class Waiter extends CancelScope {
   /** Why the wait woke (`DONE`, `TIMEOUT`, `ABORTED`), or -1 while it has not. */
   outcome = -1;
 
-  constructor(deadline: number | null, signal: AbortSignal | undefined) {
+  /**
+   * Waits until `deadline` or `signal`, or until `_futureDone` is called. A
+   * `target` is cancelled the moment the wait times out or is aborted, in the
+   * same call, not when the waiting code resumes: a grant that lands in
+   * between (a lock handed to the target's body) then meets an aborted
+   * signal and is handed on instead of being held by work that is gone.
+   */
+  constructor(
+    deadline: number | null,
+    signal: AbortSignal | undefined,
+    private readonly _target: Future<unknown> | null = null,
+  ) {
     super();
     this.promise = new Promise<number>((resolve) => (this._resolve = resolve));
     this.open(signal, deadline);
@@ -46,13 +59,17 @@ export class Waiter extends CancelScope {
     this.wake(DONE);
   }
 
-  /** @internal The signal aborted. */
-  override _onSignal(): void {
+  /** @internal The signal aborted: the target is cancelled with the message of the cancellation. */
+  override _onSignal(reason: unknown): void {
+    if (this.outcome !== -1) return;
     this.wake(ABORTED);
+    this._target?.cancel(cancelledFrom(reason).message);
   }
 
   /** @internal The deadline passed. */
   override _onDeadline(): void {
+    if (this.outcome !== -1) return;
     this.wake(TIMEOUT);
+    this._target?.cancel();
   }
 }

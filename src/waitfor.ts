@@ -48,7 +48,8 @@ export async function waitFor<T>(
   const signal = checkSignal(opts?.signal, 'waitFor');
   const future = ensureFuture<Awaited<T>>(aw);
   if (future.done()) return future.result();
-  const waiter = new Waiter(delay === null ? null : now() + Math.max(0, delay), signal);
+  // The waiter cancels `future` the moment it times out or is aborted (see `Waiter`).
+  const waiter = new Waiter(delay === null ? null : now() + Math.max(0, delay), signal, future);
   if (!waiter.settled) {
     // Not yet timed out or aborted: a task not started by now is cancelled before it runs.
     future._addCallback(waiter);
@@ -56,14 +57,9 @@ export async function waitFor<T>(
     if (waiter.outcome === DONE) return future.result();
     future._removeCallback(waiter);
   }
-  if (waiter.outcome === ABORTED) {
-    // The inner work is cancelled with the message of the cancellation passed on, as in CPython.
-    const error = cancelledFrom(signal!.reason);
-    future.cancel(error.message);
-    await whenDone(future);
-    throw error;
-  }
-  await cancelAndWait(future);
+  await whenDone(future);
+  // Aborted: the inner work was cancelled with the message of the cancellation, as in CPython.
+  if (waiter.outcome === ABORTED) throw cancelledFrom(signal!.reason);
   if (future._state !== CANCELLED) return future.result();
   throw new TimeoutError(`waitFor: timed out after ${delay} ms`, { cause: future._value });
 }
