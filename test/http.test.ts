@@ -1104,6 +1104,16 @@ void describe('ClientSession: timeouts', () => {
     });
   });
 
+  void test('sockRead: a slow body whose chunks keep coming outlives many sockRead periods', async () => {
+    await withServer(async (server) => {
+      const session = open({ baseUrl: server.url, timeout: { sockRead: 250 } });
+      // 8 bytes over 1.2 s: one every 150 ms, so the clock is pushed back again and again.
+      const resp = await session.get('/drip', { params: { numbytes: 8, duration: 1.2 } });
+      assert.equal((await resp.bytes()).length, 8);
+      await closeClean(session, server);
+    });
+  });
+
   void test('timeout: null turns a timeout off', async () => {
     await withServer(async (server) => {
       const session = open({ baseUrl: server.url, timeout: { total: 50 } });

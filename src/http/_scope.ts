@@ -6,9 +6,10 @@
  * disposed, so all three also govern reading the body. `translateError`
  * turns what undici throws into tsaio's typed errors.
  *
- * The scope has one deadline, the earlier of the total deadline and the
- * sockRead clock (which each chunk restarts), so a request holds one timer
- * entry at most; when it passes, the scope tells which one it was.
+ * The scope holds one timer entry at most, due no later than the earlier of
+ * the total deadline and the sockRead clock. A chunk restarts the clock
+ * without touching the entry; when the entry comes due, the scope tells
+ * which deadline ran out, or, if neither did, sets the entry again.
  *
  * undici is never handed a signal: the scope aborts the exchange itself, so
  * a request costs no `AbortSignal` and no event listener. A real signal
@@ -69,13 +70,16 @@ export class RequestScope extends CancelScope {
    * Starts (or restarts) the sockRead clock: the server must send something
    * (headers, or the next body chunk) within `timeouts.sockRead` ms. On
    * tsaio's timers: undici's own read timeouts run on coarse timers with
-   * about a second of slack.
+   * about a second of slack. The scope's timer entry is moved only when the
+   * new read deadline comes before it: a chunk that pushes the clock back
+   * costs no timer operation (see `_onDeadline`).
    */
   armRead(): void {
     const ms = this.timeouts.sockRead;
     if (ms === null || this.ended || this.aborted) return;
-    this._readAt = now() + ms;
-    this._rearm();
+    const read = (this._readAt = now() + ms);
+    const armed = this.when();
+    if (armed === null || armed > read) this.reschedule(read);
   }
 
   /** The server sent something: the sockRead clock starts again, if it runs. */
@@ -85,25 +89,27 @@ export class RequestScope extends CancelScope {
 
   /** Stops the sockRead clock (the body is in, or reading it is paused). */
   disarmRead(): void {
-    if (this._readAt === null) return;
     this._readAt = null;
-    if (!this.ended) this._rearm();
   }
 
-  /** The scope's deadline: the earlier of the total deadline and the sockRead clock. */
-  private _rearm(): void {
+  /**
+   * @internal The timer entry came due: the sockRead clock or the total
+   * deadline ran out (the earlier one names the error), or neither did —
+   * chunks pushed the clock back, or it stopped — and the entry is set for
+   * the earlier of the two again.
+   */
+  override _onDeadline(): void {
+    if (this.aborted) return;
     const total = this._totalAt;
     const read = this._readAt;
-    const when = read === null ? total : total === null || read < total ? read : total;
-    if (when !== this.when()) this.reschedule(when);
-  }
-
-  /** @internal The deadline armed passed: the error names which one it was. */
-  override _deadlineReason(): TimeoutError {
-    const read = this._readAt;
-    return read !== null && read === this.when()
-      ? httpTimeout('sockRead', this.url, this.timeouts.sockRead)
-      : httpTimeout('total', this.url, this.timeouts.total);
+    const time = now();
+    if (read !== null && read <= time && (total === null || read <= total)) {
+      this.cancel(httpTimeout('sockRead', this.url, this.timeouts.sockRead));
+    } else if (total !== null && total <= time) {
+      this.cancel(httpTimeout('total', this.url, this.timeouts.total));
+    } else {
+      this.reschedule(read === null ? total : total === null || read < total ? read : total);
+    }
   }
 
   /** @internal The action: the sockRead clock stops and the exchange is aborted. */
