@@ -1,6 +1,8 @@
 // Shared test helpers: leak checks and tolerant timing.
 import assert from 'node:assert/strict';
+import { getRunningLoop } from '../src/index.ts';
 import { _timerStats } from '../src/_timers.ts';
+import type { ErrorContext } from '../src/_report.ts';
 
 /** Counts of Node handles of the kinds tsaio may create (timers, immediates). */
 export function activeHandles(): { Timeout: number; Immediate: number } {
@@ -50,4 +52,18 @@ export async function rejection(p: PromiseLike<unknown>): Promise<unknown> {
 export function requireServer(reason: string | false | null): void {
   if (reason === false || reason === null || process.env['TSAIO_REQUIRE_SERVERS'] !== '1') return;
   throw new Error(`${reason} — and TSAIO_REQUIRE_SERVERS=1 says it must be there`);
+}
+
+/** Runs `fn` with the loop's exception handler collecting what it is given. */
+export async function reported(fn: () => Promise<void> | void): Promise<ErrorContext[]> {
+  const loop = getRunningLoop();
+  const previous = loop.getExceptionHandler();
+  const contexts: ErrorContext[] = [];
+  loop.setExceptionHandler((_loop, context) => void contexts.push(context));
+  try {
+    await fn();
+  } finally {
+    loop.setExceptionHandler(previous);
+  }
+  return contexts;
 }

@@ -7,7 +7,6 @@ import {
   CancelledError,
   allTasks,
   createTask,
-  getRunningLoop,
   gather,
   sleep,
   taskGroup,
@@ -19,8 +18,7 @@ import {
 } from '../src/index.ts';
 import { _hookCount, linkSignal } from '../src/_cancel.ts';
 import { readsArgument } from '../src/_signature.ts';
-import type { ErrorContext } from '../src/_report.ts';
-import { assertNoLeaks, rejection } from './_helpers.ts';
+import { assertNoLeaks, rejection, reported } from './_helpers.ts';
 
 void describe('cancellation tree', () => {
   void test('a body without a parameter never makes an AbortSignal', async () => {
@@ -134,20 +132,6 @@ void describe('cancellation tree', () => {
     await assertNoLeaks();
   });
 });
-
-/** Runs `fn` with the loop's exception handler collecting what it is given. */
-async function reported(fn: () => Promise<void> | void): Promise<ErrorContext[]> {
-  const loop = getRunningLoop();
-  const previous = loop.getExceptionHandler();
-  const contexts: ErrorContext[] = [];
-  loop.setExceptionHandler((_loop, context) => void contexts.push(context));
-  try {
-    await fn();
-  } finally {
-    loop.setExceptionHandler(previous);
-  }
-  return contexts;
-}
 
 void describe('cancellation propagation: iterative and exception-safe', () => {
   void test('a chain of 20,000 tasks, each linked to the previous one by its signal, cancels completely', async () => {

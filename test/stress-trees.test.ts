@@ -4,10 +4,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { CancelledError, allTasks, createTask, getRunningLoop, sleep, type Task } from '../src/index.ts';
+import { CancelledError, allTasks, createTask, sleep, type Task } from '../src/index.ts';
 import { _hookCount, linkSignal } from '../src/_cancel.ts';
-import type { ErrorContext } from '../src/_report.ts';
-import { assertNoLeaks } from './_helpers.ts';
+import { assertNoLeaks, reported } from './_helpers.ts';
 
 const N = 100_000;
 /** The variants of the chain: deep enough to overflow a recursive propagation (5,000 did). */
@@ -40,20 +39,6 @@ async function assertAllCancelled(tasks: Task<void>[], extra: AbortSignal[] = []
     assert.equal(getEventListeners(signal, 'abort').length, 0, 'a listener left on a signal');
   }
   await assertNoLeaks();
-}
-
-/** Runs `fn` with the loop's exception handler collecting what it is given. */
-async function reported(fn: () => Promise<void>): Promise<ErrorContext[]> {
-  const loop = getRunningLoop();
-  const previous = loop.getExceptionHandler();
-  const contexts: ErrorContext[] = [];
-  loop.setExceptionHandler((_loop, context) => void contexts.push(context));
-  try {
-    await fn();
-  } finally {
-    loop.setExceptionHandler(previous);
-  }
-  return contexts;
 }
 
 void describe('cancellation trees', () => {
