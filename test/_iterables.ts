@@ -66,6 +66,17 @@ export function gate(fallbackMs: number): { promise: Promise<void>; release: () 
   };
 }
 
+/** Yields 1, then waits for `g` before yielding 2; marks `log.closed` when it is closed. */
+export async function* stuckAfterOne(g: { promise: Promise<void> }, log: Log): AsyncGenerator<number> {
+  try {
+    yield 1;
+    await g.promise;
+    yield 2;
+  } finally {
+    log.closed = true;
+  }
+}
+
 /**
  * Waits (up to 1 s) until the source's `finally` ran. A source in the middle
  * of a read when the iteration ends is closed once that read finishes (an

@@ -8,7 +8,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { CancelledError, batch, chunk, sleep, toArray } from '../src/index.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
-import { turns, newLog, counting, gate, closedSoon, firstPullError } from './_iterables.ts';
+import { turns, newLog, counting, gate, closedSoon, firstPullError, stuckAfterOne } from './_iterables.ts';
 
 void describe('batch', () => {
   void test('groups by size; the last batch may be shorter', async () => {
@@ -105,18 +105,9 @@ void describe('batch', () => {
     const ac = new AbortController();
     const g = gate(600);
     const log = newLog();
-    async function* stuck(): AsyncGenerator<number> {
-      try {
-        yield 1;
-        await g.promise;
-        yield 2;
-      } finally {
-        log.closed = true;
-      }
-    }
     setTimeout(() => ac.abort(), 15);
     const t0 = performance.now();
-    const err = await rejection(toArray(batch(stuck(), 3, { signal: ac.signal })));
+    const err = await rejection(toArray(batch(stuckAfterOne(g, log), 3, { signal: ac.signal })));
     const elapsed = since(t0);
     g.release();
     assert.ok(err instanceof CancelledError, `got ${String(err)}`);

@@ -7,7 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { CancelledError, TimeoutError, timeoutEach, toArray } from '../src/index.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
-import { turns, newLog, counting, gate, closedSoon, firstPullError } from './_iterables.ts';
+import { turns, newLog, counting, gate, closedSoon, firstPullError, stuckAfterOne } from './_iterables.ts';
 
 void describe('timeoutEach', () => {
   void test('passes items that arrive in time', async () => {
@@ -60,17 +60,8 @@ void describe('timeoutEach', () => {
   void test('a late item from an async generator fails promptly, not when the item arrives', async () => {
     const g = gate(600);
     const log = newLog();
-    async function* late(): AsyncGenerator<number> {
-      try {
-        yield 1;
-        await g.promise;
-        yield 2;
-      } finally {
-        log.closed = true;
-      }
-    }
     const t0 = performance.now();
-    const err = await rejection(toArray(timeoutEach(late(), 30)));
+    const err = await rejection(toArray(timeoutEach(stuckAfterOne(g, log), 30)));
     const elapsed = since(t0);
     g.release();
     assert.ok(err instanceof TimeoutError, `got ${String(err)}`);
