@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { Python } from './python.js';
+
 /** One program (or file scenario) whose CPython and tsaio results differ. */
 export interface Difference {
   /** The seed that generated it (`npm run oracle -- --seed S --count 1` runs it again). */
@@ -30,7 +32,7 @@ export interface OracleOptions {
   seed: number;
   count: number;
   /** The Python interpreter to run (from `findPython()`). */
-  python: string;
+  python: Python;
   /** Progress and findings, one line at a time. */
   log: (line: string) => void;
 }
