@@ -27,7 +27,8 @@ export type Entry = (() => void) | Runnable;
 
 /** A timer bucket: everything due at one whole millisecond. */
 export interface Bucket {
-  readonly key: number;
+  /** Changes only when a virtual run ends and hands the bucket back to the real clock. */
+  key: number;
   items: Entry[];
   live: number;
   /** The value of `turns` when the bucket was made: a turn never runs a bucket made during it. */
@@ -50,8 +51,19 @@ let armedKey = Infinity;
 /** How many times the timers fired; a bucket made while they fire belongs to the next turn. */
 let turns = 0;
 
-/** The loop's clock: monotonic milliseconds (same as `loop.time()`). */
-export const now: () => number = performance.now.bind(performance);
+const realNow: () => number = performance.now.bind(performance);
+
+/**
+ * The loop's clock in milliseconds (same as `loop.time()`): monotonic real
+ * time, or the virtual clock while `runVirtual` runs (`_virtual.ts`).
+ */
+export let now: () => number = realNow;
+
+/**
+ * Counts what goes through tsaio's queues (a callback made ready, a timer
+ * set or cancelled): the virtual clock waits for it to stand still.
+ */
+export let activity = 0;
 
 function run(entry: Entry): void {
   if (typeof entry === 'function') entry();
@@ -60,6 +72,7 @@ function run(entry: Entry): void {
 
 /** Runs `entry` on the next turn of the event loop, after pending I/O callbacks. */
 export function scheduleReady(entry: Entry): void {
+  activity++;
   ready.push(entry);
   if (immediate === null) immediate = setImmediate(flushReady);
 }
@@ -112,6 +125,7 @@ function bucketFor(when: number): Bucket {
 }
 
 function pushEntry(bucket: Bucket, entry: Entry): void {
+  activity++;
   bucket.items.push(entry);
   bucket.live++;
   liveTimers++;
@@ -120,8 +134,15 @@ function pushEntry(bucket: Bucket, entry: Entry): void {
 
 /** Tells the timer heap that one entry of `bucket` was cancelled. */
 export function cancelTimer(bucket: Bucket): void {
+  activity++;
   // A bucket that already fired (or is firing) no longer counts its entries.
-  if (buckets.get(bucket.key) !== bucket) return;
+  if (buckets.get(bucket.key) !== bucket) {
+    if (virtual !== null && virtual.saved.get(bucket.key) === bucket && bucket.live > 0) {
+      bucket.live--;
+      virtual.savedLive--;
+    }
+    return;
+  }
   bucket.live--;
   liveTimers--;
   if (bucket.live === 0) bucket.items = [];
@@ -137,6 +158,11 @@ export function cancelTimer(bucket: Bucket): void {
 function arm(key: number): void {
   if (nodeTimer !== null) clearTimeout(nodeTimer);
   armedKey = key;
+  if (virtual !== null) {
+    nodeTimer = null;
+    virtual.wake();
+    return;
+  }
   const delay = Math.min(Math.max(0, Math.ceil(key - now())), MAX_NODE_DELAY);
   nodeTimer = setTimeout(fireTimers, delay);
 }
@@ -145,6 +171,7 @@ function disarm(): void {
   if (nodeTimer !== null) clearTimeout(nodeTimer);
   nodeTimer = null;
   armedKey = Infinity;
+  virtual?.wake();
 }
 
 /** Arms the Node timer for the earliest bucket that still has live entries. */
@@ -157,6 +184,85 @@ function rearm(): void {
   }
   if (heap.length === 0) disarm();
   else if (heap[0] !== armedKey || nodeTimer === null) arm(heap[0]!);
+}
+
+/** The earliest deadline with a live timer, or null when none is pending (arms nothing). */
+export function nextDeadline(): number | null {
+  while (heap.length > 0) {
+    const bucket = buckets.get(heap[0]!);
+    if (bucket !== undefined && bucket.live > 0) return bucket.key;
+    if (bucket !== undefined) buckets.delete(bucket.key);
+    heapPop();
+  }
+  return null;
+}
+
+/** True while a ready callback waits for its turn. */
+export function readyPending(): boolean {
+  return immediate !== null;
+}
+
+/** Runs the timers due at `now()`, as the Node timer would (for the virtual clock). */
+export function fireDue(): void {
+  if (nodeTimer !== null) clearTimeout(nodeTimer);
+  fireTimers();
+}
+
+/** What the virtual clock needs from this module while it runs. */
+export interface VirtualClock {
+  /** Called whenever the earliest deadline may have changed. */
+  wake(): void;
+  /** The real clock's timers, set aside until the virtual run ends. */
+  readonly saved: Map<number, Bucket>;
+  savedLive: number;
+}
+
+let virtual: VirtualClock | null = null;
+
+/**
+ * Puts the process's timers on a virtual clock that reads `clock()`: the
+ * pending real timers are set aside (they neither fire nor move until
+ * `leaveVirtualTime`), and every timer made from now on waits for `clock()`
+ * to reach it. Returns the state the caller passes to `leaveVirtualTime`.
+ */
+export function enterVirtualTime(clock: () => number, wake: () => void): VirtualClock {
+  const saved = new Map(buckets);
+  virtual = { wake, saved, savedLive: liveTimers };
+  buckets.clear();
+  heap.length = 0;
+  liveTimers = 0;
+  disarm();
+  now = clock;
+  return virtual;
+}
+
+/**
+ * Back to the real clock: the timers set aside come back as they were, and
+ * any timer still pending on the virtual clock (`end` is its last reading)
+ * keeps its distance from now, on the real clock.
+ */
+export function leaveVirtualTime(state: VirtualClock, end: number): void {
+  const left = [...buckets.values()].filter((bucket) => bucket.live > 0);
+  virtual = null;
+  now = realNow;
+  buckets.clear();
+  heap.length = 0;
+  liveTimers = state.savedLive;
+  for (const [key, bucket] of state.saved) {
+    buckets.set(key, bucket);
+    heapPush(key);
+  }
+  const base = Math.ceil(realNow());
+  for (const bucket of left) {
+    let key = base + Math.max(0, bucket.key - end);
+    while (buckets.has(key)) key++;
+    bucket.key = key;
+    buckets.set(key, bucket);
+    heapPush(key);
+    liveTimers += bucket.live;
+  }
+  disarm();
+  rearm();
 }
 
 function fireTimers(): void {

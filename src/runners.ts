@@ -35,7 +35,23 @@ export interface RunOptions {
   trace?: string;
 }
 
-let running = false;
+/** The active run's main task, or null: one run at a time. */
+let running: Task<any> | null = null;
+
+/** True while a `run` (or `runVirtual`) is active. */
+export function runActive(): boolean {
+  return running !== null;
+}
+
+/**
+ * Gives up on the active run (a virtual run that stalled): its main task is
+ * cancelled, and a new run may start even if that task never ends.
+ */
+export function abandonRun(reason: string): void {
+  const task = running;
+  running = null;
+  task?.cancel(reason);
+}
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
@@ -66,7 +82,7 @@ const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
  */
 export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awaited<T>> {
   checkFunction(main, 'run', 'main');
-  if (running) {
+  if (running !== null) {
     throw new InvalidStateError(
       'run() cannot be called while another run() is active; await the function instead',
     );
@@ -76,7 +92,6 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
     throw new TypeError(`run: trace must be the path of a file to write, received ${describe(trace)}`);
   }
   if (trace !== undefined) startTrace(trace); // a file that cannot be opened fails here, before anything runs
-  running = true;
   const debugBefore = debugState.enabled;
   if (opts?.debug !== undefined) setDebug(Boolean(opts.debug));
   // What was pending before the run is not the run's: it cancels only what was made while it ran.
@@ -84,6 +99,7 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
   const failuresBefore = failuresSoFar();
   const handlesBefore = new Set(scheduledHandles());
   const task = createTask(main, { name: 'main' });
+  running = task;
   const stopSignals = cancelOnSignals(task);
   try {
     await whenDone(task);
@@ -100,7 +116,7 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
     reportUnreadFailures(failuresBefore, tasksBefore);
     if (debugState.enabled !== debugBefore) setDebug(debugBefore);
     if (trace !== undefined) stopTrace();
-    running = false;
+    if (running === task) running = null;
   }
 }
 

@@ -6,6 +6,7 @@
  */
 
 import { Agent, buildConnector, errors as undiciErrors, type Dispatcher } from 'undici';
+import { getRunningLoop } from '../events.js';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
 import { Semaphore, type Held } from '../locks.js';
 import { RateLimiter } from '../ratelimit.js';
@@ -369,8 +370,9 @@ export class ClientSession implements AsyncDisposable {
 }
 
 /**
- * undici's connector with a connect timeout on a Node timer: undici's own
- * runs on its coarse "fast timers" (about 0.5–1 s of slack).
+ * undici's connector with a connect timeout on the loop's clock (so it follows
+ * `runVirtual` too): undici's own runs on its coarse "fast timers" (about
+ * 0.5–1 s of slack).
  */
 function timedConnector(ms: number | null): buildConnector.connector {
   const base = buildConnector({ timeout: 0 });
@@ -379,12 +381,12 @@ function timedConnector(ms: number | null): buildConnector.connector {
     let settled = false;
     // eslint-disable-next-line prefer-const -- read by the timer, assigned by the call below
     let socket: { destroy(): void } | undefined;
-    const timer = setTimeout(() => {
+    const timer = getRunningLoop().callLater(ms, () => {
       if (settled) return;
       settled = true;
       socket?.destroy();
       callback(new undiciErrors.ConnectTimeoutError(`connect timeout (${ms} ms)`), null);
-    }, ms);
+    });
     // The connector returns the socket it is opening (its type says void).
     socket = base(options, (error, connected) => {
       if (settled) {
@@ -392,7 +394,7 @@ function timedConnector(ms: number | null): buildConnector.connector {
         return;
       }
       settled = true;
-      clearTimeout(timer);
+      timer.cancel();
       if (error !== null) callback(error, null);
       else callback(null, connected!);
     }) as unknown as { destroy(): void } | undefined;
