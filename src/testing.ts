@@ -43,10 +43,14 @@ export interface VirtualRunOptions extends RunOptions {
  * @example
  * ```ts
  * import { runVirtual, StallError } from 'tsaio/testing';
+ * let timer: ReturnType<typeof setTimeout> | undefined;
  * try {
- *   await runVirtual(() => new Promise((r) => setTimeout(r, 60_000)), { stallTimeout: 50 });
+ *   // A real timer: the virtual clock cannot move it.
+ *   await runVirtual(() => new Promise((r) => (timer = setTimeout(r, 60_000))), { stallTimeout: 50 });
  * } catch (err) {
  *   console.log(err instanceof StallError); // true, after 50 real ms
+ * } finally {
+ *   clearTimeout(timer);
  * }
  * ```
  */

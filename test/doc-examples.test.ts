@@ -16,6 +16,7 @@ import * as pg from '../src/pg/index.ts';
 import * as sqlite from '../src/sqlite/index.ts';
 import * as nats from '../src/nats/index.ts';
 import * as eslint from '../src/eslint/index.ts';
+import * as testing from '../src/testing.ts';
 import { NATS_URL, natsSkip } from './_nats.ts';
 import { sharedDsn, sharedServer, skipBanner } from './_postgres.ts';
 
@@ -122,6 +123,14 @@ checkPart(
   Object.keys(eslint).filter((n) => n !== 'default'),
   1,
 );
+
+// tsaio/testing lives in the core's folder: its examples ran above; its names are checked here.
+void test("JSDoc examples: 'tsaio/testing': every public name has a JSDoc @example", () => {
+  const text = readFileSync(`${root}/src/testing.ts`, 'utf8');
+  const missing = Object.keys(testing).filter((name) => !(docOf(text, name) ?? '').includes('@example'));
+  assert.deepEqual(missing, []);
+  assert.ok(Object.keys(testing).includes('runVirtual'));
+});
 
 const pgSkipped: string[] = [];
 checkPart("'tsaio/pg'", 'pg', Object.keys(pg).filter(isClassOrFunction(pg)).sort(), 2, (name) => {
