@@ -7,7 +7,7 @@
 
 import type { TransferListItem } from 'node:worker_threads';
 import { CancelledError } from '../exceptions.js';
-import { checkSignal, debugState, describe, hooks } from '../_lowlevel.js';
+import { checkSignal, debugState, describe, hooks, now } from '../_lowlevel.js';
 import { waitFor } from '../waitfor.js';
 import { jobLabel, toSpec, type Job } from './_job.js';
 import type { Pool } from './_pool.js';
@@ -182,7 +182,7 @@ export abstract class Executor implements AsyncDisposable {
       throw new RangeError(`${where}: timeout must be a number of ms or null, received ${describe(limit)}`);
     }
     const signal = checkSignal(opts?.signal, where);
-    const deadline = limit === null ? null : performance.now() + limit;
+    const deadline = limit === null ? null : now() + limit;
     const futures: ExecutorFuture<unknown[]>[] = [];
     let chunk: T[] = [];
     const flush = () => {
@@ -227,7 +227,7 @@ async function* results(
   try {
     if (signal?.aborted) throw new CancelledError('', { cause: signal.reason });
     for (const future of futures) {
-      const ms = deadline === null ? null : Math.max(0, deadline - performance.now());
+      const ms = deadline === null ? null : Math.max(0, deadline - now());
       yield* await waitFor(future, ms, { signal });
     }
   } finally {
