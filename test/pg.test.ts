@@ -140,6 +140,20 @@ pgTest('connect: refused, bad database, bad arguments, pre-aborted signal, timeo
   const missing = await rejection(connect(url.href));
   assert.ok(missing instanceof PostgresError && missing.code === '3D000', String(missing));
   await assert.rejects(connect(42 as unknown as string), TypeError);
+  // A malformed DSN says so, before any lookup (it used to fail with "getaddrinfo ENOTFOUND base").
+  for (const dsn of [
+    'not a dsn',
+    'localhost',
+    'host=localhost dbname=test',
+    'mysql://root@127.0.0.1/test',
+    'postgres://:5432/x',
+  ]) {
+    const err = await rejection(connect(dsn));
+    assert.ok(err instanceof TypeError, `${dsn}: ${String(err)}`);
+    assert.match((err as Error).message, /malformed DSN/);
+  }
+  await assert.rejects(createPool('not a dsn'), /malformed DSN/);
+  await assert.rejects(connect({ dsn: 'not a dsn' }), /malformed DSN/);
   await assert.rejects(connect(sharedDsn(), { timeout: Number.NaN }), RangeError);
   await assert.rejects(connect({ ...base, statementCacheSize: -1 }), RangeError);
   const ac = new AbortController();
@@ -244,13 +258,15 @@ pgTest(
     // One whose keys are all option keys must be passed as a string.
     assert.deepEqual(await conn.fetchval('SELECT $1::jsonb', JSON.stringify({ timeout: 5 })), { timeout: 5 });
     assert.equal(await conn.fetchval('SELECT 7', { timeout: 5_000 }), 7);
-    assert.equal(await conn.fetchval('SELECT 7', {}), 7, 'an empty object is the (empty) options');
+    // `{}` is a parameter, not empty options (it used to be read as options: "takes 1 parameter, received 0").
+    assert.deepEqual(await conn.fetchval('SELECT $1::jsonb', {}), {});
+    // So is `{ signal }` whose signal is not an AbortSignal.
+    assert.deepEqual(await conn.fetchval('SELECT $1::jsonb', { signal: 'no' }), { signal: 'no' });
     // A class instance is never the options.
     class Opts {
       timeout = 1;
     }
     assert.deepEqual(await conn.fetchval('SELECT $1::jsonb', new Opts()), { timeout: 1 });
-    await assert.rejects(conn.fetch('SELECT 1', { signal: 'no' as unknown as AbortSignal }), TypeError);
     await assert.rejects(conn.fetch('SELECT 1', { timeout: 'soon' as unknown as number }), TypeError);
   },
 );

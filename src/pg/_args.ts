@@ -39,8 +39,14 @@ function isOptions(value: unknown, keys: ReadonlySet<string>): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) return false;
-  for (const key in value) if (!keys.has(key)) return false;
-  return true;
+  let keyed = false;
+  for (const key in value) {
+    if (!keys.has(key)) return false;
+    keyed = true;
+  }
+  // `{}` is a parameter; so is `{ signal: x }` when x is not an AbortSignal.
+  const signal = (value as { signal?: unknown }).signal;
+  return keyed && (signal === undefined || signal instanceof AbortSignal);
 }
 
 /** `args` split into the parameters and the options object (`{}` when there is none), checked. */

@@ -135,13 +135,42 @@ export function connectOptions(
   where: string,
 ): ConnectOptions {
   if (dsnOrOptions === undefined) return {};
-  if (typeof dsnOrOptions === 'string') return { dsn: dsnOrOptions };
+  if (typeof dsnOrOptions === 'string') return { dsn: checkDsn(dsnOrOptions, where) };
   if (dsnOrOptions === null || typeof dsnOrOptions !== 'object') {
     throw new TypeError(
       `${where}: expected a DSN string or an options object, received ${describe(dsnOrOptions)}`,
     );
   }
+  if (dsnOrOptions.dsn !== undefined) checkDsn(dsnOrOptions.dsn, where);
   return dsnOrOptions;
+}
+
+/**
+ * `dsn` if it is a connection URI (`postgres://` or `postgresql://`, as
+ * asyncpg takes) that parses, or a socket directory and a database
+ * (`/var/run/postgresql test`, node-postgres's form); else a `TypeError` that
+ * says the DSN is malformed (node-postgres would read `not a dsn` as host
+ * `base` and fail later with `getaddrinfo ENOTFOUND base`).
+ */
+function checkDsn(dsn: unknown, where: string): string {
+  const example = 'postgres://user:password@host:5432/database';
+  if (typeof dsn !== 'string') {
+    throw new TypeError(`${where}: the DSN must be a string like ${example}, received ${describe(dsn)}`);
+  }
+  if (dsn.startsWith('/')) return dsn;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(dsn)?.[1]?.toLowerCase();
+  let parses = true;
+  try {
+    new URL(dsn);
+  } catch {
+    parses = false;
+  }
+  if ((scheme === 'postgres' || scheme === 'postgresql') && parses) return dsn;
+  const why =
+    scheme === undefined || !parses
+      ? 'it is not a connection URI'
+      : `the scheme must be postgres or postgresql, not ${scheme}`;
+  throw new TypeError(`${where}: malformed DSN ${JSON.stringify(dsn)}: ${why} (expected ${example})`);
 }
 
 /**
