@@ -1,7 +1,8 @@
 /**
  * Private: the options-object rule of the query methods. Parameters come as
  * extra arguments (`fetch(sql, ...args)`); a final argument that is a plain
- * object whose keys are all among the method's option keys is the options
+ * object with at least one key, all among the method's option keys (and a
+ * `signal`, when present, that is an `AbortSignal`), is the options
  * object, not a parameter (so a JSON parameter of exactly that shape must be
  * passed as a string).
  *
