@@ -6,7 +6,8 @@
 // noisy machine.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, batch, chunk, sleep, toArray } from '../src/index.ts';
+import { CancelledError, batch, chunk, getRunningLoop, sleep, toArray } from '../src/index.ts';
+import { runVirtual } from '../src/testing.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
 import { turns, newLog, counting, gate, closedSoon, firstPullError, stuckAfterOne } from './_iterables.ts';
 
@@ -67,15 +68,24 @@ void describe('batch', () => {
     await assertNoLeaks();
   });
 
-  void test('by time: a slow source emits one item per batch, no empty batch', async () => {
-    async function* slow(): AsyncGenerator<number> {
-      for (let i = 0; i < 3; i++) {
-        await sleep(40);
-        yield i;
+  void test('by time: a slow source emits one item per batch, no empty batch (virtual time)', async () => {
+    const out = await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const t0 = loop.time();
+      async function* slow(): AsyncGenerator<number> {
+        for (let i = 0; i < 3; i++) {
+          await sleep(40);
+          yield i;
+        }
       }
-    }
-    const out = await toArray(batch(slow(), 10, { timeout: 10 }));
-    assert.deepEqual(out, [[0], [1], [2]]);
+      const out: string[] = [];
+      for await (const b of batch(slow(), 10, { timeout: 10 })) {
+        out.push(`[${b.join(',')}] at ${loop.time() - t0}`);
+      }
+      return out;
+    });
+    // Each batch goes 10 ms after its only item; the last one when the source ends.
+    assert.deepEqual(out, ['[0] at 50', '[1] at 90', '[2] at 120']);
     await assertNoLeaks();
   });
 

@@ -5,8 +5,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { Future, Task, createTask, sleep, gather, CancelledError } from '../src/index.ts';
+import { Future, Task, createTask, getRunningLoop, sleep, gather, CancelledError } from '../src/index.ts';
+import { runVirtual } from '../src/testing.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
+
+/** The loop's clock: virtual inside `runVirtual`. */
+const clock = (): number => getRunningLoop().time();
 
 /** One full turn of the Node event loop. */
 function turn(): Promise<void> {
@@ -136,15 +140,16 @@ void describe('gather: results', () => {
     assert.deepEqual(await gather([t, f]), [1, 2]);
   });
 
-  void test('children run concurrently', async () => {
-    const start = performance.now();
-    const res = await gather(
-      [100, 100, 100, 100, 100].map((ms, i) => (signal: AbortSignal) => sleep(ms, i, { signal })),
-    );
-    const took = since(start);
+  void test('children run concurrently (virtual time)', async () => {
+    const { res, took } = await runVirtual(async () => {
+      const start = clock();
+      const res = await gather(
+        [100, 100, 100, 100, 100].map((ms, i) => (signal: AbortSignal) => sleep(ms, i, { signal })),
+      );
+      return { res, took: clock() - start };
+    });
     assert.deepEqual(res, [0, 1, 2, 3, 4]);
-    assert.ok(took >= 99, `took ${took}`);
-    assert.ok(took < 450, `took ${took} ms: the children do not seem to run concurrently`);
+    assert.equal(took, 100, 'the children ran concurrently: the gather took the longest, not the sum');
   });
 
   void test('a non-array is a TypeError', async () => {
@@ -172,34 +177,39 @@ void describe('gather: failures', () => {
     await assertNoLeaks();
   });
 
-  void test('first failure does not cancel the siblings: they still complete', async () => {
-    const exc = new Error('fast failure');
-    const slowTask = sleeper(100, 'slow');
-    let bodyFinished = false;
-    const e = await rejection(
-      gather([
-        slowTask,
-        async (signal: AbortSignal) => {
-          await sleep(100, undefined, { signal });
-          bodyFinished = true;
-          return 'body';
-        },
-        async () => {
-          await sleep(2);
-          throw exc;
-        },
-      ]),
-    );
-    assert.equal(e, exc);
-    assert.equal(
-      slowTask.done(),
-      false,
-      'the gather should reject at the first failure, not wait for the others',
-    );
-    assert.equal(slowTask.cancelled(), false);
-    assert.equal(await slowTask, 'slow');
-    await sleep(20);
-    assert.equal(bodyFinished, true, 'the sibling body was cancelled or abandoned');
+  void test('first failure does not cancel the siblings: they still complete (virtual time)', async () => {
+    await runVirtual(async () => {
+      const start = clock();
+      const exc = new Error('fast failure');
+      const slowTask = sleeper(100, 'slow');
+      let bodyFinishedAt = -1;
+      const e = await rejection(
+        gather([
+          slowTask,
+          async (signal: AbortSignal) => {
+            await sleep(100, undefined, { signal });
+            bodyFinishedAt = clock() - start;
+            return 'body';
+          },
+          async () => {
+            await sleep(2);
+            throw exc;
+          },
+        ]),
+      );
+      assert.equal(e, exc);
+      assert.equal(clock() - start, 2, 'the gather rejected at the first failure');
+      assert.equal(
+        slowTask.done(),
+        false,
+        'the gather should reject at the first failure, not wait for the others',
+      );
+      assert.equal(slowTask.cancelled(), false);
+      assert.equal(await slowTask, 'slow');
+      assert.equal(clock() - start, 100);
+      await sleep(20);
+      assert.equal(bodyFinishedAt, 100, 'the sibling body was cancelled or abandoned');
+    });
     await assertNoLeaks();
   });
 

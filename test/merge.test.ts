@@ -5,7 +5,8 @@
 // kept tolerant: the suite runs on a shared, noisy machine.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { merge, sleep, toArray } from '../src/index.ts';
+import { getRunningLoop, merge, sleep, toArray } from '../src/index.ts';
+import { runVirtual } from '../src/testing.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
 import { turns, newLog, counting, gate, closedSoon, deferred, firstPullError } from './_iterables.ts';
 
@@ -36,15 +37,23 @@ void describe('merge', () => {
     assert.deepEqual(out, ['a0', 'b0', 'a1', 'b1']);
   });
 
-  void test('a fast source is not held back by a slow one', async () => {
-    async function* every(ms: number, label: string, n: number): AsyncGenerator<string> {
-      for (let i = 0; i < n; i++) {
-        await sleep(ms);
-        yield `${label}${i}`;
+  void test('a fast source is not held back by a slow one (virtual time)', async () => {
+    const out = await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const t0 = loop.time();
+      async function* every(ms: number, label: string, n: number): AsyncGenerator<string> {
+        for (let i = 0; i < n; i++) {
+          await sleep(ms);
+          yield `${label}${i}`;
+        }
       }
-    }
-    const out = await toArray(merge(every(2, 'fast', 3), every(300, 'slow', 1)));
-    assert.deepEqual(out, ['fast0', 'fast1', 'fast2', 'slow0']);
+      const out: string[] = [];
+      for await (const item of merge(every(2, 'fast', 3), every(300, 'slow', 1))) {
+        out.push(`${item} at ${loop.time() - t0}`);
+      }
+      return out;
+    });
+    assert.deepEqual(out, ['fast0 at 2', 'fast1 at 4', 'fast2 at 6', 'slow0 at 300']);
     await assertNoLeaks();
   });
 

@@ -1,13 +1,19 @@
 // Behaviour tests for `RateLimiter`, a token bucket: `rate` acquisitions per
 // `interval` ms on average with bursts of up to `burst`, waiters served
 // first-come first-served, an aborted waiter takes no token, and one timer
-// runs only while someone waits. Timing is kept tolerant: the suite runs on a
-// shared, noisy machine, and timers never fire early, so lower bounds are
-// tight and upper bounds loose.
+// runs only while someone waits. Where the point is the arithmetic of the
+// bucket, a test runs on a virtual clock (`runVirtual`) and asserts exact
+// times; the tests on the real clock keep their timing tolerant: the suite
+// runs on a shared, noisy machine, and timers never fire early, so lower
+// bounds are tight and upper bounds loose.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, RateLimiter, gather, sleep } from '../src/index.ts';
+import { CancelledError, RateLimiter, gather, getRunningLoop, sleep } from '../src/index.ts';
+import { runVirtual } from '../src/testing.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
+
+/** The loop's clock: virtual inside `runVirtual`. */
+const clock = (): number => getRunningLoop().time();
 
 /** Asserts `e` is an instance of `cls` (a message of its own: a failing `assert.ok` without one is slow to build). */
 function assertIs(e: unknown, cls: abstract new (...args: never[]) => unknown): void {
@@ -89,13 +95,22 @@ void describe('RateLimiter: acquire', () => {
     await assertNoLeaks();
   });
 
-  void test('then `rate` per `interval`: 15 acquisitions at 5 per 100 ms take about 200 ms', async () => {
-    const t0 = performance.now();
-    const limiter = new RateLimiter({ rate: 5, interval: 100 });
-    await gather(Array.from({ length: 15 }, () => () => limiter.acquire()));
-    const elapsed = since(t0);
-    assert.ok(elapsed >= 190, `took ${elapsed.toFixed(0)} ms: faster than the rate`);
-    assert.ok(elapsed < 1000, `took ${elapsed.toFixed(0)} ms`);
+  void test('then `rate` per `interval`: 15 acquisitions at 5 per 100 ms take 200 ms (virtual time)', async () => {
+    const { times, elapsed } = await runVirtual(async () => {
+      const t0 = clock();
+      const limiter = new RateLimiter({ rate: 5, interval: 100 });
+      const times: number[] = [];
+      await gather(
+        Array.from({ length: 15 }, () => async () => {
+          await limiter.acquire();
+          times.push(clock() - t0);
+        }),
+      );
+      return { times, elapsed: clock() - t0 };
+    });
+    // The burst of 5 at once, then one every 20 ms.
+    assert.deepEqual(times, [0, 0, 0, 0, 0, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200]);
+    assert.equal(elapsed, 200);
     await assertNoLeaks();
   });
 
@@ -118,59 +133,73 @@ void describe('RateLimiter: acquire', () => {
     await assertNoLeaks();
   });
 
-  void test('a custom burst: that many at once, then the rate', async () => {
-    const t0 = performance.now();
-    const limiter = new RateLimiter({ rate: 1, interval: 400, burst: 3 });
-    const probes = Array.from({ length: 4 }, () => new Probe(limiter.acquire()));
-    await turn();
-    assert.deepEqual(
-      probes.map((p) => p.status),
-      ['fulfilled', 'fulfilled', 'fulfilled', 'pending'],
-    );
-    assert.equal(limiter.statistics().waiters, 1);
-    await probes[3]!.promise;
-    assert.ok(since(t0) >= 395, `the fourth came after ${since(t0).toFixed(0)} ms`);
-    assert.equal(limiter.statistics().waiters, 0);
+  void test('a custom burst: that many at once, then the rate (virtual time)', async () => {
+    await runVirtual(async () => {
+      const t0 = clock();
+      const limiter = new RateLimiter({ rate: 1, interval: 400, burst: 3 });
+      const probes = Array.from({ length: 4 }, () => new Probe(limiter.acquire()));
+      await sleep(0); // a turn of the loop, through tsaio: the clock stands still meanwhile
+      assert.deepEqual(
+        probes.map((p) => p.status),
+        ['fulfilled', 'fulfilled', 'fulfilled', 'pending'],
+      );
+      assert.equal(clock(), t0);
+      assert.equal(limiter.statistics().waiters, 1);
+      await probes[3]!.promise;
+      assert.equal(clock() - t0, 400, 'the fourth comes one interval after the burst');
+      assert.equal(limiter.statistics().waiters, 0);
+    });
     await assertNoLeaks();
   });
 
-  void test('waiters are served first-come first-served', async () => {
-    const limiter = new RateLimiter({ rate: 1, interval: 10, burst: 1 });
-    await limiter.acquire();
-    const order: number[] = [];
-    await Promise.all(
-      Array.from({ length: 6 }, async (_, i) => {
-        await limiter.acquire();
-        order.push(i);
-      }),
-    );
-    assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
+  void test('waiters are served first-come first-served (virtual time)', async () => {
+    const served = await runVirtual(async () => {
+      const t0 = clock();
+      const limiter = new RateLimiter({ rate: 1, interval: 10, burst: 1 });
+      await limiter.acquire();
+      const served: [number, number][] = [];
+      await Promise.all(
+        Array.from({ length: 6 }, async (_, i) => {
+          await limiter.acquire();
+          served.push([i, clock() - t0]);
+        }),
+      );
+      return served;
+    });
+    assert.deepEqual(served, [
+      [0, 10],
+      [1, 20],
+      [2, 30],
+      [3, 40],
+      [4, 50],
+      [5, 60],
+    ]);
     await assertNoLeaks();
   });
 
-  void test('an aborted waiter rejects with CancelledError, takes no token, and the next is served', async () => {
-    const limiter = new RateLimiter({ rate: 1, interval: 60, burst: 1 });
-    await limiter.acquire();
-    const ac = new AbortController();
-    const reason = new Error('no longer needed');
-    const t0 = performance.now();
-    const a = new Probe(limiter.acquire({ signal: ac.signal }));
-    const b = new Probe(limiter.acquire());
-    const c = new Probe(limiter.acquire());
-    assert.equal(limiter.statistics().waiters, 3);
-    ac.abort(reason);
-    await turn();
-    assert.equal(a.status, 'rejected');
-    assert.ok(a.reason instanceof CancelledError, `got ${String(a.reason)}`);
-    assert.equal((a.reason as CancelledError).cause, reason);
-    assert.equal(limiter.statistics().waiters, 2);
-    await b.promise;
-    const bAt = since(t0);
-    assert.ok(bAt >= 55 && bAt < 600, `b was served after ${bAt.toFixed(0)} ms: the first new token is b's`);
-    assert.equal(c.status, 'pending');
-    await c.promise;
-    const cAt = since(t0);
-    assert.ok(cAt >= 115 && cAt < 1000, `c was served after ${cAt.toFixed(0)} ms`);
+  void test('an aborted waiter rejects with CancelledError, takes no token, and the next is served (virtual time)', async () => {
+    await runVirtual(async () => {
+      const limiter = new RateLimiter({ rate: 1, interval: 60, burst: 1 });
+      await limiter.acquire();
+      const ac = new AbortController();
+      const reason = new Error('no longer needed');
+      const t0 = clock();
+      const a = new Probe(limiter.acquire({ signal: ac.signal }));
+      const b = new Probe(limiter.acquire());
+      const c = new Probe(limiter.acquire());
+      assert.equal(limiter.statistics().waiters, 3);
+      ac.abort(reason);
+      await sleep(0);
+      assert.equal(a.status, 'rejected');
+      assert.ok(a.reason instanceof CancelledError, `got ${String(a.reason)}`);
+      assert.equal((a.reason as CancelledError).cause, reason);
+      assert.equal(limiter.statistics().waiters, 2);
+      await b.promise;
+      assert.equal(clock() - t0, 60, "the first new token is b's");
+      assert.equal(c.status, 'pending');
+      await c.promise;
+      assert.equal(clock() - t0, 120);
+    });
     await assertNoLeaks();
   });
 
@@ -189,18 +218,22 @@ void describe('RateLimiter: acquire', () => {
     await assertNoLeaks();
   });
 
-  void test('an aborted waiter does not delay the token: tokens accrue as if it never waited', async () => {
-    const limiter = new RateLimiter({ rate: 1, interval: 40, burst: 1 });
-    await limiter.acquire();
-    const ac = new AbortController();
-    const a = new Probe(limiter.acquire({ signal: ac.signal }));
-    ac.abort();
-    await turn();
-    assert.equal(a.status, 'rejected');
-    await sleep(60);
-    // The token that accrued meanwhile is still there, untouched by the aborted waiter.
-    assert.ok(limiter.statistics().tokens >= 1, `tokens ${limiter.statistics().tokens}`);
-    assert.equal(limiter.tryAcquire(), true);
+  void test('an aborted waiter does not delay the token: tokens accrue as if it never waited (virtual time)', async () => {
+    await runVirtual(async () => {
+      const limiter = new RateLimiter({ rate: 1, interval: 40, burst: 1 });
+      await limiter.acquire();
+      const ac = new AbortController();
+      const a = new Probe(limiter.acquire({ signal: ac.signal }));
+      ac.abort();
+      await sleep(0);
+      assert.equal(a.status, 'rejected');
+      await sleep(39);
+      assert.equal(limiter.statistics().tokens, 39 / 40, 'no token before the interval is over');
+      await sleep(1);
+      // The token that accrued meanwhile is there, untouched by the aborted waiter.
+      assert.equal(limiter.statistics().tokens, 1);
+      assert.equal(limiter.tryAcquire(), true);
+    });
     await assertNoLeaks();
   });
 
@@ -238,57 +271,69 @@ void describe('RateLimiter: acquire', () => {
 });
 
 void describe('RateLimiter: tryAcquire', () => {
-  void test('takes a token when one is free, and refills with time', async () => {
-    const limiter = new RateLimiter({ rate: 1, interval: 60_000, burst: 2 });
-    assert.equal(limiter.tryAcquire(), true);
-    assert.equal(limiter.tryAcquire(), true);
-    assert.equal(limiter.tryAcquire(), false);
-    // burst 1: whatever the sleep really takes, at most one token is there after it.
-    const one = new RateLimiter({ rate: 1, interval: 30, burst: 1 });
-    assert.equal(one.tryAcquire(), true);
-    assert.equal(one.tryAcquire(), false);
-    await sleep(40);
-    assert.equal(one.tryAcquire(), true);
-    assert.equal(one.tryAcquire(), false);
+  void test('takes a token when one is free, and refills with time (virtual time)', async () => {
+    await runVirtual(async () => {
+      const limiter = new RateLimiter({ rate: 1, interval: 60_000, burst: 2 });
+      assert.equal(limiter.tryAcquire(), true);
+      assert.equal(limiter.tryAcquire(), true);
+      assert.equal(limiter.tryAcquire(), false);
+      // burst 1: the token is back after exactly one interval, and only one.
+      const one = new RateLimiter({ rate: 1, interval: 30, burst: 1 });
+      assert.equal(one.tryAcquire(), true);
+      assert.equal(one.tryAcquire(), false);
+      await sleep(29);
+      assert.equal(one.tryAcquire(), false, 'a token before the interval was over');
+      await sleep(11);
+      assert.equal(one.tryAcquire(), true);
+      assert.equal(one.tryAcquire(), false);
+    });
     await assertNoLeaks();
   });
 
-  void test('does not jump the queue of waiters', async () => {
-    const limiter = new RateLimiter({ rate: 1, interval: 30, burst: 1 });
-    assert.equal(limiter.tryAcquire(), true);
-    const waiter = new Probe(limiter.acquire());
-    await sleep(10);
-    assert.equal(limiter.tryAcquire(), false);
-    await waiter.promise;
-    assert.equal(waiter.status, 'fulfilled');
+  void test('does not jump the queue of waiters (virtual time)', async () => {
+    await runVirtual(async () => {
+      const t0 = clock();
+      const limiter = new RateLimiter({ rate: 1, interval: 30, burst: 1 });
+      assert.equal(limiter.tryAcquire(), true);
+      const waiter = new Probe(limiter.acquire());
+      await sleep(10);
+      assert.equal(limiter.tryAcquire(), false);
+      await waiter.promise;
+      assert.equal(waiter.status, 'fulfilled');
+      assert.equal(clock() - t0, 30);
+      assert.equal(limiter.tryAcquire(), false, 'the token went to the waiter');
+    });
     await assertNoLeaks();
   });
 
-  void test('the bucket never holds more than burst', async () => {
-    const limiter = new RateLimiter({ rate: 10, interval: 10, burst: 3 });
-    await sleep(30);
-    assert.equal(limiter.statistics().tokens, 3);
-    let n = 0;
-    while (limiter.tryAcquire()) n++;
-    assert.equal(n, 3);
+  void test('the bucket never holds more than burst (virtual time)', async () => {
+    await runVirtual(async () => {
+      const limiter = new RateLimiter({ rate: 10, interval: 10, burst: 3 });
+      await sleep(30);
+      assert.equal(limiter.statistics().tokens, 3);
+      let n = 0;
+      while (limiter.tryAcquire()) n++;
+      assert.equal(n, 3);
+    });
   });
 });
 
 void describe('RateLimiter: run', () => {
-  void test('runs fn once a token is taken and returns its value', async () => {
-    const limiter = new RateLimiter({ rate: 2, interval: 50, burst: 1 });
-    const t0 = performance.now();
-    const results = await Promise.all([
-      limiter.run(() => 'a'),
-      limiter.run(async () => {
-        await sleep(1);
-        return 'b';
-      }),
-      limiter.run(() => since(t0)),
-    ]);
-    assert.equal(results[0], 'a');
-    assert.equal(results[1], 'b');
-    assert.ok(results[2] >= 45, `the third ran after ${results[2].toFixed(0)} ms`);
+  void test('runs fn once a token is taken and returns its value (virtual time)', async () => {
+    const results = await runVirtual(async () => {
+      const limiter = new RateLimiter({ rate: 2, interval: 50, burst: 1 });
+      const t0 = clock();
+      return Promise.all([
+        limiter.run(() => clock() - t0),
+        limiter.run(async () => {
+          await sleep(1);
+          return clock() - t0;
+        }),
+        limiter.run(() => clock() - t0),
+      ]);
+    });
+    // One token per 25 ms: fn runs at 0, 25 (and returns after its own 1 ms) and 50.
+    assert.deepEqual(results, [0, 26, 50]);
     await assertNoLeaks();
   });
 
@@ -335,19 +380,26 @@ void describe('RateLimiter: run', () => {
 });
 
 void describe('RateLimiter: statistics', () => {
-  void test('reports tokens and waiters', async () => {
-    const limiter = new RateLimiter({ rate: 1, interval: 200, burst: 2 });
-    assert.deepEqual(limiter.statistics(), { tokens: 2, waiters: 0 });
-    await limiter.acquire();
-    await limiter.acquire();
-    assert.ok(limiter.statistics().tokens < 1);
-    const a = limiter.acquire();
-    const b = limiter.acquire();
-    assert.equal(limiter.statistics().waiters, 2);
-    await a;
-    assert.equal(limiter.statistics().waiters, 1);
-    await b;
-    assert.equal(limiter.statistics().waiters, 0);
+  void test('reports tokens and waiters (virtual time)', async () => {
+    await runVirtual(async () => {
+      const t0 = clock();
+      const limiter = new RateLimiter({ rate: 1, interval: 200, burst: 2 });
+      assert.deepEqual(limiter.statistics(), { tokens: 2, waiters: 0 });
+      await limiter.acquire();
+      await limiter.acquire();
+      assert.deepEqual(limiter.statistics(), { tokens: 0, waiters: 0 });
+      const a = limiter.acquire();
+      const b = limiter.acquire();
+      assert.deepEqual(limiter.statistics(), { tokens: 0, waiters: 2 });
+      await sleep(100);
+      assert.deepEqual(limiter.statistics(), { tokens: 0.5, waiters: 2 });
+      await a;
+      assert.equal(clock() - t0, 200);
+      assert.deepEqual(limiter.statistics(), { tokens: 0, waiters: 1 });
+      await b;
+      assert.equal(clock() - t0, 400);
+      assert.deepEqual(limiter.statistics(), { tokens: 0, waiters: 0 });
+    });
     await assertNoLeaks();
   });
 });

@@ -9,6 +9,7 @@ import {
   Future,
   Task,
   createTask,
+  getRunningLoop,
   sleep,
   gather,
   shield,
@@ -16,7 +17,11 @@ import {
   CancelledError,
   TimeoutError,
 } from '../src/index.ts';
-import { assertNoLeaks, rejection, since } from './_helpers.ts';
+import { runVirtual } from '../src/testing.ts';
+import { assertNoLeaks, rejection } from './_helpers.ts';
+
+/** The loop's clock: virtual inside `runVirtual`. */
+const clock = (): number => getRunningLoop().time();
 
 /** One full turn of the Node event loop. */
 function turn(): Promise<void> {
@@ -135,22 +140,27 @@ void describe('shield: protection', () => {
     await assertNoLeaks();
   });
 
-  void test('cancelling the outer future: the inner task keeps running and completes', async () => {
-    const inner = createTask(async (signal) => {
-      await sleep(150, undefined, { signal });
-      return 'finished';
+  void test('cancelling the outer future: the inner task keeps running and completes (virtual time)', async () => {
+    await runVirtual(async () => {
+      const t0 = clock();
+      const inner = createTask(async (signal) => {
+        await sleep(150, undefined, { signal });
+        return 'finished';
+      });
+      const outer = shield(inner);
+      await sleep(1);
+      outer.cancel('outer only');
+      const e = await rejection(outer);
+      assert.ok(e instanceof CancelledError);
+      assert.equal((e as Error).message, 'outer only');
+      assert.equal(clock() - t0, 1, 'the outer future was cancelled at once');
+      assert.equal(inner.done(), false);
+      assert.equal(inner.cancelling(), 0);
+      assert.equal(inner.signal.aborted, false);
+      assert.equal(await inner, 'finished');
+      assert.equal(inner.cancelled(), false);
+      assert.equal(clock() - t0, 150, 'the inner task ran its full time');
     });
-    const outer = shield(inner);
-    await sleep(1);
-    outer.cancel('outer only');
-    const e = await rejection(outer);
-    assert.ok(e instanceof CancelledError);
-    assert.equal((e as Error).message, 'outer only');
-    assert.equal(inner.done(), false);
-    assert.equal(inner.cancelling(), 0);
-    assert.equal(inner.signal.aborted, false);
-    assert.equal(await inner, 'finished');
-    assert.equal(inner.cancelled(), false);
     await assertNoLeaks();
   });
 
@@ -176,17 +186,19 @@ void describe('shield: protection', () => {
     await assertNoLeaks();
   });
 
-  void test('waitFor(shield(task), ms) times out but the task runs on', async () => {
-    const save = worker(200, 'saved');
-    const start = performance.now();
-    const e = await rejection(waitFor(shield(save), 10));
-    const took = since(start);
-    assert.ok(e instanceof TimeoutError, `got ${String(e)}`);
-    assert.ok(took >= 9, `took ${took}`);
-    assert.equal(save.done(), false, 'waitFor must not wait for the shielded task');
-    assert.equal(save.cancelled(), false);
-    assert.equal(save.cancelling(), 0);
-    assert.equal(await save, 'saved');
+  void test('waitFor(shield(task), ms) times out but the task runs on (virtual time)', async () => {
+    await runVirtual(async () => {
+      const save = worker(200, 'saved');
+      const start = clock();
+      const e = await rejection(waitFor(shield(save), 10));
+      assert.ok(e instanceof TimeoutError, `got ${String(e)}`);
+      assert.equal(clock() - start, 10);
+      assert.equal(save.done(), false, 'waitFor must not wait for the shielded task');
+      assert.equal(save.cancelled(), false);
+      assert.equal(save.cancelling(), 0);
+      assert.equal(await save, 'saved');
+      assert.equal(clock() - start, 200);
+    });
     await assertNoLeaks();
   });
 

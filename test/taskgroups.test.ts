@@ -13,8 +13,10 @@ import {
   CancelledError,
   InvalidStateError,
   ExceptionGroup,
+  getRunningLoop,
 } from '../src/index.ts';
 import type { Task } from '../src/index.ts';
+import { runVirtual } from '../src/testing.ts';
 import { assertNoLeaks, rejection } from './_helpers.ts';
 
 const LONG = 10_000;
@@ -557,27 +559,39 @@ void describe('taskGroup(fn): outer cancellation', () => {
     await assertNoLeaks();
   });
 
-  void test('cancelled while the body cleans up slowly, before a child would have failed (test_taskgroup_15)', async () => {
-    const ac = new AbortController();
-    setTimeout(() => ac.abort(), 10);
-    const err = await rejection(
-      taskGroup(
-        async (tg, signal) => {
-          tg.createTask(async (s) => {
-            await sleep(60, undefined, { signal: s });
-            throw new ZeroDivisionError();
-          });
-          try {
-            await sleep(LONG, undefined, { signal });
-          } catch (e) {
-            await sleep(100);
-            throw e;
-          }
-        },
-        { signal: ac.signal },
-      ),
-    );
-    assert.ok(err instanceof CancelledError, `got ${String(err)}`);
+  void test('cancelled while the body cleans up slowly, before a child would have failed (test_taskgroup_15) (virtual time)', async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const start = loop.time();
+      const ac = new AbortController();
+      loop.callLater(10, () => ac.abort()); // on the loop's clock: a Node setTimeout would not follow it
+      let childErr: unknown;
+      const err = await rejection(
+        taskGroup(
+          async (tg, signal) => {
+            tg.createTask(async (s) => {
+              try {
+                await sleep(60, undefined, { signal: s });
+              } catch (e) {
+                childErr = e;
+                throw e;
+              }
+              throw new ZeroDivisionError();
+            });
+            try {
+              await sleep(LONG, undefined, { signal });
+            } catch (e) {
+              await sleep(100);
+              throw e;
+            }
+          },
+          { signal: ac.signal },
+        ),
+      );
+      assert.ok(err instanceof CancelledError, `got ${String(err)}`);
+      assert.ok(childErr instanceof CancelledError, `the child's sleep got ${String(childErr)}`);
+      assert.equal(loop.time() - start, 110, 'the group settled when the body finished cleaning up');
+    });
     await assertNoLeaks();
   });
 

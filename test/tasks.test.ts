@@ -30,6 +30,7 @@ import {
   waitFor,
 } from '../src/index.ts';
 import type { ErrorContext } from '../src/_report.ts';
+import { runVirtual } from '../src/testing.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
 
 /** One full turn of the Node event loop. */
@@ -494,23 +495,28 @@ void describe('Task: cancellation', () => {
     await assertNoLeaks();
   });
 
-  void test('a cancelled task settles only when its body has settled (structured)', async () => {
-    let cleaned = false;
-    const t = createTask(async (signal) => {
-      try {
-        await sleep(10_000, undefined, { signal });
-      } finally {
-        await sleep(100);
-        cleaned = true;
-      }
+  void test('a cancelled task settles only when its body has settled (structured) (virtual time)', async () => {
+    await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const start = loop.time();
+      let cleaned = false;
+      const t = createTask(async (signal) => {
+        try {
+          await sleep(10_000, undefined, { signal });
+        } finally {
+          await sleep(100);
+          cleaned = true;
+        }
+      });
+      await sleep(1);
+      t.cancel();
+      await sleep(99);
+      assert.equal(t.done(), false, 'the task finished before its body did');
+      await rejection(t);
+      assert.equal(loop.time() - start, 101, 'the task settled when its cleanup ended');
+      assert.equal(cleaned, true);
+      assert.equal(t.cancelled(), true);
     });
-    await sleep(1);
-    t.cancel();
-    await sleep(5);
-    assert.equal(t.done(), false, 'the task finished before its body did');
-    await rejection(t);
-    assert.equal(cleaned, true);
-    assert.equal(t.cancelled(), true);
     await assertNoLeaks();
   });
 

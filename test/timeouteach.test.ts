@@ -5,7 +5,8 @@
 // source. Timing is kept tolerant: the suite runs on a shared, noisy machine.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, TimeoutError, timeoutEach, toArray } from '../src/index.ts';
+import { CancelledError, TimeoutError, getRunningLoop, timeoutEach, toArray } from '../src/index.ts';
+import { runVirtual } from '../src/testing.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
 import { turns, newLog, counting, gate, closedSoon, firstPullError, stuckAfterOne } from './_iterables.ts';
 
@@ -18,10 +19,18 @@ void describe('timeoutEach', () => {
     await assertNoLeaks();
   });
 
-  void test('the limit is per item, not for the whole iteration', async () => {
-    // 6 items 15 ms apart take ~90 ms in all, each within 200 ms.
-    const out = await toArray(timeoutEach(counting([1, 2, 3, 4, 5, 6], newLog(), 15), 200));
-    assert.deepEqual(out, [1, 2, 3, 4, 5, 6]);
+  void test('the limit is per item, not for the whole iteration (virtual time)', async () => {
+    // 6 items 150 ms apart take 900 ms in all, each within 200 ms.
+    const out = await runVirtual(async () => {
+      const loop = getRunningLoop();
+      const t0 = loop.time();
+      const out: string[] = [];
+      for await (const item of timeoutEach(counting([1, 2, 3, 4, 5, 6], newLog(), 150), 200)) {
+        out.push(`${item} at ${loop.time() - t0}`);
+      }
+      return out;
+    });
+    assert.deepEqual(out, ['1 at 150', '2 at 300', '3 at 450', '4 at 600', '5 at 750', '6 at 900']);
     await assertNoLeaks();
   });
 

@@ -17,7 +17,11 @@ import {
 } from '../src/index.ts';
 import type { Task } from '../src/index.ts';
 import { setTimeout as nodeSleep } from 'node:timers/promises';
+import { runVirtual } from '../src/testing.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
+
+/** The loop's clock: virtual inside `runVirtual`. */
+const clock = (): number => getRunningLoop().time();
 
 /** The scope object handed to a timeout body. */
 type Scope = { when(): number | null; reschedule(when: number | null): void; expired(): boolean };
@@ -147,15 +151,22 @@ void describe('timeout: expiry', () => {
     await assertNoLeaks();
   });
 
-  void test('a body that ignores the abort and returns a value returns it', async () => {
-    let scope: Scope | undefined;
-    const value = await timeout(10, async (_signal, s) => {
-      scope = s;
-      await sleep(40); // not given the signal: runs to its end
-      return 'finished anyway';
+  void test('a body that ignores the abort and returns a value returns it (virtual time)', async () => {
+    await runVirtual(async () => {
+      let scope: Scope | undefined;
+      const t0 = clock();
+      let abortedAt = -1;
+      const value = await timeout(10, async (signal, s) => {
+        scope = s;
+        signal.addEventListener('abort', () => (abortedAt = clock() - t0));
+        await sleep(40); // not given the signal: runs to its end
+        return 'finished anyway';
+      });
+      assert.equal(value, 'finished anyway');
+      assert.equal(scope!.expired(), true, 'the deadline passed, so the scope expired');
+      assert.equal(abortedAt, 10, 'the signal was aborted at the deadline');
+      assert.equal(clock() - t0, 40, 'the scope waited for the body');
     });
-    assert.equal(value, 'finished anyway');
-    assert.equal(scope!.expired(), true, 'the deadline passed, so the scope expired');
     await assertNoLeaks();
   });
 
@@ -295,42 +306,56 @@ void describe('timeout: finishing in time', () => {
 });
 
 void describe('timeout(null) and timeoutAt(null)', () => {
-  void test('timeout(null) never expires (test_timeout_disabled)', async () => {
-    let scope: Scope | undefined;
-    const value = await timeout(null, async (signal, s) => {
-      scope = s;
-      await sleep(30, undefined, { signal });
-      assert.equal(signal.aborted, false);
-      return 'ok';
+  const HOUR = 3_600_000;
+
+  void test('timeout(null) never expires: not in an hour of virtual time (test_timeout_disabled)', async () => {
+    await runVirtual(async () => {
+      let scope: Scope | undefined;
+      const t0 = clock();
+      const value = await timeout(null, async (signal, s) => {
+        scope = s;
+        await sleep(HOUR, undefined, { signal });
+        assert.equal(signal.aborted, false);
+        return 'ok';
+      });
+      assert.equal(value, 'ok');
+      assert.equal(scope!.expired(), false);
+      assert.equal(scope!.when(), null);
+      assert.equal(clock() - t0, HOUR);
     });
-    assert.equal(value, 'ok');
-    assert.equal(scope!.expired(), false);
-    assert.equal(scope!.when(), null);
     await assertNoLeaks();
   });
 
-  void test('timeoutAt(null) never expires (test_timeout_at_disabled)', async () => {
-    let scope: Scope | undefined;
-    const value = await timeoutAt(null, async (signal, s) => {
-      scope = s;
-      await sleep(30, undefined, { signal });
-      return 'ok';
+  void test('timeoutAt(null) never expires: not in an hour of virtual time (test_timeout_at_disabled)', async () => {
+    await runVirtual(async () => {
+      let scope: Scope | undefined;
+      const t0 = clock();
+      const value = await timeoutAt(null, async (signal, s) => {
+        scope = s;
+        await sleep(HOUR, undefined, { signal });
+        return 'ok';
+      });
+      assert.equal(value, 'ok');
+      assert.equal(scope!.expired(), false);
+      assert.equal(scope!.when(), null);
+      assert.equal(clock() - t0, HOUR);
     });
-    assert.equal(value, 'ok');
-    assert.equal(scope!.expired(), false);
-    assert.equal(scope!.when(), null);
     await assertNoLeaks();
   });
 
-  void test('timeout(Infinity) never expires', async () => {
-    let scope: Scope | undefined;
-    const value = await timeout(Infinity, async (signal, s) => {
-      scope = s;
-      await sleep(20, undefined, { signal });
-      return 'inf';
+  void test('timeout(Infinity) never expires: not in an hour of virtual time', async () => {
+    await runVirtual(async () => {
+      let scope: Scope | undefined;
+      const t0 = clock();
+      const value = await timeout(Infinity, async (signal, s) => {
+        scope = s;
+        await sleep(HOUR, undefined, { signal });
+        return 'inf';
+      });
+      assert.equal(value, 'inf');
+      assert.equal(scope!.expired(), false);
+      assert.equal(clock() - t0, HOUR);
     });
-    assert.equal(value, 'inf');
-    assert.equal(scope!.expired(), false);
     await assertNoLeaks();
   });
 
@@ -740,38 +765,48 @@ void describe('timeout: outer cancellation', () => {
     await assertNoLeaks();
   });
 
-  void test('outer cancellation while the scope has also expired still gives CancelledError if the outer came first', async () => {
-    const ac = new AbortController();
-    const err = await rejection(
-      timeout(
-        30,
-        async (signal) => {
-          ac.abort(); // the outer cancels first
-          try {
-            await sleep(LONG, undefined, { signal });
-          } finally {
-            await sleep(60); // the deadline passes during the cleanup
-          }
-        },
-        { signal: ac.signal },
-      ),
-    );
-    assert.ok(err instanceof CancelledError, `got ${String(err)}`);
+  void test('outer cancellation while the scope has also expired still gives CancelledError if the outer came first (virtual time)', async () => {
+    await runVirtual(async () => {
+      const ac = new AbortController();
+      const t0 = clock();
+      const err = await rejection(
+        timeout(
+          30,
+          async (signal) => {
+            ac.abort(); // the outer cancels first
+            try {
+              await sleep(LONG, undefined, { signal });
+            } finally {
+              await sleep(60); // the deadline passes during the cleanup
+            }
+          },
+          { signal: ac.signal },
+        ),
+      );
+      assert.ok(err instanceof CancelledError, `got ${String(err)}`);
+      assert.equal(clock() - t0, 60, 'the scope settled when the cleanup ended');
+    });
     await assertNoLeaks();
   });
 });
 
 void describe('timeout: reschedule', () => {
-  void test('reschedule later: the body outlives the original deadline', async () => {
-    let scope: Scope | undefined;
-    const value = await timeout(100, async (signal, s) => {
-      scope = s;
-      s.reschedule(s.when()! + 2000);
-      await sleep(200, undefined, { signal });
-      return 'survived';
+  void test('reschedule later: the body outlives the original deadline (virtual time)', async () => {
+    await runVirtual(async () => {
+      let scope: Scope | undefined;
+      const t0 = clock();
+      const value = await timeout(100, async (signal, s) => {
+        scope = s;
+        assert.equal(s.when(), t0 + 100);
+        s.reschedule(s.when()! + 2000);
+        await sleep(200, undefined, { signal });
+        return 'survived';
+      });
+      assert.equal(value, 'survived');
+      assert.equal(scope!.expired(), false);
+      assert.equal(scope!.when(), t0 + 2100);
+      assert.equal(clock() - t0, 200);
     });
-    assert.equal(value, 'survived');
-    assert.equal(scope!.expired(), false);
     await assertNoLeaks();
   });
 
@@ -796,18 +831,22 @@ void describe('timeout: reschedule', () => {
     await assertNoLeaks();
   });
 
-  void test('reschedule(null) disables the deadline', async () => {
-    let scope: Scope | undefined;
-    const value = await timeout(100, async (signal, s) => {
-      scope = s;
-      s.reschedule(null);
-      assert.equal(s.when(), null);
-      await sleep(200, undefined, { signal });
-      return 'no deadline';
+  void test('reschedule(null) disables the deadline (virtual time)', async () => {
+    await runVirtual(async () => {
+      let scope: Scope | undefined;
+      const t0 = clock();
+      const value = await timeout(100, async (signal, s) => {
+        scope = s;
+        s.reschedule(null);
+        assert.equal(s.when(), null);
+        await sleep(200, undefined, { signal });
+        return 'no deadline';
+      });
+      assert.equal(value, 'no deadline');
+      assert.equal(scope!.expired(), false);
+      assert.equal(scope!.when(), null);
+      assert.equal(clock() - t0, 200);
     });
-    assert.equal(value, 'no deadline');
-    assert.equal(scope!.expired(), false);
-    assert.equal(scope!.when(), null);
     await assertNoLeaks();
   });
 

@@ -9,6 +9,7 @@ import {
   Future,
   Task,
   createTask,
+  getRunningLoop,
   sleep,
   wait,
   ALL_COMPLETED,
@@ -16,7 +17,11 @@ import {
   FIRST_EXCEPTION,
   CancelledError,
 } from '../src/index.ts';
+import { runVirtual } from '../src/testing.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
+
+/** The loop's clock: virtual inside `runVirtual`. */
+const clock = (): number => getRunningLoop().time();
 
 /** What `fn()` rejected or threw with (a synchronous throw counts too). */
 async function failure(fn: () => unknown): Promise<unknown> {
@@ -68,25 +73,27 @@ void describe('wait: return conditions', () => {
     assert.equal(again.pending.size, 0);
   });
 
-  void test('FIRST_COMPLETED returns at the first completion; then cancel the rest, as in the seed', async () => {
-    const tasks = [30, 10, 20].map((n) => sleeper(n * 10, n));
-    const start = performance.now();
-    const { done, pending } = await wait(tasks, { returnWhen: FIRST_COMPLETED });
-    const took = since(start);
-    assert.equal(done.size, 1);
-    const [first] = done;
-    assert.equal(first, tasks[1]);
-    assert.equal(first!.result(), 10);
-    assert.deepEqual(pending, new Set([tasks[0], tasks[2]]));
-    assert.ok(took >= 99, `took ${took}`);
-    for (const t of pending) {
-      assert.equal(t.done(), false);
-      assert.equal(t.cancelled(), false);
-      t.cancel();
-    }
-    const rest = await wait(pending);
-    assert.equal(rest.pending.size, 0);
-    for (const t of pending) assert.equal(t.cancelled(), true);
+  void test('FIRST_COMPLETED returns at the first completion; then cancel the rest, as in the seed (virtual time)', async () => {
+    await runVirtual(async () => {
+      const tasks = [30, 10, 20].map((n) => sleeper(n * 10, n));
+      const start = clock();
+      const { done, pending } = await wait(tasks, { returnWhen: FIRST_COMPLETED });
+      assert.equal(clock() - start, 100);
+      assert.equal(done.size, 1);
+      const [first] = done;
+      assert.equal(first, tasks[1]);
+      assert.equal(first!.result(), 10);
+      assert.deepEqual(pending, new Set([tasks[0], tasks[2]]));
+      for (const t of pending) {
+        assert.equal(t.done(), false);
+        assert.equal(t.cancelled(), false);
+        t.cancel();
+      }
+      const rest = await wait(pending);
+      assert.equal(rest.pending.size, 0);
+      for (const t of pending) assert.equal(t.cancelled(), true);
+      assert.equal(clock() - start, 100, 'the cancelled ones ended at once');
+    });
     await assertNoLeaks();
   });
 
@@ -229,21 +236,22 @@ void describe('wait: never rejects, never cancels', () => {
     await assertNoLeaks();
   });
 
-  void test('timeout leaves pending ones pending and not cancelled (test_wait_with_timeout)', async () => {
-    const a = sleeper(10, 'a');
-    const b = sleeper(300, 'b');
-    const start = performance.now();
-    const { done, pending } = await wait([b, a], { timeout: 40 });
-    const took = since(start);
-    assert.ok(took >= 39, `took ${took}`);
-    assert.ok(took < 1000, `took ${took}`);
-    assert.deepEqual(done, new Set([a]));
-    assert.deepEqual(pending, new Set([b]));
-    assert.equal(b.done(), false);
-    assert.equal(b.cancelled(), false);
-    assert.equal(b.cancelling(), 0);
-    // b runs on to its end.
-    assert.equal(await b, 'b');
+  void test('timeout leaves pending ones pending and not cancelled (test_wait_with_timeout) (virtual time)', async () => {
+    await runVirtual(async () => {
+      const a = sleeper(10, 'a');
+      const b = sleeper(300, 'b');
+      const start = clock();
+      const { done, pending } = await wait([b, a], { timeout: 40 });
+      assert.equal(clock() - start, 40);
+      assert.deepEqual(done, new Set([a]));
+      assert.deepEqual(pending, new Set([b]));
+      assert.equal(b.done(), false);
+      assert.equal(b.cancelled(), false);
+      assert.equal(b.cancelling(), 0);
+      // b runs on to its end.
+      assert.equal(await b, 'b');
+      assert.equal(clock() - start, 300);
+    });
     await assertNoLeaks();
   });
 
@@ -277,22 +285,28 @@ void describe('wait: never rejects, never cancels', () => {
     await assertNoLeaks();
   });
 
-  void test('aborting its signal rejects the wait with CancelledError but leaves the tasks running', async () => {
-    const ac = new AbortController();
-    const a = sleeper(100, 'a');
-    const b = sleeper(120, 'b');
-    const w = wait([a, b], { signal: ac.signal });
-    await sleep(2);
-    const reason = new Error('enough');
-    ac.abort(reason);
-    const e = await rejection(w);
-    assert.ok(e instanceof CancelledError, `got ${String(e)}`);
-    assert.equal((e as Error).cause, reason);
-    assert.equal(a.done(), false);
-    assert.equal(a.cancelled(), false);
-    assert.equal(b.cancelling(), 0);
-    assert.equal(await a, 'a');
-    assert.equal(await b, 'b');
+  void test('aborting its signal rejects the wait with CancelledError but leaves the tasks running (virtual time)', async () => {
+    await runVirtual(async () => {
+      const ac = new AbortController();
+      const start = clock();
+      const a = sleeper(100, 'a');
+      const b = sleeper(120, 'b');
+      const w = wait([a, b], { signal: ac.signal });
+      await sleep(2);
+      const reason = new Error('enough');
+      ac.abort(reason);
+      const e = await rejection(w);
+      assert.ok(e instanceof CancelledError, `got ${String(e)}`);
+      assert.equal((e as Error).cause, reason);
+      assert.equal(clock() - start, 2, 'the wait rejected when its signal aborted');
+      assert.equal(a.done(), false);
+      assert.equal(a.cancelled(), false);
+      assert.equal(b.cancelling(), 0);
+      assert.equal(await a, 'a');
+      assert.equal(clock() - start, 100);
+      assert.equal(await b, 'b');
+      assert.equal(clock() - start, 120);
+    });
     await assertNoLeaks();
   });
 

@@ -13,18 +13,22 @@ import {
   TimeoutError,
   timeout,
 } from '../src/index.ts';
+import { runVirtual } from '../src/testing.ts';
 import { assertNoLeaks, rejection, since } from './_helpers.ts';
 
 const LONG = 10_000;
 
-/** Runs for `ms` of wall time, ignoring cancellation (CPython's SlowTask). */
+/** The loop's clock: virtual inside `runVirtual`. */
+const clock = (): number => getRunningLoop().time();
+
+/** Runs for `ms` of the loop's time, ignoring cancellation (CPython's SlowTask). */
 class SlowTask {
   exited = false;
   constructor(readonly ms = 200) {}
   run = async (signal: AbortSignal): Promise<void> => {
-    const exitAt = performance.now() + this.ms;
+    const exitAt = clock() + this.ms;
     for (;;) {
-      const left = exitAt - performance.now();
+      const left = exitAt - clock();
       if (left <= 0) break;
       try {
         // Once the signal is aborted a sleep given it rejects at once, so
@@ -252,14 +256,18 @@ void describe('waitFor: timing out', () => {
     await assertNoLeaks();
   });
 
-  void test('an inner task that runs on ignoring the cancel is waited for (test_asyncio_wait_for_timeout)', async () => {
-    const t = new SlowTask(200);
-    try {
-      await waitFor(t.run, 100);
-    } catch (e) {
-      assert.ok(e instanceof TimeoutError, `got ${String(e)}`);
-    }
-    assert.equal(t.exited, true);
+  void test('an inner task that runs on ignoring the cancel is waited for (test_asyncio_wait_for_timeout) (virtual time)', async () => {
+    await runVirtual(async () => {
+      const t = new SlowTask(200);
+      const t0 = clock();
+      try {
+        await waitFor(t.run, 100);
+      } catch (e) {
+        assert.ok(e instanceof TimeoutError, `got ${String(e)}`);
+      }
+      assert.equal(t.exited, true);
+      assert.equal(clock() - t0, 200, 'waitFor settled when the inner task ended, not at its timeout');
+    });
     await assertNoLeaks();
   });
 
@@ -494,16 +502,20 @@ void describe('waitFor: outer cancellation', () => {
     await assertNoLeaks();
   });
 
-  void test('cancelling the task running waitFor cancels and waits for the inner one (test_asyncio_wait_for_cancelled)', async () => {
-    const t = new SlowTask(200);
-    const outer = createTask(async (signal) => waitFor(t.run, 400, { signal }));
-    await sleep(0);
-    outer.cancel();
-    await outer.then(
-      () => undefined,
-      () => undefined,
-    );
-    assert.equal(t.exited, true, 'the waitFor task settled before its inner task finished');
+  void test('cancelling the task running waitFor cancels and waits for the inner one (test_asyncio_wait_for_cancelled) (virtual time)', async () => {
+    await runVirtual(async () => {
+      const t = new SlowTask(200);
+      const t0 = clock();
+      const outer = createTask(async (signal) => waitFor(t.run, 400, { signal }));
+      await sleep(0);
+      outer.cancel();
+      await outer.then(
+        () => undefined,
+        () => undefined,
+      );
+      assert.equal(t.exited, true, 'the waitFor task settled before its inner task finished');
+      assert.equal(clock() - t0, 200);
+    });
     await assertNoLeaks();
   });
 
