@@ -403,38 +403,32 @@ void test('await sleep(0) inside a virtual run lets the ready tasks run and leav
 });
 
 // ---------------------------------------------------------------------------
-// Found while moving the project's own timing tests to virtual time. Each test
-// below fails today; it is marked `todo` (reported, not failing the run) until
-// src/ is fixed, and the `todo` goes with the fix.
+// Found while moving the project's own timing tests to virtual time.
 // ---------------------------------------------------------------------------
 
-void test(
-  "Executor.map's timeout is on the loop's clock: time the caller sleeps after map() counts against it",
-  { todo: "src/executor/executor.ts: map() takes its deadline from performance.now(), not the loop's clock" },
-  async () => {
-    const { ThreadPoolExecutor } = await import('../src/executor/index.ts');
-    const { err, at } = await runVirtual(
-      async () => {
-        const loop = getRunningLoop();
-        await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
-        await pool.submit((x: number) => x, 0); // the worker is up: the job below starts at once
-        // A job that runs until it is cancelled.
-        const job = (x: number, signal: AbortSignal): Promise<number> =>
-          new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
-        const start = loop.time();
-        const results = pool.map(job, [1], { timeout: 1000 });
-        await sleep(900); // 900 of the 1000 ms go by before the caller reads the results
-        const err = await rejection(
-          (async () => {
-            for await (const value of results) void value;
-          })(),
-        );
-        return { err, at: loop.time() - start };
-      },
-      { autojumpThreshold: 100 }, // the worker's answers are real I/O: let them in before each jump
-    );
-    assert.ok(err instanceof TimeoutError, String(err));
-    assert.equal(at, 1000, `map's 1000 ms timeout fired ${at} ms after map() was called`);
-    await assertNoLeaks();
-  },
-);
+void test("Executor.map's timeout is on the loop's clock: time the caller sleeps after map() counts against it", async () => {
+  const { ThreadPoolExecutor } = await import('../src/executor/index.ts');
+  const { err, at } = await runVirtual(
+    async () => {
+      const loop = getRunningLoop();
+      await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+      await pool.submit((x: number) => x, 0); // the worker is up: the job below starts at once
+      // A job that runs until it is cancelled.
+      const job = (x: number, signal: AbortSignal): Promise<number> =>
+        new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      const start = loop.time();
+      const results = pool.map(job, [1], { timeout: 1000 });
+      await sleep(900); // 900 of the 1000 ms go by before the caller reads the results
+      const err = await rejection(
+        (async () => {
+          for await (const value of results) void value;
+        })(),
+      );
+      return { err, at: loop.time() - start };
+    },
+    { autojumpThreshold: 100 }, // the worker's answers are real I/O: let them in before each jump
+  );
+  assert.ok(err instanceof TimeoutError, String(err));
+  assert.equal(at, 1000, `map's 1000 ms timeout fired ${at} ms after map() was called`);
+  await assertNoLeaks();
+});
