@@ -65,13 +65,15 @@ export class TextLayer {
 
   /** Reads through the next `\n` (kept), at most `limit` characters (`-1`: no limit). */
   async readLine(limit: number, signal: AbortSignal | undefined): Promise<string> {
-    let scanned = this._at;
+    // Characters after `_at` already searched: `_more` moves the unread text to the front, so
+    // the count is kept relative to `_at`, never as an index into `_text`.
+    let scanned = 0;
     for (;;) {
-      const nl = this._text.indexOf('\n', scanned);
+      const nl = this._text.indexOf('\n', this._at + scanned);
       const cut = limit >= 0 ? charEnd(this._text, this._at, limit) : -1;
       if (nl >= 0) return this._take(cut >= 0 ? Math.min(nl + 1, cut) : nl + 1);
       if (cut >= 0) return this._take(cut);
-      scanned = this._text.length;
+      scanned = this._text.length - this._at;
       if (!(await this._more(signal))) return this._take(this._text.length);
     }
   }

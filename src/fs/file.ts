@@ -132,7 +132,10 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
     );
   }
 
-  /** Reads the remaining lines; stops once `hint` characters or bytes were read (`-1`: all). */
+  /**
+   * Reads the remaining lines; stops after the line that takes the total past
+   * `hint` characters (code points) or bytes, as Python does (`-1`, `0`: all).
+   */
   readlines(hint?: number | null | FileOptions, opts?: FileOptions): Promise<Data<B>[]> {
     return this._op(
       'readlines',
@@ -149,8 +152,8 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
           ) as Data<B>;
           if (line.length === 0) return lines;
           lines.push(line);
-          total += line.length;
-          if (limit > 0 && total >= limit) return lines;
+          total += typeof line === 'string' ? countChars(line) : line.length;
+          if (limit > 0 && total > limit) return lines;
         }
       },
     );

@@ -1,0 +1,81 @@
+// Regression tests for the defects the files oracle (oracle/files/) found in
+// `tsaio/fs`: each is the oracle's shrunk scenario as a plain test, its
+// expected values those CPython 3.13's `open()` gives (written down here, so
+// no Python is needed). Real files in a fresh temporary directory.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open } from '../src/fs/index.ts';
+
+let dir = '';
+const path = (name: string) => join(dir, name);
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsaio-fs-oracle-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The 10,000 lines of the file the 64 KiB defect was seen on (about 190 KB). */
+function tenThousandLines(): string[] {
+  return Array.from({ length: 10_000 }, (_, i) => `line ${i}: ${'x'.repeat(i % 23)}é\n`);
+}
+
+void describe('lines across a 64 KiB read', () => {
+  void test('for await gives every line of a 10,000-line file', async () => {
+    const lines = tenThousandLines();
+    writeFileSync(path('10k.txt'), lines.join(''));
+    await using f = await open(path('10k.txt'));
+    const got: string[] = [];
+    for await (const line of f) got.push(line);
+    assert.equal(got.length, 10_000); // CPython: 10000
+    assert.deepEqual(got, lines);
+  });
+
+  void test('readline() gives every line of a 10,000-line file', async () => {
+    const lines = tenThousandLines();
+    writeFileSync(path('10k-readline.txt'), lines.join(''));
+    await using f = await open(path('10k-readline.txt'));
+    const got: string[] = [];
+    for (let line = await f.readline(); line !== ''; line = await f.readline()) got.push(line);
+    assert.equal(got.length, 10_000);
+    assert.deepEqual(got, lines);
+    await f.seek(0);
+    assert.deepEqual(await f.readlines(), lines);
+  });
+
+  void test('shrunk: a line that straddles 64 KiB, then one more', async () => {
+    // oracle seed 34: "a"×65479 "\n", "a"×56 "\n", "a"; lines(2)
+    writeFileSync(path('straddle.txt'), `${'a'.repeat(65_479)}\n${'a'.repeat(56)}\na`);
+    await using f = await open(path('straddle.txt'));
+    const got: string[] = [];
+    for await (const line of f) {
+      got.push(line);
+      if (got.length === 2) break;
+    }
+    assert.deepEqual(got, [`${'a'.repeat(65_479)}\n`, `${'a'.repeat(56)}\n`]);
+    assert.equal(await f.readline(), 'a');
+  });
+});
+
+void describe('readlines(hint)', () => {
+  void test('stops after the line that takes the total past the hint, not at it', async () => {
+    writeFileSync(path('hint.txt'), 'ab\ncd\nef\n');
+    await using f = await open(path('hint.txt'));
+    assert.deepEqual(await f.readlines(3), ['ab\n', 'cd\n']); // CPython: 3 is not past 3
+    await f.seek(0);
+    assert.deepEqual(await f.readlines(2), ['ab\n']);
+    await using b = await open(path('hint.txt'), 'rb');
+    assert.deepEqual(
+      (await b.readlines(6)).map((l) => Buffer.from(l).toString()),
+      ['ab\n', 'cd\n', 'ef\n'],
+    );
+  });
+
+  void test('counts characters, not UTF-16 units', async () => {
+    writeFileSync(path('hint-emoji.txt'), '😀\nb\nc\n');
+    await using f = await open(path('hint-emoji.txt'));
+    assert.deepEqual(await f.readlines(2), ['😀\n', 'b\n']); // CPython: '😀\n' is 2 characters
+  });
+});
