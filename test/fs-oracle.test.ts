@@ -79,3 +79,27 @@ void describe('readlines(hint)', () => {
     assert.deepEqual(await f.readlines(2), ['😀\n', 'b\n']); // CPython: '😀\n' is 2 characters
   });
 });
+
+void describe('append mode', () => {
+  void test('an empty write does not move the position to the end', async () => {
+    // oracle seeds 178, 203, 262
+    writeFileSync(path('append.bin'), 'a');
+    {
+      await using f = await open(path('append.bin'), 'ab');
+      assert.equal(await f.seek(0), 0);
+      assert.equal(await f.write(new Uint8Array(0)), 0);
+      assert.equal(await f.tell(), 0); // CPython: 0
+    }
+    {
+      await using f = await open(path('append.bin'), 'a+');
+      await f.seek(0);
+      await f.writelines([]);
+      assert.equal(await f.read(1), 'a'); // CPython: 'a'
+    }
+    writeFileSync(path('append-empty.bin'), '');
+    await using f = await open(path('append-empty.bin'), 'ab');
+    assert.equal(await f.seek(1), 1);
+    await f.writelines([]);
+    assert.equal(await f.tell(), 1); // CPython: 1
+  });
+});
