@@ -103,3 +103,39 @@ void describe('append mode', () => {
     assert.equal(await f.tell(), 1); // CPython: 1
   });
 });
+
+void describe('writelines', () => {
+  void test('writelines([]) on a file not open for writing does nothing, as CPython', async () => {
+    // oracle seeds 349, 615: CPython's writelines checks nothing until it writes a line
+    writeFileSync(path('ro.txt'), 'abc');
+    {
+      await using f = await open(path('ro.txt'));
+      await f.writelines([]);
+      assert.equal(await f.read(), 'abc');
+    }
+    await using b = await open(path('ro.txt'), 'rb');
+    await b.writelines([]);
+  });
+});
+
+void describe('utf-16-le', () => {
+  void test("errors: 'replace' reads a lone surrogate as U+FFFD", async () => {
+    // oracle seeds 440, 737: b"=\xd8"
+    writeFileSync(path('lone.txt'), Buffer.from([0x3d, 0xd8]));
+    {
+      await using f = await open(path('lone.txt'), 'r', { encoding: 'utf-16-le', errors: 'replace' });
+      assert.equal(await f.read(), '\ufffd'); // CPython: '\ufffd'
+    }
+    writeFileSync(path('lone2.txt'), Buffer.from([0x00, 0xd8, 0x41, 0x00, 0x00, 0xdc, 0x0a, 0x00]));
+    await using f = await open(path('lone2.txt'), 'r', { encoding: 'utf-16-le', errors: 'replace' });
+    assert.equal(await f.readline(), '\ufffdA\ufffd\n'); // CPython: '\ufffdA\ufffd\n'
+  });
+
+  void test('a leading U+FEFF is a character, not a byte order mark to drop', async () => {
+    writeFileSync(path('bom.txt'), Buffer.from([0xff, 0xfe, 0x41, 0x00]));
+    for (const errors of ['strict', 'replace'] as const) {
+      await using f = await open(path('bom.txt'), 'r', { encoding: 'utf-16-le', errors });
+      assert.equal(await f.read(), '\ufeffA', errors); // CPython: '\ufeffA'
+    }
+  });
+});

@@ -40,7 +40,8 @@ const BUFFER_NAME: Record<Encoding, BufferEncoding> = {
 export class Codec {
   readonly name: Encoding;
   private readonly _buffer: BufferEncoding;
-  private readonly _fatal: InstanceType<typeof TextDecoder> | null;
+  /** UTF-16 only: WHATWG's decoder, which (unlike Buffer's) turns a lone surrogate into U+FFFD as Python does. */
+  private readonly _utf16: InstanceType<typeof TextDecoder> | null;
 
   constructor(
     encoding: unknown,
@@ -54,8 +55,9 @@ export class Codec {
     }
     this.name = name;
     this._buffer = BUFFER_NAME[name];
-    const strictDecoder = name === 'utf-16-le';
-    this._fatal = errors === 'strict' && strictDecoder ? new TextDecoder('utf-16le', { fatal: true }) : null;
+    // ignoreBOM: a U+FEFF at the start of a chunk is a character, as in Python's utf-16-le.
+    this._utf16 =
+      name === 'utf-16-le' ? new TextDecoder('utf-16le', { fatal: errors === 'strict', ignoreBOM: true }) : null;
   }
 
   /** The length of the longest prefix of `buf[start, end)` made of whole characters. */
@@ -89,9 +91,9 @@ export class Codec {
         throw this._undecodable();
       return text;
     }
-    if (this._fatal !== null) {
+    if (this._utf16 !== null) {
       try {
-        return this._fatal.decode(buf.subarray(start, end));
+        return this._utf16.decode(buf.subarray(start, end));
       } catch (cause) {
         throw this._undecodable(cause);
       }

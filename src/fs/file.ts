@@ -178,21 +178,28 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
     );
   }
 
-  /** Writes every item of `lines` (no separator is added), in one write. */
+  /**
+   * Writes every item of `lines` (no separator is added), in one write. No
+   * items, nothing to write: as in Python, not even a file open only for
+   * reading objects.
+   */
   writelines(lines: Iterable<Data<B>>, opts?: FileOptions): Promise<void> {
-    const encode = (): [Uint8Array, FileOptions | undefined] => {
-      if (lines === null || typeof (lines as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
-        throw new TypeError(`writelines: lines must be iterable, received ${describe(lines)}`);
-      }
-      const all = [...lines];
-      return [
-        this._text === null
-          ? Buffer.concat(all.map((l) => this._encode(l, 'writelines')))
-          : this._encode(all.join('') as Data<B>, 'writelines'),
-        opts,
-      ];
-    };
-    return this._op('writelines', 'w', encode, async (bytes, signal) => {
+    if (lines === null || typeof (lines as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
+      return Promise.reject(new TypeError(`writelines: lines must be iterable, received ${describe(lines)}`));
+    }
+    let all: Data<B>[];
+    try {
+      all = [...lines];
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const encode = (): [Uint8Array, FileOptions | undefined] => [
+      this._text === null
+        ? Buffer.concat(all.map((l) => this._encode(l, 'writelines')))
+        : this._encode(all.join('') as Data<B>, 'writelines'),
+      opts,
+    ];
+    return this._op('writelines', all.length === 0 ? '' : 'w', encode, async (bytes, signal) => {
       await this._raw.write(bytes, signal);
     });
   }
