@@ -38,6 +38,18 @@ function writesAfterReads(s: Scenario): number[] {
   return found;
 }
 
+/** True if, in binary append mode, a `tell` comes after a write with nothing between that makes CPython flush. */
+function tellAfterAppend(s: Scenario): boolean {
+  if (!isBinary(s) || !s.mode.startsWith('a')) return false;
+  let pending = false;
+  for (const op of s.ops) {
+    if (op.op === 'write' || op.op === 'writelines') pending ||= op.data.length > 0;
+    else if (op.op === 'tell' && pending) return true;
+    else if (op.op !== 'tell') pending = false; // flush, seek, a read and truncate flush CPython's buffer
+  }
+  return false;
+}
+
 /** The departures, in the order they are tried. */
 export const DEPARTURES: readonly Departure[] = [
   {
@@ -56,5 +68,19 @@ export const DEPARTURES: readonly Departure[] = [
       }
       return { ...s, ops };
     },
+  },
+  {
+    name: 'unbuffered-append',
+    reason:
+      'writes are not held in user space (docs/fs.md, AsyncFile.flush): after a seek, an append-mode write ' +
+      'is at the end of the file at once, and tell() says so; CPython buffers it, and its binary tell() ' +
+      'counts from where the seek went until a flush',
+    matches: tellAfterAppend,
+    avoid: (s) => ({
+      ...s,
+      ops: s.ops.flatMap((op): Op[] =>
+        op.op === 'write' || op.op === 'writelines' ? [op, { op: 'flush' }] : [op],
+      ),
+    }),
   },
 ];

@@ -41,6 +41,8 @@ interface State {
   noTell: boolean;
   /** A text read happened since the last seek (CPython has read ahead). */
   readAhead: boolean;
+  /** A binary append-mode write CPython may still hold (departures.ts: unbuffered-append). */
+  appendPending: boolean;
   ops: Op[];
 }
 
@@ -72,6 +74,7 @@ export function generate(seed: number): Scenario {
     slots: [],
     noTell: false,
     readAhead: false,
+    appendPending: false,
     ops: [],
   };
   if (bad && errors !== 'replace') {
@@ -157,6 +160,8 @@ function addOp(st: State): void {
       break;
   }
   if (kind.startsWith('read') || kind === 'lines') st.readAhead = st.readable;
+  if (kind === 'write' || kind === 'writelines') st.appendPending = st.binary && st.append;
+  else if (kind !== 'tell') st.appendPending = false;
 }
 
 /** A count for `read(n)`/`readline(n)`: small, around a boundary, or large. */
@@ -178,6 +183,8 @@ function pickCount(r: Random): number | null {
 }
 
 function addTell(st: State): number {
+  // Mostly flush first: CPython's binary tell() after an append-mode write counts from the last seek.
+  if (st.appendPending && st.r.chance(0.9)) st.ops.push({ op: 'flush' });
   const slot = st.slots.length;
   st.slots.push(slot);
   st.ops.push({ op: 'tell', slot });

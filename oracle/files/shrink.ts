@@ -138,7 +138,7 @@ function shortenLines(s: Scenario): Scenario[] {
 }
 
 /** Smaller arguments for one operation. */
-function smallerArgs(op: Op): Op[] {
+function smallerArgs(op: Op, binary: boolean): Op[] {
   const smaller = (n: number) => [...new Set([0, 1, n >> 1, n - 1])].filter((m) => m >= 0 && m < n);
   switch (op.op) {
     case 'read':
@@ -150,13 +150,17 @@ function smallerArgs(op: Op): Op[] {
       return smaller(op.k).map((k) => ({ ...op, k }));
     case 'seek':
       return op.whence === 0 ? smaller(op.offset).map((offset) => ({ ...op, offset })) : [];
-    case 'write':
-      return op.data.length === 0
-        ? []
-        : [
-            { ...op, data: '' },
-            { ...op, data: op.data.slice(0, op.data.length >> 1) },
-          ];
+    case 'write': {
+      if (op.data.length === 0) return [];
+      // Halve whole bytes (hex digit pairs) or whole characters (never half a surrogate pair).
+      const half = binary
+        ? op.data.slice(0, (op.data.length >> 2) * 2)
+        : [...op.data].slice(0, [...op.data].length >> 1).join('');
+      return [
+        { ...op, data: '' },
+        { ...op, data: half },
+      ];
+    }
     case 'writelines':
       return op.data.length === 0 ? [] : [{ ...op, data: op.data.slice(1) }];
     case 'truncate':
@@ -168,7 +172,7 @@ function smallerArgs(op: Op): Op[] {
 
 function smallerOps(s: Scenario): Scenario[] {
   return s.ops.flatMap((op, i) =>
-    smallerArgs(op).map((o) => withOps(s, [...s.ops.slice(0, i), o, ...s.ops.slice(i + 1)])),
+    smallerArgs(op, isBinary(s)).map((o) => withOps(s, [...s.ops.slice(0, i), o, ...s.ops.slice(i + 1)])),
   );
 }
 
