@@ -4,7 +4,7 @@
 // no Python is needed). Real files in a fresh temporary directory.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from '../src/fs/index.ts';
@@ -137,5 +137,29 @@ void describe('utf-16-le', () => {
       await using f = await open(path('bom.txt'), 'r', { encoding: 'utf-16-le', errors });
       assert.equal(await f.read(), '\ufeffA', errors); // CPython: '\ufeffA'
     }
+  });
+});
+
+void describe('writelines that fails part way', () => {
+  void test('the lines before the one that cannot be written are written, as CPython', async () => {
+    // oracle seed 1474: CPython's writelines is write() for each line in turn
+    {
+      await using f = await open(path('wl.txt'), 'w', { encoding: 'latin-1' });
+      const e = await f.writelines(['ab', '€', 'cd']).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      assert.ok(e instanceof TypeError, 'UnicodeEncodeError in CPython');
+    }
+    assert.equal(readFileSync(path('wl.txt'), 'latin1'), 'ab'); // CPython: b'ab'
+    {
+      await using f = await open(path('wl.bin'), 'wb');
+      const e = await f.writelines([Buffer.from('ab'), 'x' as never, Buffer.from('cd')]).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      assert.ok(e instanceof TypeError);
+    }
+    assert.equal(readFileSync(path('wl.bin'), 'latin1'), 'ab'); // CPython: b'ab'
   });
 });

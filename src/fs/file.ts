@@ -179,9 +179,11 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
   }
 
   /**
-   * Writes every item of `lines` (no separator is added), in one write. No
-   * items, nothing to write: as in Python, not even a file open only for
-   * reading objects.
+   * Writes every item of `lines` (no separator is added), in one write. As
+   * in Python, where it is `write()` for each item in turn: no items, nothing
+   * to write, and not even a file open only for reading objects; an item that
+   * can't be written (a character the encoding lacks, a string in binary
+   * mode) rejects the call after the items before it were written.
    */
   writelines(lines: Iterable<Data<B>>, opts?: FileOptions): Promise<void> {
     if (lines === null || typeof (lines as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
@@ -193,14 +195,19 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    const encode = (): [Uint8Array, FileOptions | undefined] => [
-      this._text === null
-        ? Buffer.concat(all.map((l) => this._encode(l, 'writelines')))
-        : this._encode(all.join('') as Data<B>, 'writelines'),
-      opts,
-    ];
-    return this._op('writelines', all.length === 0 ? '' : 'w', encode, async (bytes, signal) => {
+    const encode = (): [[Uint8Array, unknown], FileOptions | undefined] => {
+      const parts: Uint8Array[] = [];
+      let failure: unknown = null;
+      try {
+        for (const line of all) parts.push(this._encode(line, 'writelines'));
+      } catch (error) {
+        failure = error;
+      }
+      return [[Buffer.concat(parts), failure], opts];
+    };
+    return this._op('writelines', all.length === 0 ? '' : 'w', encode, async ([bytes, failure], signal) => {
       await this._raw.write(bytes, signal);
+      if (failure !== null) throw failure;
     });
   }
 
