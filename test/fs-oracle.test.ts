@@ -163,3 +163,25 @@ void describe('writelines that fails part way', () => {
     assert.equal(readFileSync(path('wl.bin'), 'latin1'), 'ab'); // CPython: b'ab'
   });
 });
+
+void describe("tell() under errors: 'replace'", () => {
+  /** read(1), tell(), read(), seek(tell), read() — with what CPython gives for each. */
+  async function readBack(name: string, bytes: number[], encoding: string, expected: [string, string]) {
+    writeFileSync(path(name), Buffer.from(bytes));
+    await using f = await open(path(name), 'r', { encoding, errors: 'replace' });
+    assert.equal(await f.read(1), expected[0]);
+    const at = await f.tell();
+    assert.equal(await f.read(), expected[1]);
+    assert.equal(await f.seek(at), at);
+    assert.equal(await f.read(), expected[1], 'read again from tell()');
+  }
+
+  void test('counts the bytes a U+FFFD stands for, not three', async () => {
+    await readBack('rep1.txt', [0x61, 0xff, 0x62, 0x63], 'utf-8', ['a', '\ufffdbc']);
+    await readBack('rep2.txt', [0x61, 0xe2, 0x82], 'utf-8', ['a', '\ufffd']);
+    const mixed = [0x61, 0xe2, 0x82, 0x62, 0xf0, 0x9f, 0x98, 0xc0, 0xaf, 0xed, 0xa0, 0x80, 0x7a];
+    await readBack('rep3.txt', mixed, 'utf-8', ['a', `\ufffdb${'\ufffd'.repeat(6)}z`]);
+    await readBack('rep4.txt', [0x41, 0, 0, 0xd8, 0x42, 0], 'utf-16-le', ['A', '\ufffdB']);
+    await readBack('rep5.txt', [0x41, 0, 0, 0xd8, 0x42], 'utf-16-le', ['A', '\ufffd']);
+  });
+});
