@@ -145,22 +145,36 @@ function badRuns(enc: TextEncoding): number[][] {
   }
 }
 
-/** `data` with 1-5 undecodable runs put in (some at a boundary); in UTF-16 maybe an odd last byte. */
+/**
+ * `data` with undecodable runs put in between characters (1-5, more in a
+ * bigger file, some at a boundary); in UTF-16 maybe an odd last byte.
+ */
 export function withBadBytes(r: Random, data: Uint8Array, enc: TextEncoding): Uint8Array {
   const runs = badRuns(enc);
   if (runs.length === 0) return data;
-  let bytes = [...data];
   const unit = enc === 'utf-16-le' ? 2 : 1;
-  for (let i = r.int(1, 5); i > 0; i--) {
-    let at = r.chance(0.4) ? Math.max(0, Math.floor(bytes.length / BOUNDARY) * BOUNDARY - r.int(0, 3)) : 0;
-    if (at === 0) at = r.int(0, bytes.length);
-    at -= at % unit;
-    // Put the run between two characters: back off to the start of a UTF-8 character.
-    while (enc === 'utf-8' && at > 0 && at < bytes.length && (bytes[at]! & 0xc0) === 0x80) at--;
-    bytes = [...bytes.slice(0, at), ...r.pick(runs), ...bytes.slice(at)];
+  const count = r.int(1, 5) + Math.min(40, Math.floor(data.length / r.pick([500, 4000, 1e9])));
+  const at: number[] = [];
+  for (let i = 0; i < count; i++) {
+    let p = r.chance(0.3)
+      ? Math.floor(r.int(0, data.length) / BOUNDARY) * BOUNDARY - r.int(0, 3)
+      : r.int(0, data.length);
+    p = Math.max(0, Math.min(data.length, p));
+    p -= p % unit;
+    // Between two characters: back off to the start of a UTF-8 character.
+    while (enc === 'utf-8' && p > 0 && p < data.length && (data[p]! & 0xc0) === 0x80) p--;
+    at.push(p);
   }
-  if (enc === 'utf-16-le' && r.chance(0.3)) bytes.push(0x41);
-  return Uint8Array.from(bytes);
+  at.sort((a, b) => a - b);
+  const parts: Uint8Array[] = [];
+  let from = 0;
+  for (const p of at) {
+    parts.push(data.subarray(from, p), Uint8Array.from(r.pick(runs)));
+    from = p;
+  }
+  parts.push(data.subarray(from));
+  if (enc === 'utf-16-le' && r.chance(0.3)) parts.push(Uint8Array.of(0x41));
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 /** Random bytes, with newlines and carriage returns more often than chance gives. */

@@ -12,6 +12,7 @@
  * @module
  */
 
+import type { Outcome } from './execute.js';
 import { isBinary, isRead, type Op, type Scenario } from './scenario.js';
 
 /** One deliberate departure. */
@@ -19,8 +20,8 @@ export interface Departure {
   name: string;
   /** Why, and where tsaio documents it. */
   reason: string;
-  /** True if `s` has the pattern. */
-  matches(s: Scenario): boolean;
+  /** True if `s` has the pattern (some departures look at where it differed, `outcome`). */
+  matches(s: Scenario, outcome: Outcome): boolean;
   /** `s` changed so that it no longer has the pattern (same reads and writes otherwise). */
   avoid(s: Scenario): Scenario;
 }
@@ -38,16 +39,31 @@ function writesAfterReads(s: Scenario): number[] {
   return found;
 }
 
-/** True if, in binary append mode, a `tell` comes after a write with nothing between that makes CPython flush. */
-function tellAfterAppend(s: Scenario): boolean {
+/**
+ * True if, in binary append mode, CPython may still hold a write when a
+ * `tell`, a read, a relative seek or a truncate comes: it then counts from
+ * where the last seek went, not from the end where the write went.
+ */
+function afterAppend(s: Scenario): boolean {
   if (!isBinary(s) || !s.mode.startsWith('a')) return false;
   let pending = false;
   for (const op of s.ops) {
     if (op.op === 'write' || op.op === 'writelines') pending ||= op.data.length > 0;
-    else if (op.op === 'tell' && pending) return true;
-    else if (op.op !== 'tell') pending = false; // flush, seek, a read and truncate flush CPython's buffer
+    else if (
+      op.op === 'tell' ||
+      isRead(op) ||
+      op.op === 'truncate' ||
+      (op.op === 'seek' && op.whence === 1)
+    ) {
+      if (pending) return true;
+    } else pending = false; // flush, an absolute seek: CPython's buffer is written and its position right
   }
   return false;
+}
+
+/** True if the first differing line is a decoding error on one side. */
+function decodeErrorAt(o: Outcome): boolean {
+  return [o.python[o.at], o.tsaio[o.at]].some((line) => line?.endsWith('= !decode') === true);
 }
 
 /** The departures, in the order they are tried. */
@@ -72,15 +88,34 @@ export const DEPARTURES: readonly Departure[] = [
   {
     name: 'unbuffered-append',
     reason:
-      'writes are not held in user space (docs/fs.md, AsyncFile.flush): after a seek, an append-mode write ' +
-      'is at the end of the file at once, and tell() says so; CPython buffers it, and its binary tell() ' +
-      'counts from where the seek went until a flush',
-    matches: tellAfterAppend,
+      'writes are not held in user space (docs/fs.md, AsyncFile.flush): an append-mode write is at the end ' +
+      'of the file at once, and the position with it; CPython buffers it, and until a flush its binary ' +
+      'tell(), reads and relative seeks count from where the last seek went',
+    matches: afterAppend,
     avoid: (s) => ({
       ...s,
       ops: s.ops.flatMap((op): Op[] =>
         op.op === 'write' || op.op === 'writelines' ? [op, { op: 'flush' }] : [op],
       ),
     }),
+  },
+  {
+    name: 'decode-error-chunk',
+    reason:
+      'a strict decoding error comes from the read that decodes the chunk holding the bad bytes, and the ' +
+      'chunks differ: 64 KiB in tsaio (docs/fs.md: reads are buffered, 64 KiB), 8 KiB in CPython',
+    matches: (s, o) => !isBinary(s) && s.errors !== 'replace' && decodeErrorAt(o),
+    avoid: (s) => ({ ...s, errors: 'replace' }),
+  },
+  {
+    name: 'write-only-readline-0',
+    reason:
+      "any read of a file not open for reading is UnsupportedOperation (fs/errors.ts); CPython's binary " +
+      "writer inherits IOBase.readline, whose loop doesn't run for size 0, and returns b''",
+    matches: (s) =>
+      isBinary(s) &&
+      !(s.mode.startsWith('r') || s.mode.includes('+')) &&
+      s.ops.some((op) => op.op === 'readline' && op.n === 0),
+    avoid: (s) => ({ ...s, ops: s.ops.filter((op) => !(op.op === 'readline' && op.n === 0)) }),
   },
 ];

@@ -126,6 +126,11 @@ function addOp(st: State): void {
     truncate: st.writable ? 3 : 0.2,
     flush: 2,
   });
+  if (st.appendPending && !kind.startsWith('write') && r.chance(0.9)) {
+    // Mostly flush first: until it does, CPython counts positions after a binary append from the last seek.
+    st.ops.push({ op: 'flush' });
+    st.appendPending = false;
+  }
   switch (kind) {
     case 'read':
       st.ops.push({ op: 'read', n: pickCount(r) });
@@ -183,8 +188,6 @@ function pickCount(r: Random): number | null {
 }
 
 function addTell(st: State): number {
-  // Mostly flush first: CPython's binary tell() after an append-mode write counts from the last seek.
-  if (st.appendPending && st.r.chance(0.9)) st.ops.push({ op: 'flush' });
   const slot = st.slots.length;
   st.slots.push(slot);
   st.ops.push({ op: 'tell', slot });

@@ -50,12 +50,14 @@ class Oracle {
   }
 
   /** A departure if the scenario has its pattern and does not differ without it; else a defect. */
-  async judge(s: Scenario): Promise<Verdict> {
+  async judge(s: Scenario, outcome: Outcome): Promise<Verdict> {
     for (const d of DEPARTURES) {
-      if (!d.matches(s)) continue;
+      if (!d.matches(s, outcome)) continue;
       const avoided = d.avoid(s);
-      if (isValid(avoided) && (await this.run([avoided]))[0]!.at < 0) return { departure: d, scenario: s };
-      s = avoided; // it differs without the pattern too: a defect, shown without the pattern
+      if (!isValid(avoided)) continue;
+      const o = (await this.run([avoided]))[0]!;
+      if (o.at < 0) return { departure: d, scenario: s };
+      [s, outcome] = [avoided, o]; // it differs without the pattern too: a defect, shown without the pattern
     }
     return { departure: null, scenario: s };
   }
@@ -63,21 +65,25 @@ class Oracle {
   /** For each candidate: does it differ the way `verdict` says? */
   async sameVerdict(verdict: Verdict, candidates: Scenario[]): Promise<boolean[]> {
     const d = verdict.departure;
+    const outcomes = await this.run(candidates);
     if (d === null) {
-      const outcomes = await this.run(candidates);
-      return candidates.map((c, i) => outcomes[i]!.at >= 0 && !DEPARTURES.some((x) => x.matches(c)));
+      return candidates.map(
+        (c, i) => outcomes[i]!.at >= 0 && !DEPARTURES.some((x) => x.matches(c, outcomes[i]!)),
+      );
     }
-    const shaped = candidates.filter((c) => d.matches(c) && isValid(d.avoid(c)));
-    const outcomes = await this.run([...shaped, ...shaped.map((c) => d.avoid(c))]);
+    const shaped = candidates.filter(
+      (c, i) => outcomes[i]!.at >= 0 && d.matches(c, outcomes[i]!) && isValid(d.avoid(c)),
+    );
+    const avoided = await this.run(shaped.map((c) => d.avoid(c)));
     return candidates.map((c) => {
       const i = shaped.indexOf(c);
-      return i >= 0 && outcomes[i]!.at >= 0 && outcomes[i + shaped.length]!.at < 0;
+      return i >= 0 && avoided[i]!.at < 0;
     });
   }
 
   /** The difference report for `s` (shrunk if `doShrink`). */
-  async report(s: Scenario, doShrink: boolean): Promise<Difference> {
-    const verdict = await this.judge(s);
+  async report(s: Scenario, outcome: Outcome, doShrink: boolean): Promise<Difference> {
+    const verdict = await this.judge(s, outcome);
     let scenario = verdict.scenario;
     let note = '';
     if (doShrink) {
@@ -87,13 +93,13 @@ class Oracle {
     } else {
       note = `\n(not shrunk: only the first ${MAX_SHRUNK} differences are)`;
     }
-    const outcome = (await this.run([scenario]))[0]!;
-    const at = Math.max(0, outcome.at);
+    const last = (await this.run([scenario]))[0]!;
+    const at = Math.max(0, last.at);
     return {
       seed: s.seed,
       program: describeScenario(scenario) + note,
-      python: outcome.python[at] ?? '(nothing)',
-      tsaio: outcome.tsaio[at] ?? '(nothing)',
+      python: last.python[at] ?? '(nothing)',
+      tsaio: last.tsaio[at] ?? '(nothing)',
       departure: verdict.departure?.name ?? null,
     };
   }
@@ -116,7 +122,7 @@ class Oracle {
 export async function runFilesOracle(opts: OracleOptions): Promise<OracleReport> {
   const dir = await mkdtemp(join(tmpdir(), 'tsaio-oracle-files-'));
   const oracle = new Oracle(opts, dir);
-  const differing: Scenario[] = [];
+  const differing: Array<[Scenario, Outcome]> = [];
   const started = performance.now();
   try {
     for (let first = 0; first < opts.count; first += BATCH) {
@@ -126,7 +132,7 @@ export async function runFilesOracle(opts: OracleOptions): Promise<OracleReport>
       const outcomes = await oracle.run(scenarios);
       for (const [i, o] of outcomes.entries()) {
         if (o.at < 0) continue;
-        differing.push(scenarios[i]!);
+        differing.push([scenarios[i]!, o]);
         opts.log(`files: seed ${scenarios[i]!.seed} differs at ${o.python[o.at] ?? '(nothing)'}`);
       }
       const ran = Math.min(opts.count, first + BATCH);
@@ -136,9 +142,9 @@ export async function runFilesOracle(opts: OracleOptions): Promise<OracleReport>
       }
     }
     const differences: Difference[] = [];
-    for (const [i, s] of differing.entries()) {
+    for (const [i, [s, o]] of differing.entries()) {
       if (i < MAX_SHRUNK) opts.log(`files: shrinking seed ${s.seed}`);
-      differences.push(await oracle.report(s, i < MAX_SHRUNK));
+      differences.push(await oracle.report(s, o, i < MAX_SHRUNK));
     }
     return { name: 'files', ran: opts.count, differences };
   } finally {

@@ -200,6 +200,13 @@ export function decodable(s: Scenario): boolean {
   }
 }
 
+/** True if `a` and `b` are the same scenario (a pass may offer the one it started from). */
+function same(a: Scenario, b: Scenario): boolean {
+  const bytesEqual =
+    a.file === null || b.file === null ? a.file === b.file : Buffer.compare(a.file, b.file) === 0;
+  return bytesEqual && a.errors === b.errors && JSON.stringify(a.ops) === JSON.stringify(b.ops);
+}
+
 /** The first of `candidates` that `test` accepts (in batches, coarsest first), or null. */
 async function firstAccepted(candidates: Scenario[], test: Test, budget: Budget): Promise<Scenario | null> {
   for (let i = 0; i < candidates.length && !spent(budget); i += BATCH) {
@@ -223,7 +230,7 @@ export function spent(budget: Budget): boolean {
  */
 export async function shrink(start: Scenario, test: Test, budget: Budget): Promise<Scenario> {
   const mustDecode = decodable(start);
-  const ok = (c: Scenario) => isValid(c) && (!mustDecode || decodable(c));
+  const ok = (c: Scenario) => isValid(c) && (!mustDecode || decodable(c)) && !same(c, current);
   let current = start;
   for (let progress = true; progress && !spent(budget);) {
     progress = false;
