@@ -13,7 +13,7 @@
  */
 
 import type { Outcome } from './execute.js';
-import { isBinary, isRead, type Op, type Scenario } from './scenario.js';
+import { isBadTextSeek, isBinary, isRead, type Op, type Scenario } from './scenario.js';
 
 /** One deliberate departure. */
 export interface Departure {
@@ -33,7 +33,7 @@ function writesAfterReads(s: Scenario): number[] {
   let readAhead = false;
   for (const [i, op] of s.ops.entries()) {
     if (isRead(op)) readAhead = true;
-    if (op.op === 'seek' || op.op === 'seekTell') readAhead = false;
+    if ((op.op === 'seek' && !isBadTextSeek(op)) || op.op === 'seekTell') readAhead = false;
     if ((op.op === 'write' || op.op === 'writelines') && readAhead) found.push(i);
   }
   return found;

@@ -8,7 +8,7 @@
 
 import { binaryContent, pickSize, textContent, withBadBytes, type TextEncoding } from './content.js';
 import { Random } from './random.js';
-import type { Op, Scenario } from './scenario.js';
+import { isBadTextSeek, type Op, type Scenario } from './scenario.js';
 
 const MODES = {
   r: 26,
@@ -221,7 +221,7 @@ function addSeek(st: State): void {
         ]),
       );
   }
-  st.readAhead = false;
+  if (!isBadTextSeek(st.ops[st.ops.length - 1]!) || st.binary) st.readAhead = false;
 }
 
 /**

@@ -92,6 +92,11 @@ export function isValid(s: Scenario): boolean {
   return true;
 }
 
+/** True for a seek that fails in text mode without changing anything (a nonzero relative one, a negative one). */
+export function isBadTextSeek(op: Op): boolean {
+  return op.op === 'seek' && (op.whence === 0 ? op.offset < 0 : op.offset !== 0);
+}
+
 /** The JSON job for one side, whose copy of the file is at `path`. */
 export function toJob(s: Scenario, path: string): Job {
   return { path, mode: s.mode, encoding: s.encoding, errors: s.errors, ops: s.ops };
