@@ -162,7 +162,10 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
   /**
    * Writes `data` (a string in text mode, bytes in binary mode) at the
    * position, or at the end in append mode. Resolves to the number of
-   * characters or bytes written once they reached the OS.
+   * characters or bytes written once they reached the OS. The position is
+   * `tell()`'s, after a read too: a text file writes where its reader is
+   * (CPython's text files write after the chunk they read ahead, unless a
+   * seek comes between).
    *
    * @throws {TypeError} for a string in binary mode or bytes in text mode.
    */
