@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open } from '../src/fs/index.ts';
+import { UnsupportedOperation, open } from '../src/fs/index.ts';
 
 let dir = '';
 const path = (name: string) => join(dir, name);
@@ -183,5 +183,23 @@ void describe("tell() under errors: 'replace'", () => {
     await readBack('rep3.txt', mixed, 'utf-8', ['a', `\ufffdb${'\ufffd'.repeat(6)}z`]);
     await readBack('rep4.txt', [0x41, 0, 0, 0xd8, 0x42, 0], 'utf-16-le', ['A', '\ufffdB']);
     await readBack('rep5.txt', [0x41, 0, 0, 0xd8, 0x42], 'utf-16-le', ['A', '\ufffd']);
+  });
+});
+
+void describe('a read-only file', () => {
+  void test('writing a character the encoding lacks is UnsupportedOperation, not an encoding error', async () => {
+    // oracle seed 502874: CPython checks that the file is writable before it encodes
+    writeFileSync(path('ro-latin1.txt'), '');
+    await using f = await open(path('ro-latin1.txt'), 'r', { encoding: 'latin-1' });
+    const e = await f.write('\u05d0').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    assert.ok(e instanceof UnsupportedOperation, `expected UnsupportedOperation, got ${String(e)}`);
+    const e2 = await f.writelines(['\u05d0']).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    assert.ok(e2 instanceof UnsupportedOperation, `expected UnsupportedOperation, got ${String(e2)}`);
   });
 });

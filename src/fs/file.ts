@@ -173,8 +173,10 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
     return this._op(
       'write',
       'w',
-      () => [this._encode(data, 'write'), opts],
-      async (bytes, signal) => {
+      () => [this._checkData(data, 'write'), opts],
+      async (checked, signal) => {
+        // Encoded once the file is known to be writable: a read-only file is UnsupportedOperation first, as in Python.
+        const bytes = this._encode(checked);
         await this._raw.write(bytes, signal);
         return this._text === null ? bytes.length : countChars(data as string);
       },
@@ -198,20 +200,23 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    const encode = (): [[Uint8Array, unknown], FileOptions | undefined] => {
-      const parts: Uint8Array[] = [];
-      let failure: unknown = null;
-      try {
-        for (const line of all) parts.push(this._encode(line, 'writelines'));
-      } catch (error) {
-        failure = error;
-      }
-      return [[Buffer.concat(parts), failure], opts];
-    };
-    return this._op('writelines', all.length === 0 ? '' : 'w', encode, async ([bytes, failure], signal) => {
-      await this._raw.write(bytes, signal);
-      if (failure !== null) throw failure;
-    });
+    const needs = all.length === 0 ? '' : 'w';
+    return this._op(
+      'writelines',
+      needs,
+      () => [all, opts],
+      async (items, signal) => {
+        const parts: Uint8Array[] = [];
+        let failure: unknown = null;
+        try {
+          for (const line of items) parts.push(this._encode(this._checkData(line, 'writelines')));
+        } catch (error) {
+          failure = error;
+        }
+        await this._raw.write(Buffer.concat(parts), signal);
+        if (failure !== null) throw failure;
+      },
+    );
   }
 
   /**
@@ -364,16 +369,22 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
     return await body(arg, signal); // (await: the lock is held until the body ends)
   }
 
-  private _encode(data: unknown, where: string): Uint8Array {
+  /** `data` if it is what the file takes (a string in text mode, bytes in binary mode). */
+  private _checkData(data: unknown, where: string): string | Uint8Array {
     if (this._text !== null) {
       if (typeof data !== 'string')
         throw new TypeError(`${where}: a text file takes strings, received ${describe(data)}`);
-      return this._text.codec.encode(data);
+      return data;
     }
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`${where}: a binary file takes a Uint8Array, received ${describe(data)}`);
     }
     return data;
+  }
+
+  /** The bytes of checked `data`: encoded in text mode. */
+  private _encode(data: string | Uint8Array): Uint8Array {
+    return typeof data === 'string' ? this._text!.codec.encode(data) : data;
   }
 }
 
