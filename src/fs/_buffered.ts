@@ -118,6 +118,7 @@ export class Buffered {
 
   /** Writes all of `data` at the logical position (at the end in append mode); resolves to the byte count. */
   async write(data: Uint8Array, signal: AbortSignal | undefined): Promise<number> {
+    if (data.length === 0) return 0; // nothing written: the position stays, even in append mode
     let at = this.pos();
     this.drop(at);
     this._sizeHint = null;

@@ -40,7 +40,8 @@ const BUFFER_NAME: Record<Encoding, BufferEncoding> = {
 export class Codec {
   readonly name: Encoding;
   private readonly _buffer: BufferEncoding;
-  private readonly _fatal: InstanceType<typeof TextDecoder> | null;
+  /** UTF-16 only: WHATWG's decoder, which (unlike Buffer's) turns a lone surrogate into U+FFFD as Python does. */
+  private readonly _utf16: InstanceType<typeof TextDecoder> | null;
 
   constructor(
     encoding: unknown,
@@ -54,8 +55,11 @@ export class Codec {
     }
     this.name = name;
     this._buffer = BUFFER_NAME[name];
-    const strictDecoder = name === 'utf-16-le';
-    this._fatal = errors === 'strict' && strictDecoder ? new TextDecoder('utf-16le', { fatal: true }) : null;
+    // ignoreBOM: a U+FEFF at the start of a chunk is a character, as in Python's utf-16-le.
+    this._utf16 =
+      name === 'utf-16-le'
+        ? new TextDecoder('utf-16le', { fatal: errors === 'strict', ignoreBOM: true })
+        : null;
   }
 
   /** The length of the longest prefix of `buf[start, end)` made of whole characters. */
@@ -89,9 +93,9 @@ export class Codec {
         throw this._undecodable();
       return text;
     }
-    if (this._fatal !== null) {
+    if (this._utf16 !== null) {
       try {
-        return this._fatal.decode(buf.subarray(start, end));
+        return this._utf16.decode(buf.subarray(start, end));
       } catch (cause) {
         throw this._undecodable(cause);
       }
@@ -129,12 +133,69 @@ export class Codec {
     return Buffer.from(text, this._buffer);
   }
 
+  /**
+   * True if a decoded string may hold a U+FFFD that stands for other bytes
+   * (`errors: 'replace'` in UTF-8 or UTF-16), so that `byteLength` of the
+   * string is not the length of its bytes: `sourceLength` then counts them.
+   */
+  get replaces(): boolean {
+    return this.errors === 'replace' && (this.name === 'utf-8' || this.name === 'utf-16-le');
+  }
+
+  /**
+   * The number of bytes of `src` that decode to its first `units` UTF-16
+   * code units: a U+FFFD counts the bytes it replaced (the maximal subpart of
+   * a bad sequence, as Python and WHATWG decoders agree).
+   */
+  sourceLength(src: Uint8Array, units: number): number {
+    let i = 0;
+    for (let done = 0; done < units && i < src.length;) {
+      const [bytes, n] = this.name === 'utf-16-le' ? utf16Step(src, i) : utf8Step(src, i);
+      i += bytes;
+      done += n;
+    }
+    return i;
+  }
+
   /** The number of bytes `text` takes in this encoding. */
   byteLength(text: string): number {
     return this.name === 'ascii' || this.name === 'latin-1'
       ? text.length
       : Buffer.byteLength(text, this._buffer);
   }
+}
+
+/** The valid range of the second byte after a UTF-8 lead byte (the others are 0x80-0xbf). */
+function secondRange(lead: number): [number, number] {
+  if (lead === 0xe0) return [0xa0, 0xbf];
+  if (lead === 0xed) return [0x80, 0x9f];
+  if (lead === 0xf0) return [0x90, 0xbf];
+  if (lead === 0xf4) return [0x80, 0x8f];
+  return [0x80, 0xbf];
+}
+
+/** The next decoded UTF-8 character at `i`: [bytes it takes, UTF-16 units it gives]. */
+function utf8Step(src: Uint8Array, i: number): [number, number] {
+  const b = src[i]!;
+  const need =
+    b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+  if (need <= 0) return [1, 1]; // ASCII, or a byte no sequence starts with (one U+FFFD)
+  let [lo, hi] = secondRange(b);
+  for (let k = 1; k <= need; k++) {
+    const c = src[i + k];
+    if (c === undefined || c < lo || c > hi) return [k, 1]; // a broken sequence: one U+FFFD for its bytes
+    [lo, hi] = [0x80, 0xbf];
+  }
+  return [need + 1, need === 3 ? 2 : 1];
+}
+
+/** The next decoded UTF-16-LE character at `i`: [bytes it takes, UTF-16 units it gives]. */
+function utf16Step(src: Uint8Array, i: number): [number, number] {
+  if (i + 1 >= src.length) return [1, 1]; // an odd last byte: U+FFFD
+  const hi = src[i + 1]!;
+  if (hi < 0xd8 || hi > 0xdb) return [2, 1];
+  if (i + 3 < src.length && src[i + 3]! >= 0xdc && src[i + 3]! <= 0xdf) return [4, 2];
+  return i + 3 === src.length ? [3, 1] : [2, 1]; // a lone high surrogate (with a last odd byte: one U+FFFD)
 }
 
 /**

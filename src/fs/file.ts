@@ -132,7 +132,10 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
     );
   }
 
-  /** Reads the remaining lines; stops once `hint` characters or bytes were read (`-1`: all). */
+  /**
+   * Reads the remaining lines; stops after the line that takes the total past
+   * `hint` characters (code points) or bytes, as Python does (`-1`, `0`: all).
+   */
   readlines(hint?: number | null | FileOptions, opts?: FileOptions): Promise<Data<B>[]> {
     return this._op(
       'readlines',
@@ -149,8 +152,8 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
           ) as Data<B>;
           if (line.length === 0) return lines;
           lines.push(line);
-          total += line.length;
-          if (limit > 0 && total >= limit) return lines;
+          total += typeof line === 'string' ? countChars(line) : line.length;
+          if (limit > 0 && total > limit) return lines;
         }
       },
     );
@@ -159,7 +162,10 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
   /**
    * Writes `data` (a string in text mode, bytes in binary mode) at the
    * position, or at the end in append mode. Resolves to the number of
-   * characters or bytes written once they reached the OS.
+   * characters or bytes written once they reached the OS. The position is
+   * `tell()`'s, after a read too: a text file writes where its reader is
+   * (CPython's text files write after the chunk they read ahead, unless a
+   * seek comes between).
    *
    * @throws {TypeError} for a string in binary mode or bytes in text mode.
    */
@@ -167,31 +173,50 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
     return this._op(
       'write',
       'w',
-      () => [this._encode(data, 'write'), opts],
-      async (bytes, signal) => {
+      () => [this._checkData(data, 'write'), opts],
+      async (checked, signal) => {
+        // Encoded once the file is known to be writable: a read-only file is UnsupportedOperation first, as in Python.
+        const bytes = this._encode(checked);
         await this._raw.write(bytes, signal);
         return this._text === null ? bytes.length : countChars(data as string);
       },
     );
   }
 
-  /** Writes every item of `lines` (no separator is added), in one write. */
+  /**
+   * Writes every item of `lines` (no separator is added), in one write. As
+   * in Python, where it is `write()` for each item in turn: no items, nothing
+   * to write, and not even a file open only for reading objects; an item that
+   * can't be written (a character the encoding lacks, a string in binary
+   * mode) rejects the call after the items before it were written.
+   */
   writelines(lines: Iterable<Data<B>>, opts?: FileOptions): Promise<void> {
-    const encode = (): [Uint8Array, FileOptions | undefined] => {
-      if (lines === null || typeof (lines as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
-        throw new TypeError(`writelines: lines must be iterable, received ${describe(lines)}`);
-      }
-      const all = [...lines];
-      return [
-        this._text === null
-          ? Buffer.concat(all.map((l) => this._encode(l, 'writelines')))
-          : this._encode(all.join('') as Data<B>, 'writelines'),
-        opts,
-      ];
-    };
-    return this._op('writelines', 'w', encode, async (bytes, signal) => {
-      await this._raw.write(bytes, signal);
-    });
+    if (lines === null || typeof (lines as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
+      return Promise.reject(new TypeError(`writelines: lines must be iterable, received ${describe(lines)}`));
+    }
+    let all: Data<B>[];
+    try {
+      all = [...lines];
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const needs = all.length === 0 ? '' : 'w';
+    return this._op(
+      'writelines',
+      needs,
+      () => [all, opts],
+      async (items, signal) => {
+        const parts: Uint8Array[] = [];
+        let failure: unknown = null;
+        try {
+          for (const line of items) parts.push(this._encode(this._checkData(line, 'writelines')));
+        } catch (error) {
+          failure = error;
+        }
+        await this._raw.write(Buffer.concat(parts), signal);
+        if (failure !== null) throw failure;
+      },
+    );
   }
 
   /**
@@ -344,16 +369,22 @@ export class AsyncFile<B extends boolean = boolean> implements AsyncDisposable, 
     return await body(arg, signal); // (await: the lock is held until the body ends)
   }
 
-  private _encode(data: unknown, where: string): Uint8Array {
+  /** `data` if it is what the file takes (a string in text mode, bytes in binary mode). */
+  private _checkData(data: unknown, where: string): string | Uint8Array {
     if (this._text !== null) {
       if (typeof data !== 'string')
         throw new TypeError(`${where}: a text file takes strings, received ${describe(data)}`);
-      return this._text.codec.encode(data);
+      return data;
     }
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`${where}: a binary file takes a Uint8Array, received ${describe(data)}`);
     }
     return data;
+  }
+
+  /** The bytes of checked `data`: encoded in text mode. */
+  private _encode(data: string | Uint8Array): Uint8Array {
+    return typeof data === 'string' ? this._text!.codec.encode(data) : data;
   }
 }
 
