@@ -7,7 +7,8 @@
  */
 
 import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../executor/execargv.js';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
 import { CancelScope, ParkingLot, checkFunction, checkSignal, checkSql, describe } from '../_lowlevel.js';
 import {
@@ -107,16 +108,20 @@ class Opening extends CancelScope {
  */
 function ignore(): void {}
 
+/**
+ * Starts the connection's worker thread, with the parent's flags that apply
+ * to a thread (`workerExecArgv`: not `--input-type`, `-e` and the like).
+ */
 function worker(options: OpenOptions): Worker {
   if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./_worker.js', import.meta.url), { workerData: options });
+    return startWorkerThread(new URL('./_worker.js', import.meta.url), { workerData: options });
   // From the TypeScript sources (the tests): the built worker when there is one (`npm test` builds
   // first), since registering tsx in each worker costs about half a second; else tsx.
   const built = new URL('../../dist/sqlite/_worker.js', import.meta.url);
-  if (existsSync(built)) return new Worker(built, { workerData: options });
+  if (existsSync(built)) return startWorkerThread(built, { workerData: options });
   const source = JSON.stringify(new URL('./_worker.ts', import.meta.url).href);
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`;
-  return new Worker(boot, { eval: true, workerData: options });
+  return startWorkerThread(boot, { eval: true, workerData: options });
 }
 
 function checkParams(params: unknown, where: string): Params | undefined {
