@@ -43,9 +43,11 @@ export interface ConnectOptions {
 /** Options of one call. */
 export interface CallOptions {
   /**
-   * Aborting it cancels the call: a call still queued is dropped; one the
-   * worker has started finishes there first (SQLite cannot be interrupted
-   * safely), then the call rejects with `CancelledError`.
+   * Aborting it cancels the call if its statement has not run yet: then it
+   * never runs, and the call rejects with `CancelledError`. A statement the
+   * worker has started finishes (SQLite cannot be interrupted safely), and
+   * the call resolves with its result: it happened, and the caller learns
+   * it. The next call given the aborted signal rejects at once.
    */
   signal?: AbortSignal;
 }
@@ -475,7 +477,8 @@ export class Connection implements AsyncDisposable {
    * @internal A call's scope was cancelled (its signal aborted): a queued
    * call has already left the queue, and rejects now; a posted one is
    * marked so that the worker skips it if it has not started it, and
-   * rejects when its reply comes.
+   * settles when its reply comes (cancelled if it was skipped, with its
+   * result if it ran).
    */
   _abandon(call: Call, reason: unknown): void {
     if (call.posted) {
@@ -507,9 +510,12 @@ export class Connection implements AsyncDisposable {
       this._queue.unparkOne(undefined);
       this._post(next);
     }
-    if (reply.ok) this._inTransaction = reply.result.inTransaction;
-    if (call.aborted) call.reject(call.reason);
-    else if (reply.ok) call.resolve(reply.result);
+    // A statement that ran answers with what it did, even if its cancellation came meanwhile (the
+    // contract's rule: its effect happened); one the worker skipped had none, and is cancelled.
+    if (reply.ok) {
+      this._inTransaction = reply.result.inTransaction;
+      call.resolve(reply.result);
+    } else if (reply.skipped === true) call.reject(call.aborted ? call.reason : cancelledFrom(undefined));
     else call.reject(errorFromWorker(reply.error, call.where));
   }
 
