@@ -87,14 +87,15 @@ void test('under node --input-type=module -e, every executor and tsaio/sqlite wo
 
 void test('under node --import tsx --input-type=module -e, from the TypeScript sources', () => {
   const out = runUnder(['--import', 'tsx', '--input-type=module'], 'src');
-  // tsx's flags reach no thread (a thread registers tsx itself when it loads TypeScript); a child
-  // process running tsaio's TypeScript program needs them.
+  // tsx's flags are kept: a thread sees how its process runs (and a pool or sync function it starts
+  // registers tsx in turn); a child process running tsaio's TypeScript program needs them.
+  const tsx = ['--import', 'tsx'];
   assert.deepEqual(out, {
-    toThread: [],
+    toThread: tsx,
     threadPool: 3,
-    processPool: ['--import', 'tsx'],
+    processPool: tsx,
     runSync: 42,
-    createSyncFn: [],
+    createSyncFn: tsx,
     sqlite: 42,
   });
 });
@@ -138,9 +139,17 @@ void test('workerExecArgv: what a thread and a process get of the parent’s fla
       [],
       ['--max-old-space-size=4096', '--expose-gc', '--title', 'app', '--abort-on-uncaught-exception'],
     ],
-    // tsx: threads register it themselves; processes keep it (the pool drops it for a JavaScript program).
-    [['--import', 'tsx', '--no-warnings'], ['--no-warnings'], ['--import', 'tsx', '--no-warnings']],
-    [['--import=tsx/esm', '--loader', 'tsx'], [], ['--import=tsx/esm', '--loader', 'tsx']],
+    // tsx: kept (a process pool drops it for its JavaScript program itself).
+    [
+      ['--import', 'tsx', '--no-warnings'],
+      ['--import', 'tsx', '--no-warnings'],
+      ['--import', 'tsx', '--no-warnings'],
+    ],
+    [
+      ['--import=tsx/esm', '--loader', 'tsx'],
+      ['--import=tsx/esm', '--loader', 'tsx'],
+      ['--import=tsx/esm', '--loader', 'tsx'],
+    ],
   ];
   for (const [parent, thread, child] of cases) {
     assert.deepEqual(workerExecArgv('thread', parent), thread, `a thread, from ${parent.join(' ')}`);

@@ -60,12 +60,6 @@ function flagsOf(argv: readonly string[]): Flag[] {
   return flags;
 }
 
-/** Whether `flag` loads tsx (`--import tsx`, `--loader=tsx/esm` ...). */
-function loadsTsx(flag: Flag): boolean {
-  if (!/^--(import|loader|experimental-loader)$/.test(flag.name)) return false;
-  return /^tsx(\/|$)/.test(flag.inline ?? flag.tokens[1] ?? '');
-}
-
 /**
  * The flags of `argv` (default: this process's `execArgv`) that a worker
  * of `kind` is started with. tsaio's thread and process pools, `toThread`,
@@ -81,8 +75,10 @@ function loadsTsx(flag: Flag): boolean {
  * the inspector's (`--inspect*`: a second debugger on the same port, or a
  * child stopped at `--inspect-brk`). A thread also does not get the
  * process's own settings (V8's flags, `--max-old-space-size`, `--title`
- * ...: it shares them, and Node refuses them per thread), nor tsx's flags:
- * a thread registers tsx itself when it loads TypeScript.
+ * ...: it shares them, and Node refuses them per thread). tsx's flags are
+ * kept (on Node 20 a thread does not run `--import` preloads: it registers
+ * tsx itself when it loads TypeScript, and finds tsx there; a process pool
+ * drops them for its JavaScript program).
  *
  * @param kind `'thread'` or `'process'`.
  * @param argv the parent's flags (default `process.execArgv`).
@@ -105,7 +101,7 @@ export function workerExecArgv(
     throw new RangeError(`workerExecArgv: kind must be 'thread' or 'process', received ${describe(kind)}`);
   }
   const keep = (flag: Flag) =>
-    !ENTRY.test(flag.name) && (kind === 'process' || (!PROCESS_WIDE.test(flag.name) && !loadsTsx(flag)));
+    !ENTRY.test(flag.name) && (kind === 'process' || !PROCESS_WIDE.test(flag.name));
   return flagsOf(argv)
     .filter(keep)
     .flatMap((flag) => flag.tokens);
