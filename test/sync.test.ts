@@ -223,6 +223,12 @@ void describe('createSyncFn', () => {
       assert.throws(() => createSyncFn(job('add'), { timeout: timeout as number }), RangeError);
     }
     assert.throws(() => createSyncFn(job('add'), { timeout: '5' as never }), TypeError);
+    for (const grace of [-1, NaN, Infinity, '5']) {
+      assert.throws(
+        () => createSyncFn(job('add'), { cancelGracePeriod: grace as number }),
+        /cancelGracePeriod must be a non-negative number of ms/,
+      );
+    }
     assert.equal(_liveWorkers(), 0);
   });
 });

@@ -213,12 +213,18 @@ function refuseDeadlock(job: unknown, where: string): void {
  * (path or URL: its default export, or `{ module, name }`) or a
  * self-contained async function. Same idea as synckit's `createSyncFn`;
  * what `asyncio.run()` is for in the seed's sync code. The worker does not
- * keep the process alive; `close()` ends it.
+ * keep the process alive; `close()` ends it. A call that times out aborts
+ * the job's signal (a job that declares one more parameter than it is given
+ * receives it) and waits up to `cancelGracePeriod` for the job to stop; a
+ * job that does not stop has its worker ended, and the next call starts a
+ * fresh one, as does a call after the worker died. A call throws the core
+ * `TimeoutError` when its job did not settle in time, and
+ * `InvalidStateError` after `close()` or when its worker died.
  *
  * @param job what to run on the worker.
- * @param opts `timeout`: the longest one call may block, in ms.
+ * @param opts `timeout`: how long one call waits for its job, in ms; `cancelGracePeriod`: how long a timed-out job may take to stop (default 1,000).
  * @returns the sync function, with `close()`.
- * @throws {InvalidStateError} for a promise, `Future` or `Task` (see `syncCallProblem`); {TypeError} for a job that cannot be sent; {RangeError} for a bad timeout.
+ * @throws {InvalidStateError} for a promise, `Future` or `Task` (see `syncCallProblem`); {TypeError} for a job that cannot be sent; {RangeError} for a bad timeout or grace period.
  *
  * @example A sync function that does async work
  * ```ts
