@@ -159,12 +159,63 @@ void describe('createSyncFn', () => {
     assert.match(readFileSync(marker, 'utf8'), /saw the abort: CancelledError the sync call timed out/);
   });
 
-  void test('a worker that dies is reported, not waited for forever', () => {
-    using fn = createSyncFn(job('crash'));
+  void test('a job that ignores its signal is reclaimed: its worker is ended after the grace period, the next call gets a fresh one', async () => {
+    // The job spins (its thread never even reads the cancel message) for 30 s unless told 0.
+    const spin = (ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end);
+      return 'spun';
+    };
+    using fn = createSyncFn(spin, { timeout: 200, cancelGracePeriod: 100 });
+    assert.equal(fn(0), 'spun', 'the worker started');
+    const start = performance.now();
     assert.throws(
-      () => fn(),
+      () => fn(30_000),
+      (e: Error) => e instanceof TimeoutError && /within 200 ms/.test(e.message),
+    );
+    const blocked = performance.now() - start;
+    for (let i = 0; i < 5; i++) assert.equal(fn(0), 'spun', 'later calls run, on a fresh worker, in time');
+    assert.ok(blocked >= 290, `the job had its grace period (blocked ${blocked} ms)`);
+    assert.ok(blocked < 5_000, `the caller was not held by the job (blocked ${blocked} ms)`);
+    await workersBackTo(1);
+    // Nothing spins any more: the process uses a small part of a core while idle.
+    const cpu = process.cpuUsage();
+    const wall = performance.now();
+    await sleep(500);
+    const used = process.cpuUsage(cpu);
+    const share = (used.user + used.system) / 1000 / (performance.now() - wall);
+    assert.ok(share < 0.4, `the process used ${(share * 100).toFixed(0)}% of a core while idle`);
+  });
+
+  void test('a job that stops in its grace period gives its value; one that stops with the abort is the TimeoutError', () => {
+    using fn = createSyncFn(
+      (mode: string, signal: AbortSignal) =>
+        new Promise((resolve, reject) => {
+          if (mode === 'quick') return resolve('quick');
+          signal.addEventListener('abort', () =>
+            mode === 'value' ? resolve('stopped') : reject(signal.reason),
+          );
+        }),
+      { timeout: 100, cancelGracePeriod: 5_000 },
+    );
+    assert.equal(fn('quick'), 'quick');
+    const start = performance.now();
+    assert.equal(fn('value'), 'stopped', 'a value after the abort is the call’s value');
+    assert.throws(() => fn('abort'), TimeoutError);
+    assert.ok(performance.now() - start < 2_000, 'neither waited for the grace period to end');
+    assert.equal(_liveWorkers(), 1, 'the same worker throughout');
+  });
+
+  void test('a worker that dies is reported, not waited for forever; the next call gets a fresh worker', async () => {
+    using fn = createSyncFn((how: string) => (how === 'crash' ? process.exit(7) : how));
+    assert.throws(
+      () => fn('crash'),
       (e: Error) => e instanceof InvalidStateError && /died/.test(e.message),
     );
+    assert.equal(fn('fine'), 'fine');
+    assert.throws(() => runSync(job('crash')), InvalidStateError);
+    assert.equal(runSync(job('add'), 1, 2), 3, 'runSync starts a fresh shared worker too');
+    await workersBackTo(2);
   });
 
   void test('bad options are RangeErrors (a timeout of the wrong type a TypeError)', () => {
@@ -172,6 +223,12 @@ void describe('createSyncFn', () => {
       assert.throws(() => createSyncFn(job('add'), { timeout: timeout as number }), RangeError);
     }
     assert.throws(() => createSyncFn(job('add'), { timeout: '5' as never }), TypeError);
+    for (const grace of [-1, NaN, Infinity, '5']) {
+      assert.throws(
+        () => createSyncFn(job('add'), { cancelGracePeriod: grace as number }),
+        /cancelGracePeriod must be a non-negative number of ms/,
+      );
+    }
     assert.equal(_liveWorkers(), 0);
   });
 });

@@ -10,7 +10,7 @@
 
 import { isMainThread, workerData } from 'node:worker_threads';
 import { CancelledError } from '../exceptions.js';
-import type { JobSpec } from './_wire.js';
+import { describeValue, type JobSpec } from './_wire.js';
 
 type JobFn = (...args: unknown[]) => unknown;
 
@@ -21,6 +21,12 @@ const compiled = new Map<string, JobFn>();
 
 /** The function `spec` names. */
 async function loadJob(spec: JobSpec): Promise<JobFn> {
+  const { kind, source, url, name } = (spec ?? {}) as Partial<Record<string, unknown>>;
+  const valid =
+    kind === 'source'
+      ? typeof source === 'string'
+      : kind === 'module' && typeof url === 'string' && URL.canParse(url) && typeof name === 'string';
+  if (!valid) throw new TypeError(`the worker was sent a malformed job: ${describeValue(spec)}`);
   if (spec.kind === 'source') {
     let fn = compiled.get(spec.source);
     if (fn === undefined) {
@@ -67,6 +73,8 @@ const early = new Set<number>();
 
 /** Loads and runs job `id`: what a worker does with each job it is sent. */
 export async function execute(id: number, spec: JobSpec, args: unknown[], chunk: boolean): Promise<unknown> {
+  if (!Array.isArray(args))
+    throw new TypeError(`the worker was sent a malformed argument list: ${describeValue(args)}`);
   waiting.add(id);
   try {
     const fn = await loadJob(spec);

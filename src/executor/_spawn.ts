@@ -8,8 +8,9 @@
  * are not passed on to worker threads, so under tsx (`node --import tsx`)
  * a thread registers tsx's hooks itself before it loads TypeScript (tsaio's
  * own source, or a `.ts` job module), and only then: JavaScript jobs pay
- * nothing. Child processes get the parent's `execArgv`, less tsx's flags when
- * tsaio's own program is JavaScript: they too register tsx only for a `.ts` job.
+ * nothing. Threads and child processes get the parent's flags that apply to
+ * them (`workerExecArgv`), child processes less tsx's flags when tsaio's own
+ * program is JavaScript: they too register tsx only for a `.ts` job.
  *
  * @module
  */
@@ -17,8 +18,8 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { track } from './_live.js';
+import { startWorkerThread, workerExecArgv } from './execargv.js';
 import type { FromWorker, ToWorker } from './_wire.js';
 
 /** One worker, as the pool sees it. */
@@ -85,7 +86,7 @@ export function startThread(
   events: ChannelEvents,
   extra: { workerData?: Record<string, unknown>; transferList?: TransferListItem[] } = {},
 ): Channel {
-  const worker = new Worker(BOOT, {
+  const worker = startWorkerThread(BOOT, {
     eval: true,
     workerData: { program, tsx: TSX, ...extra.workerData },
     transferList: extra.transferList,
@@ -114,10 +115,11 @@ export function startProcess(events: ChannelEvents): Channel {
   const program = programUrl('_worker');
   // A JavaScript program starts without tsx (a faster start); it registers tsx's hooks before a TypeScript job.
   const lazy = TSX !== null && !program.endsWith('.ts');
-  const skip = new Set(lazy ? tsxFlags(process.execArgv) : []);
+  const argv = workerExecArgv('process');
+  const skip = new Set(lazy ? tsxFlags(argv) : []);
   const child: ChildProcess = fork(fileURLToPath(program), lazy ? [TSX] : [], {
     serialization: 'advanced',
-    execArgv: process.execArgv.filter((_, i) => !skip.has(i)),
+    execArgv: argv.filter((_, i) => !skip.has(i)),
   });
   const untrack = track(child);
   let error: unknown;

@@ -9,33 +9,47 @@
 
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { cancelJob, execute } from './_run.js';
-import { wireError, type FromWorker, type ToWorker } from './_wire.js';
+import { asCall, reasonOf, wireError, type FromWorker, type ToWorker } from './_wire.js';
 
 const send: (msg: FromWorker) => void = isMainThread
   ? (msg) => process.send!(msg)
   : (msg) => parentPort!.postMessage(msg);
 
-async function run(msg: Extract<ToWorker, { t: 'run' }>): Promise<void> {
-  let reply: FromWorker;
+/**
+ * Sends a job's outcome; one that cannot be sent (a result, or an error's
+ * value, that structured clone refuses) is replaced by a `TypeError` that
+ * says so. Never throws: if even that cannot be sent, the channel is gone
+ * and the pool sees the worker's exit.
+ */
+function reply(outcome: FromWorker): void {
   try {
-    reply = { t: 'done', id: msg.id, ok: true, value: await execute(msg.id, msg.job, msg.args, msg.chunk) };
+    send(outcome);
   } catch (error) {
-    reply = { t: 'done', id: msg.id, ok: false, error: wireError(error) };
-  }
-  try {
-    send(reply);
-  } catch (error) {
-    // The result could not be cloned (a function, a class instance with private state ...).
-    const why = new TypeError(
-      `the job's result cannot be sent back from the worker: ${(error as Error).message}`,
-    );
-    send({ t: 'done', id: msg.id, ok: false, error: wireError(why) });
+    const what = outcome.ok ? "the job's result" : 'what the job threw';
+    const why = new TypeError(`${what} cannot be sent back from the worker: ${reasonOf(error)}`);
+    try {
+      send({ t: 'done', id: outcome.id, ok: false, error: wireError(why) });
+    } catch {
+      // The channel to the pool is closed.
+    }
   }
 }
 
-function onMessage(msg: ToWorker): void {
-  if (msg.t === 'run') void run(msg);
-  else cancelJob(msg.id, msg.reason);
+async function run(msg: Extract<ToWorker, { t: 'run' }>): Promise<void> {
+  let outcome: FromWorker;
+  try {
+    outcome = { t: 'done', id: msg.id, ok: true, value: await execute(msg.id, msg.job, msg.args, msg.chunk) };
+  } catch (error) {
+    outcome = { t: 'done', id: msg.id, ok: false, error: wireError(error) };
+  }
+  reply(outcome);
+}
+
+/** A message the pool sends; anything else (`null`, garbage) is ignored. */
+function onMessage(msg: unknown): void {
+  const call = asCall(msg);
+  if (call?.t === 'run') void run(call);
+  else if (call?.t === 'cancel') cancelJob(call.id, call.reason);
 }
 
 if (isMainThread) {

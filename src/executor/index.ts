@@ -28,4 +28,5 @@ export {
   type SyncFn,
   type SyncFnOptions,
 } from './sync.js';
+export { workerExecArgv } from './execargv.js';
 export type { Job } from './_job.js';

@@ -30,10 +30,10 @@ export interface Outcome {
   inTransaction: boolean;
 }
 
-/** The worker's answer. */
+/** The worker's answer. `skipped`: the request was cancelled before it ran, and did not run. */
 export type Reply =
   | { id: number; ok: true; result: Outcome }
-  | { id: number; ok: false; error: { name: string; message: string; code?: string } };
+  | { id: number; ok: false; skipped?: true; error: { name: string; message: string; code?: string } };
 
 /** Options the worker opens the database with. */
 export interface OpenOptions {

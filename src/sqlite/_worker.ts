@@ -187,14 +187,56 @@ function handle(req: Request): Outcome {
   }
 }
 
+/** `read()`, or `fallback` if it throws. */
+function attempt<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
+/** An error's name, message and code as plain strings; never throws, whatever was thrown. */
 function errorOf(error: unknown): Extract<Reply, { ok: false }>['error'] {
-  const e = error as { name?: unknown; message?: unknown; code?: unknown };
+  const field = (key: 'name' | 'message' | 'code'): unknown =>
+    attempt(() => (error as Record<string, unknown> | null)?.[key], undefined);
+  const name = field('name');
+  const message = field('message');
+  const code = field('code');
   const out: Extract<Reply, { ok: false }>['error'] = {
-    name: typeof e?.name === 'string' ? e.name : 'Error',
-    message: typeof e?.message === 'string' ? e.message : String(error),
+    name: typeof name === 'string' ? name : 'Error',
+    message:
+      typeof message === 'string' ? message : attempt(() => String(error), 'an error that cannot be read'),
   };
-  if (typeof e?.code === 'string') out.code = e.code;
+  if (typeof code === 'string') out.code = code;
   return out;
+}
+
+/** Posts a reply; one that cannot be sent (it never should) is answered with an error instead. */
+function post(reply: Reply): void {
+  try {
+    port.postMessage(reply);
+  } catch (error) {
+    port.postMessage({ id: reply.id, ok: false, error: errorOf(error) } satisfies Reply);
+  }
+}
+
+const OPS = new Set([
+  'execute',
+  'executemany',
+  'executescript',
+  'fetch',
+  'closeCursor',
+  'commit',
+  'rollback',
+  'close',
+]);
+
+/** `msg` as a request (an object with a numeric id), or `null` for anything a connection does not send. */
+function asRequest(msg: unknown): Request | null {
+  if (msg === null || typeof msg !== 'object') return null;
+  const { id } = msg as { id?: unknown };
+  return typeof id === 'number' && Number.isInteger(id) && id > 0 ? (msg as Request) : null;
 }
 
 try {
@@ -209,22 +251,21 @@ try {
   port.close();
 }
 
-port.on('message', (req: Request) => {
-  let reply: Reply;
+port.on('message', (msg: unknown) => {
+  const req = asRequest(msg);
+  if (req === null) return; // not from the connection: ignored
   if (Atomics.load(options.cancelled, req.id % CANCEL_SLOTS) === req.id) {
     // Cancelled before it ran: it leaves no trace.
-    port.postMessage({
-      id: req.id,
-      ok: false,
-      error: { name: 'CancelledError', message: 'cancelled' },
-    } satisfies Reply);
+    post({ id: req.id, ok: false, skipped: true, error: { name: 'CancelledError', message: 'cancelled' } });
     return;
   }
+  let reply: Reply;
   try {
+    if (!OPS.has(req.op)) throw new TypeError(`the worker was sent an unknown request: ${String(req.op)}`);
     reply = { id: req.id, ok: true, result: handle(req) };
   } catch (error) {
     reply = { id: req.id, ok: false, error: errorOf(error) };
   }
-  port.postMessage(reply);
+  post(reply);
   if (req.op === 'close' && reply.ok) port.close();
 });

@@ -7,7 +7,8 @@
  */
 
 import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../executor/execargv.js';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
 import { CancelScope, ParkingLot, checkFunction, checkSignal, checkSql, describe } from '../_lowlevel.js';
 import {
@@ -42,9 +43,11 @@ export interface ConnectOptions {
 /** Options of one call. */
 export interface CallOptions {
   /**
-   * Aborting it cancels the call: a call still queued is dropped; one the
-   * worker has started finishes there first (SQLite cannot be interrupted
-   * safely), then the call rejects with `CancelledError`.
+   * Aborting it cancels the call if its statement has not run yet: then it
+   * never runs, and the call rejects with `CancelledError`. A statement the
+   * worker has started finishes (SQLite cannot be interrupted safely), and
+   * the call resolves with its result: it happened, and the caller learns
+   * it. The next call given the aborted signal rejects at once.
    */
   signal?: AbortSignal;
 }
@@ -107,16 +110,20 @@ class Opening extends CancelScope {
  */
 function ignore(): void {}
 
+/**
+ * Starts the connection's worker thread, with the parent's flags that apply
+ * to a thread (`workerExecArgv`: not `--input-type`, `-e` and the like).
+ */
 function worker(options: OpenOptions): Worker {
   if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./_worker.js', import.meta.url), { workerData: options });
+    return startWorkerThread(new URL('./_worker.js', import.meta.url), { workerData: options });
   // From the TypeScript sources (the tests): the built worker when there is one (`npm test` builds
   // first), since registering tsx in each worker costs about half a second; else tsx.
   const built = new URL('../../dist/sqlite/_worker.js', import.meta.url);
-  if (existsSync(built)) return new Worker(built, { workerData: options });
+  if (existsSync(built)) return startWorkerThread(built, { workerData: options });
   const source = JSON.stringify(new URL('./_worker.ts', import.meta.url).href);
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`;
-  return new Worker(boot, { eval: true, workerData: options });
+  return startWorkerThread(boot, { eval: true, workerData: options });
 }
 
 function checkParams(params: unknown, where: string): Params | undefined {
@@ -470,7 +477,8 @@ export class Connection implements AsyncDisposable {
    * @internal A call's scope was cancelled (its signal aborted): a queued
    * call has already left the queue, and rejects now; a posted one is
    * marked so that the worker skips it if it has not started it, and
-   * rejects when its reply comes.
+   * settles when its reply comes (cancelled if it was skipped, with its
+   * result if it ran).
    */
   _abandon(call: Call, reason: unknown): void {
     if (call.posted) {
@@ -502,9 +510,12 @@ export class Connection implements AsyncDisposable {
       this._queue.unparkOne(undefined);
       this._post(next);
     }
-    if (reply.ok) this._inTransaction = reply.result.inTransaction;
-    if (call.aborted) call.reject(call.reason);
-    else if (reply.ok) call.resolve(reply.result);
+    // A statement that ran answers with what it did, even if its cancellation came meanwhile (the
+    // contract's rule: its effect happened); one the worker skipped had none, and is cancelled.
+    if (reply.ok) {
+      this._inTransaction = reply.result.inTransaction;
+      call.resolve(reply.result);
+    } else if (reply.skipped === true) call.reject(call.aborted ? call.reason : cancelledFrom(undefined));
     else call.reject(errorFromWorker(reply.error, call.where));
   }
 

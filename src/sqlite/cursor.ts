@@ -73,22 +73,36 @@ export class Cursor implements AsyncIterable<Row>, AsyncDisposable {
         `Cursor.fetchmany: size must be a non-negative integer, received ${describe(size)}`,
       );
     }
-    const out: Row[] = [];
-    while (out.length < size) {
-      if (this._at >= this._rows.length && !(await this._more(Math.max(size - out.length, CHUNK), opts)))
-        break;
-      const end = Math.min(this._rows.length, this._at + size - out.length);
-      for (; this._at < end; this._at++) out.push(this._row(this._rows[this._at]!));
+    const taken: unknown[][] = [];
+    while (taken.length < size) {
+      if (this._at >= this._rows.length && !(await this._refill(taken, size - taken.length, opts))) break;
+      const end = Math.min(this._rows.length, this._at + size - taken.length);
+      for (; this._at < end; this._at++) taken.push(this._rows[this._at]!);
     }
-    return out;
+    return taken.map((values) => this._row(values));
   }
 
   /** Every remaining row. Same as `Cursor.fetchall`. */
   async fetchall(opts?: CallOptions): Promise<Row[]> {
-    const out: Row[] = [];
+    const taken: unknown[][] = [];
     for (;;) {
-      for (; this._at < this._rows.length; this._at++) out.push(this._row(this._rows[this._at]!));
-      if (!(await this._more(-1, opts))) return out;
+      for (; this._at < this._rows.length; this._at++) taken.push(this._rows[this._at]!);
+      if (!(await this._refill(taken, -1, opts))) return taken.map((values) => this._row(values));
+    }
+  }
+
+  /**
+   * `_more` for a fetch that has `taken` rows so far: if it fails (it was
+   * cancelled, say), the rows go back to the cursor first, so that the fetch
+   * takes nothing and the next one finds them.
+   */
+  private async _refill(taken: unknown[][], n: number, opts: CallOptions | undefined): Promise<boolean> {
+    try {
+      return await this._more(n < 0 ? -1 : Math.max(n, CHUNK), opts);
+    } catch (error) {
+      this._rows = taken.concat(this._rows.slice(this._at));
+      this._at = 0;
+      throw error;
     }
   }
 
