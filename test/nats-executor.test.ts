@@ -39,7 +39,7 @@ async function withWorker(
   } finally {
     worker.child.kill('SIGKILL');
     await worker.exit();
-    for (const s of ['', '_DLQ', '_CTL'])
+    for (const s of ['', '_DLQ', '_CTL', '_HB'])
       await conn.jsm.streams.delete(`TSAIO_Q_exec-${executor}${s}`).catch(() => {});
     await conn.close();
   }
@@ -129,7 +129,7 @@ natsTest(
       handedBack.cancel();
       await pool.shutdown();
     } finally {
-      for (const s of ['', '_DLQ', '_CTL'])
+      for (const s of ['', '_DLQ', '_CTL', '_HB'])
         await conn.jsm.streams.delete(`TSAIO_Q_exec-${executor}${s}`).catch(() => {});
       await conn.close();
     }
