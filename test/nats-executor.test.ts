@@ -124,7 +124,7 @@ natsTest(
       for (let i = 0; i < 200 && runs.length < 2; i++) await sleep(25);
       stop.abort();
       const stats = await worker;
-      assert.deepEqual(stats, { done: 1, failed: 0, cancelled: 0, handedBack: 1 });
+      assert.deepEqual(stats, { done: 1, failed: 0, cancelled: 0, handedBack: 1, malformed: 0 });
       assert.equal(handedBack.done(), false, 'the job waits in the queue for another worker');
       handedBack.cancel();
       await pool.shutdown();
