@@ -16,6 +16,12 @@
  * check, are the server's count less the deliveries recorded there. The
  * record is deleted once the item is done or dead-lettered.
  *
+ * nats-server before 2.11 can count a delivery it never made when a message
+ * is handed back while another handle has just stopped a pull (see
+ * `_receiver.ts`); the count then jumps by two. So a record also names the
+ * delivery after the last hand-back as a "maybe": it does not count unless a
+ * get takes it, and then the record drops it.
+ *
  * So a cancelled get leaves an item's delivery count unchanged and never
  * sends it to the dead letters. If the record cannot be stored (the server
  * does not answer within the put timeout), the message is handed back all
@@ -26,23 +32,55 @@
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const RECORD = /^[1-9][0-9]{0,9}( [1-9][0-9]{0,9})*$/;
+const COUNTS = /^[1-9][0-9]{0,9}( [1-9][0-9]{0,9})*$/;
+const COUNT = /^[1-9][0-9]{0,9}$/;
 
-/** The delivery counts a record lists; none for anything that is not a record. */
-export function parseRecord(data: Uint8Array | undefined): number[] {
-  if (data === undefined) return [];
-  const text = decoder.decode(data);
-  return RECORD.test(text) ? text.split(' ').map(Number) : [];
+/** The hand-back record of one item. */
+export interface HandBackRecord {
+  /** Delivery counts of the deliveries that reached nobody. */
+  readonly handedBack: readonly number[];
+  /**
+   * The delivery right after the last hand-back, which nats-server before
+   * 2.11 may count without making (see `_receiver.ts`): it does not count
+   * unless it is taken (then the record drops it).
+   */
+  readonly maybe: number | null;
 }
 
-/** The record listing `counts` (sorted, each once). */
-export function encodeRecord(counts: Iterable<number>): Uint8Array {
-  return encoder.encode([...new Set(counts)].sort((a, b) => a - b).join(' '));
+export const NO_RECORD: HandBackRecord = { handedBack: [], maybe: null };
+
+/** Reads a record (`1 3` or `1 3/4`: handed back, then the maybe); `NO_RECORD` for anything else. */
+export function parseRecord(data: Uint8Array | undefined): HandBackRecord {
+  if (data === undefined) return NO_RECORD;
+  const [counts = '', maybe, extra] = decoder.decode(data).split('/');
+  if (extra !== undefined || !COUNTS.test(counts)) return NO_RECORD;
+  if (maybe !== undefined && !COUNT.test(maybe)) return NO_RECORD;
+  return { handedBack: counts.split(' ').map(Number), maybe: maybe === undefined ? null : Number(maybe) };
 }
 
-/** The count of the delivery the server numbered `count`, less the earlier ones in `handedBack`. */
-export function effectiveCount(count: number, handedBack: readonly number[]): number {
+/** The bytes of `record`. */
+export function encodeRecord(record: HandBackRecord): Uint8Array {
+  const counts = [...new Set(record.handedBack)].sort((a, b) => a - b).join(' ');
+  return encoder.encode(record.maybe === null ? counts : `${counts}/${record.maybe}`);
+}
+
+/** The count of the delivery the server numbered `count`, less the earlier ones that reached nobody. */
+export function effectiveCount(count: number, record: HandBackRecord): number {
   let wasted = 0;
-  for (const c of handedBack) if (c < count) wasted++;
+  for (const c of record.handedBack) if (c < count) wasted++;
+  if (record.maybe !== null && record.maybe < count && !record.handedBack.includes(record.maybe)) wasted++;
   return Math.max(1, count - wasted);
+}
+
+/** The record once delivery `count` was handed back: it, and the delivery after it as a maybe. */
+export function afterHandBack(record: HandBackRecord, count: number): HandBackRecord {
+  const handedBack = [...record.handedBack, count];
+  // A maybe below `count` was not taken (else the record would have dropped it): it never happened.
+  if (record.maybe !== null && record.maybe < count) handedBack.push(record.maybe);
+  return { handedBack, maybe: count + 1 };
+}
+
+/** The record once delivery `count` was taken by a get: without its maybe if that was this delivery, else `null` (unchanged). */
+export function afterTaken(record: HandBackRecord, count: number): HandBackRecord | null {
+  return record.maybe === count ? { handedBack: record.handedBack, maybe: null } : null;
 }

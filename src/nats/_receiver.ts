@@ -82,8 +82,7 @@ export class Receiver {
   /** Messages nobody here took, waiting to be handed back (the next get here takes them first). */
   private readonly _returning: JsMsg[] = [];
   private _returnRun: Promise<void> | null = null;
-  private _sweepRun: Promise<void> | null = null;
-  private _sweepAgain = false;
+  private readonly _sweeps = new Set<Promise<void>>();
   private readonly _pulls = new Set<Pull>();
   private _requested = 0;
   private _closed = false;
@@ -174,7 +173,7 @@ export class Receiver {
     await Promise.all([...this._pulls].map((p) => p.ended));
     for (const msg of this._buffer.splice(0)) this._handBack(msg);
     while (this._returnRun !== null) await this._returnRun;
-    while (this._sweepRun !== null) await this._sweepRun;
+    while (this._sweeps.size > 0) await Promise.all([...this._sweeps]);
     if (drained) await this._hooks.sweep(); // the server forgets the requests just stopped
   }
 
@@ -212,13 +211,15 @@ export class Receiver {
   }
 
   private _stopPulls(drain: boolean): void {
+    let drained = false;
     for (const pull of this._pulls) {
       if (pull.stopped) continue;
       pull.stopped = true;
       pull.drain = drain;
       this._requested -= pull.batch - pull.arrived;
-      if (pull.messages !== null) this._stop(pull.messages, drain);
+      if (pull.messages !== null) drained = this._stop(pull.messages, drain) || drained;
     }
+    if (drained) this._sweepNow(); // sent after the unsubscriptions, on the same connection
   }
 
   /**
@@ -228,16 +229,16 @@ export class Receiver {
    * unsubscribes at once and drops what is in flight (after a reconnection,
    * where the request is void anyway).
    */
-  private _stop(messages: ConsumerMessages, drain: boolean): void {
+  private _stop(messages: ConsumerMessages, drain: boolean): boolean {
     // The client's fetch keeps its subscription in `sub` (@nats-io/jetstream 3.3, pinned in package.json).
     const sub = (messages as Partial<{ sub: Subscription }>).sub;
     if (!drain || sub === undefined || typeof sub.drain !== 'function' || sub.isClosed()) {
       void messages.close();
-      return;
+      return false;
     }
     this._drains++;
     sub.drain().catch(() => void messages.close());
-    this._sweepSoon(); // sent after the unsubscription, on the same connection
+    return true;
   }
 
   private _pull(batch: number): void {
@@ -259,7 +260,7 @@ export class Receiver {
     try {
       const messages = await this._consumer.fetch({ max_messages: pull.batch, expires: PULL_EXPIRES_MS });
       pull.messages = messages;
-      if (pull.stopped) this._stop(messages, pull.drain);
+      if (pull.stopped && this._stop(messages, pull.drain)) this._sweepNow();
       for await (const msg of messages) this._arrive(pull, msg);
       return await messages.closed();
     } catch (error) {
@@ -320,19 +321,12 @@ export class Receiver {
     }
   }
 
-  /** Sweeps once the current sweep, if any, is over. */
-  private _sweepSoon(): void {
+  /** Sweeps now: the request follows the unsubscriptions just sent. */
+  private _sweepNow(): void {
     if (this._closed) return; // close() sweeps last
-    if (this._sweepRun !== null) {
-      this._sweepAgain = true;
-      return;
-    }
-    this._sweepRun = this._hooks.sweep().then(() => {
-      this._sweepRun = null;
-      if (!this._sweepAgain) return;
-      this._sweepAgain = false;
-      this._sweepSoon();
-    });
+    const sweep = this._hooks.sweep();
+    this._sweeps.add(sweep);
+    void sweep.then(() => this._sweeps.delete(sweep));
   }
 
   private _ended(pull: Pull, outcome: unknown): void {

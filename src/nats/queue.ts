@@ -37,7 +37,15 @@ import { JsonCodec, decodeWith, encodeWith, type Codec } from './codec.js';
 import type { Connection } from './connection.js';
 import { Delivery } from './delivery.js';
 import { CodecError, NatsError } from './errors.js';
-import { effectiveCount, encodeRecord, parseRecord } from './_handback.js';
+import {
+  NO_RECORD,
+  afterHandBack,
+  afterTaken,
+  effectiveCount,
+  encodeRecord,
+  parseRecord,
+  type HandBackRecord,
+} from './_handback.js';
 import { layoutOf, type Layout } from './_layout.js';
 import { StreamFull, publishOnce } from './_publish.js';
 import { Receiver } from './_receiver.js';
@@ -155,8 +163,8 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   private readonly _receiver: Receiver;
   /** Dead-letter moves and record deletions under way: `close()` waits for them. */
   private readonly _chores = new Set<Promise<void>>();
-  /** Items taken through this handle that have a hand-back record, to delete once they are done. */
-  private readonly _forgetHandBacks = new Set<number>();
+  /** Items taken through this handle that have a hand-back record, to delete once they are done (after this write). */
+  private readonly _forgetHandBacks = new Map<number, Promise<void>>();
   private readonly _ctl: Subscription;
   private readonly _undo: (() => unknown)[] = [];
   private _shutdown: false | 'drain' | 'immediate';
@@ -401,12 +409,12 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
       if (this._shutdown === 'immediate') throw new QueueShutDown();
       if (this._shutdown === 'drain') this._wake(); // the poller ends the wait once the queue is drained
       const msg = await this._receiver.next(signal);
-      const handedBack = msg.info.deliveryCount > 1 ? await this._handedBackOf(msg) : [];
+      const record = msg.info.deliveryCount > 1 ? await this._recordOf(msg) : NO_RECORD;
       if (signal?.aborted) {
         this._receiver.handOn(msg); // cancelled while its record was read: it takes nothing
         throw cancelledFrom(signal.reason);
       }
-      const delivery = this._admit(msg, handedBack);
+      const delivery = this._admit(msg, record);
       if (delivery !== null) return delivery;
     }
   }
@@ -602,12 +610,17 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
 
   /**
    * A message that reached a getter: its delivery, or `null` if it was moved
-   * to the dead letters. `handedBack` lists its earlier deliveries that
-   * reached nobody: they do not count.
+   * to the dead letters. `record` lists its earlier deliveries that reached
+   * nobody: they do not count.
    */
-  private _admit(msg: JsMsg, handedBack: readonly number[]): Delivery<T> | null {
-    const count = effectiveCount(msg.info.deliveryCount, handedBack);
-    if (handedBack.length > 0) this._forgetHandBacks.add(msg.seq);
+  private _admit(msg: JsMsg, record: HandBackRecord): Delivery<T> | null {
+    const count = effectiveCount(msg.info.deliveryCount, record);
+    if (record.handedBack.length > 0) {
+      const taken = afterTaken(record, msg.info.deliveryCount);
+      const stored = taken === null ? Promise.resolve() : this._storeRecord(msg, taken);
+      this._background(stored);
+      this._forgetHandBacks.set(msg.seq, stored);
+    }
     if (count > this.maxDeliveries) {
       this._deadLetter(msg, `delivered ${count} times (maxDeliveries is ${this.maxDeliveries})`, count);
       return null;
@@ -627,41 +640,49 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     return delivery;
   }
 
-  /** The deliveries of `msg`'s item that reached nobody, from its hand-back record (none on a first delivery). */
-  private async _handedBackOf(msg: JsMsg): Promise<number[]> {
-    if (msg.info.deliveryCount <= 1) return [];
+  /** The hand-back record of `msg`'s item (none on a first delivery). */
+  private async _recordOf(msg: JsMsg): Promise<HandBackRecord> {
+    if (msg.info.deliveryCount <= 1) return NO_RECORD;
     try {
       const stored = await this._conn.jsm.streams.getMessage(this._layout.handBackStream, {
         last_by_subj: this._layout.handBackSubject(msg.seq),
       });
       return parseRecord(stored?.data);
     } catch {
-      return []; // no record (or the server did not answer): every delivery counts
+      return NO_RECORD; // no record (or the server did not answer): every delivery counts
     }
   }
 
   /** `msg` reached this handle with no get left to take it: records that delivery, before it is handed back. */
   private async _recordHandBack(msg: JsMsg): Promise<void> {
-    const count = msg.info.deliveryCount;
-    const record = encodeRecord([...(await this._handedBackOf(msg)), count]);
+    await this._storeRecord(msg, afterHandBack(await this._recordOf(msg), msg.info.deliveryCount));
+  }
+
+  /** Stores `record` as the hand-back record of `msg`'s item; never rejects. */
+  private async _storeRecord(msg: JsMsg, record: HandBackRecord): Promise<void> {
+    const data = encodeRecord(record);
     try {
-      await publishOnce(this._conn, this._layout.handBackSubject(msg.seq), record, {
-        id: `${this._layout.stream}-${msg.seq}-${count}`,
+      await publishOnce(this._conn, this._layout.handBackSubject(msg.seq), data, {
+        id: nuid.next(),
         timeout: this._putTimeout,
         signal: undefined,
         what: `hand-back record of queue '${this.name}'`,
       });
     } catch {
-      // not recorded: this delivery will count (+1), nothing worse
+      // not recorded: the deliveries it would have named count (+1), nothing worse
     }
   }
 
   /** The item `seq` is gone from the queue: deletes its hand-back record, if it had one. */
   private _forgetHandBack(seq: number): void {
-    if (!this._forgetHandBacks.delete(seq) || this._conn.raw.isClosed()) return;
+    const written = this._forgetHandBacks.get(seq);
+    if (written === undefined) return;
+    this._forgetHandBacks.delete(seq);
+    const filter = this._layout.handBackSubject(seq);
     this._background(
-      this._conn.jsm.streams.purge(this._layout.handBackStream, {
-        filter: this._layout.handBackSubject(seq),
+      written.then(() => {
+        if (!this._conn.raw.isClosed())
+          return this._conn.jsm.streams.purge(this._layout.handBackStream, { filter });
       }),
     );
   }
