@@ -581,7 +581,7 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     return this.close();
   }
 
-  /** Closes this handle and deletes the queue from the server: its items, dead letters and state. */
+  /** Closes this handle and deletes the queue from the server: its items, dead letters, state and hand-back records. */
   async destroy(): Promise<void> {
     await this.close();
     const { stream: items, deadStream, ctlStream, handBackStream } = this._layout;
