@@ -39,7 +39,7 @@ async function withWorker(
   } finally {
     worker.child.kill('SIGKILL');
     await worker.exit();
-    for (const s of ['', '_DLQ', '_CTL'])
+    for (const s of ['', '_DLQ', '_CTL', '_HB'])
       await conn.jsm.streams.delete(`TSAIO_Q_exec-${executor}${s}`).catch(() => {});
     await conn.close();
   }
@@ -124,12 +124,12 @@ natsTest(
       for (let i = 0; i < 200 && runs.length < 2; i++) await sleep(25);
       stop.abort();
       const stats = await worker;
-      assert.deepEqual(stats, { done: 1, failed: 0, cancelled: 0, handedBack: 1 });
+      assert.deepEqual(stats, { done: 1, failed: 0, cancelled: 0, handedBack: 1, malformed: 0 });
       assert.equal(handedBack.done(), false, 'the job waits in the queue for another worker');
       handedBack.cancel();
       await pool.shutdown();
     } finally {
-      for (const s of ['', '_DLQ', '_CTL'])
+      for (const s of ['', '_DLQ', '_CTL', '_HB'])
         await conn.jsm.streams.delete(`TSAIO_Q_exec-${executor}${s}`).catch(() => {});
       await conn.close();
     }

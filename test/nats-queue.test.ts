@@ -527,3 +527,41 @@ natsTest('a queue deleted under a waiting get rejects it with a NatsError, not a
     assert.equal((e as Error).name, 'NatsError', String(e));
   });
 });
+
+natsTest('room for n items wakes n waiting puts, not every one: each woken put tries once', async () => {
+  await withQueues(async (conn, open) => {
+    const q = await open<number>('room', { maxsize: 2 });
+    await q.put(0);
+    await q.put(1);
+    let attempts = 0; // every publish on the item subject, stored or refused as full
+    const spy = conn.raw.subscribe(`tsaio.q.${q.name}`, { callback: () => void attempts++ });
+    await conn.raw.flush();
+    const putters = [2, 3, 4, 5, 6].map((i) => q.put(i));
+    for (const p of putters) p.catch(() => {}); // awaited below; a failed check must not leave them unhandled
+    for (let i = 0; i < 200 && q.statistics().putters < 5; i++) await sleep(10);
+    assert.equal(q.statistics().putters, 5, 'five puts wait for room');
+    await sleep(200);
+    assert.equal(attempts, 5, 'each tried once and found the queue full');
+    const take = async (): Promise<number> => {
+      const d = await q.receive();
+      d.done();
+      return d.value;
+    };
+    assert.equal(await take(), 0); // room for one
+    for (let i = 0; i < 200 && q.statistics().putters > 4; i++) await sleep(10);
+    await sleep(300);
+    assert.equal(q.statistics().putters, 4);
+    assert.equal(attempts, 6, 'room for one: one put tried again');
+    assert.deepEqual([await take(), await take()], [1, 2]); // room for two
+    for (let i = 0; i < 200 && q.statistics().putters > 2; i++) await sleep(10);
+    await sleep(300);
+    assert.equal(q.statistics().putters, 2);
+    assert.equal(attempts, 8, 'room for two: two puts tried again');
+    const rest: number[] = [];
+    for (let i = 0; i < 4; i++) rest.push(await take());
+    await Promise.all(putters);
+    assert.deepEqual(rest, [3, 4, 5, 6], 'the waiting puts went in, first come first served');
+    spy.unsubscribe();
+    await q.join();
+  });
+});

@@ -84,7 +84,7 @@ async function work(module: string, flags: WorkerFlags, signal: AbortSignal): Pr
   });
   process.stdout.write(
     `tsaio worker stopped: ${stats.done} done, ${stats.failed} failed, ${stats.cancelled} cancelled, ` +
-      `${stats.handedBack} handed back\n`,
+      `${stats.handedBack} handed back, ${stats.malformed} malformed\n`,
   );
   if (signal.aborted) throw new CancelledError('the worker was stopped'); // exit code 130 (Ctrl-C) or 143
   return 0;

@@ -6,7 +6,9 @@
  *   durable consumer `tsaio`, so each item goes to one consumer at a time;
  * - stream `TSAIO_Q_<name>_DLQ` keeps the dead letters, subject `tsaio.q.<name>.dead`;
  * - stream `TSAIO_Q_<name>_CTL` keeps the queue's state (shut down or not),
- *   subject `tsaio.q.<name>.ctl`, one message.
+ *   subject `tsaio.q.<name>.ctl`, one message;
+ * - stream `TSAIO_Q_<name>_HB` keeps, per item, the deliveries that reached
+ *   nobody (see `_handback.ts`), subjects `tsaio.q.<name>.handback.<seq>`.
  *
  * @module
  */
@@ -21,6 +23,10 @@ export interface Layout {
   readonly deadSubject: string;
   readonly ctlStream: string;
   readonly ctlSubject: string;
+  readonly handBackStream: string;
+  readonly handBackSubjects: string;
+  /** The subject of the hand-back record of item `seq`. */
+  handBackSubject(seq: number): string;
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,200}$/;
@@ -41,5 +47,8 @@ export function layoutOf(name: unknown, where: string): Layout {
     deadSubject: `tsaio.q.${name}.dead`,
     ctlStream: `TSAIO_Q_${name}_CTL`,
     ctlSubject: `tsaio.q.${name}.ctl`,
+    handBackStream: `TSAIO_Q_${name}_HB`,
+    handBackSubjects: `tsaio.q.${name}.handback.*`,
+    handBackSubject: (seq) => `tsaio.q.${name}.handback.${seq}`,
   };
 }

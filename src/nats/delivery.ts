@@ -34,12 +34,17 @@ export class Delivery<T> {
   constructor(
     readonly value: T,
     private readonly _msg: JsMsg,
-    private readonly _onSettle: (delivery: Delivery<T>) => void,
+    private readonly _count: number,
+    private readonly _onSettle: (delivery: Delivery<T>, done: boolean) => void,
   ) {}
 
-  /** How many times the server has delivered this item, this delivery included (1 the first time). */
+  /**
+   * How many times the item has been delivered, this delivery included (1
+   * the first time). A delivery that reached no getter (its get was
+   * cancelled as it arrived) does not count.
+   */
   get deliveryCount(): number {
-    return this._msg.info.deliveryCount;
+    return this._count;
   }
 
   /** The item's sequence number in the queue's stream (unique per item, in put order). */
@@ -54,7 +59,7 @@ export class Delivery<T> {
 
   /** Marks the item processed: the server removes it from the queue. Calling it again does nothing. */
   done(): void {
-    if (this._settle()) this._msg.ack();
+    if (this._settle(true)) this._msg.ack();
   }
 
   /**
@@ -70,7 +75,7 @@ export class Delivery<T> {
         `Delivery.retry: delayMs must be a non-negative number, received ${String(delayMs)}`,
       );
     }
-    if (this._settle()) this._msg.nak(delayMs);
+    if (this._settle(false)) this._msg.nak(delayMs);
   }
 
   /** Tells the server the item is still being worked on: its `ackWait` starts again. */
@@ -78,10 +83,20 @@ export class Delivery<T> {
     if (!this._settled) this._msg.working();
   }
 
-  private _settle(): boolean {
+  /** @internal The message, for the queue. */
+  get _raw(): JsMsg {
+    return this._msg;
+  }
+
+  /** @internal Marks it settled without answering the server: the queue moves it to the dead letters. */
+  _detach(): void {
+    this._settled = true;
+  }
+
+  private _settle(done: boolean): boolean {
     if (this._settled) return false;
     this._settled = true;
-    this._onSettle(this);
+    this._onSettle(this, done);
     return true;
   }
 

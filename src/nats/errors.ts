@@ -138,11 +138,19 @@ export class RemoteError extends NatsError {
 }
 brand(RemoteError, 'TSAIO_NATS_ERR_REMOTE', 'nats');
 
-/** What a worker sends for `error`: its name, message, stack and code, whatever was thrown. */
+/**
+ * What a worker sends for `error`: its name, message, stack and code,
+ * whatever was thrown — even a value whose properties throw when read.
+ */
 export function remoteErrorInfo(error: unknown): RemoteErrorInfo {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { name: error.name, message: error.message, stack: error.stack, code };
+  try {
+    if (error instanceof Error) {
+      const code = (error as { code?: unknown }).code;
+      const stack = typeof error.stack === 'string' ? error.stack : undefined;
+      return { name: String(error.name), message: String(error.message), stack, code };
+    }
+    return { name: 'Error', message: `a non-Error value was thrown: ${String(error)}` };
+  } catch {
+    return { name: 'Error', message: 'a value was thrown that cannot be described' };
   }
-  return { name: 'Error', message: `a non-Error value was thrown: ${String(error)}` };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createInbox, nuid, type Msg, type Subscription } from '@nats-io/transport-node';
+import { nuid, type Msg, type Subscription } from '@nats-io/transport-node';
 import { InvalidStateError } from '../exceptions.js';
 import { Future, whenDone } from '../futures.js';
 import { describe } from '../_lowlevel.js';
@@ -15,11 +15,14 @@ import { DistributedQueue } from './queue.js';
 import {
   cancelSubject,
   checkExecutorName,
-  decoder,
   encoder,
   jobQueueName,
+  newToken,
+  parseJson,
+  parseOutcome,
+  resultSubject,
+  type CancelMessage,
   type JobMessage,
-  type JobOutcome,
 } from './_jobs.js';
 
 /** Options of `RemoteExecutor.open`. */
@@ -42,9 +45,31 @@ export interface ExecutorShutdownOptions {
   cancelFutures?: boolean;
 }
 
+/**
+ * What `RemoteExecutor.statistics()` shows: the jobs waiting for a result,
+ * and what arrived on the executor's result subject. Anything that is not
+ * the outcome of one of its jobs is dropped and counted, never thrown: a
+ * publisher that is not a worker cannot settle a future or break the
+ * connection.
+ */
+export interface RemoteExecutorStatistics {
+  /** Jobs submitted and not finished yet. */
+  pending: number;
+  /** Outcomes taken: each settled its job's future. */
+  results: number;
+  /** Messages that were not an outcome at all (not JSON, `null`, another shape): dropped. */
+  malformed: number;
+  /** Outcomes for a job this executor waits for, without that job's token: dropped. */
+  forged: number;
+  /** Outcomes for no job this executor waits for (a second copy of a result, a job cancelled meanwhile, someone else's id): dropped. */
+  unknown: number;
+}
+
 interface Pending {
   future: Future<unknown>;
   fn: string;
+  /** The job's token: its outcome must carry it. */
+  token: string;
   /** The job's sequence number in the queue once the server stored it. */
   seq: number | null;
 }
@@ -71,8 +96,10 @@ interface Pending {
  */
 export class RemoteExecutor implements AsyncDisposable {
   private readonly _pending = new Map<string, Pending>();
-  private readonly _inbox: string;
+  /** This handle's id: jobs name it, workers send the results to the subject made from it. */
+  private readonly _submitter = nuid.next();
   private readonly _results: Subscription;
+  private readonly _counts = { results: 0, malformed: 0, forged: 0, unknown: 0 };
   private _shutdown = false;
   private _closing: Promise<void> | null = null;
   private readonly _unadopt: () => unknown;
@@ -82,8 +109,9 @@ export class RemoteExecutor implements AsyncDisposable {
     readonly name: string,
     private readonly _queue: DistributedQueue<JobMessage>,
   ) {
-    this._inbox = createInbox();
-    this._results = _conn.raw.subscribe(`${this._inbox}.*`, { callback: (_e, msg) => this._onOutcome(msg) });
+    this._results = _conn.raw.subscribe(resultSubject(name, this._submitter), {
+      callback: (_e, msg) => this._onResult(msg),
+    });
     this._unadopt = _conn._adopt(this);
   }
 
@@ -109,6 +137,22 @@ export class RemoteExecutor implements AsyncDisposable {
   }
 
   /**
+   * What this executor handle received: outcomes taken, and messages dropped
+   * (malformed, forged or unknown outcomes published on its result subject).
+   *
+   * @example
+   * ```ts
+   * import { connect, RemoteExecutor } from 'tsaio/nats';
+   * await using conn = await connect();
+   * await using pool = await RemoteExecutor.open(conn, { name: `doc-stats-${process.pid}` });
+   * console.log(pool.statistics()); // { pending: 0, results: 0, malformed: 0, forged: 0, unknown: 0 }
+   * ```
+   */
+  statistics(): RemoteExecutorStatistics {
+    return { pending: this._pending.size, ...this._counts };
+  }
+
+  /**
    * Schedules `fn(...args)` on a worker. The arguments and the result travel
    * as JSON.
    *
@@ -127,14 +171,14 @@ export class RemoteExecutor implements AsyncDisposable {
     }
     const future = new Future<R>();
     const id = nuid.next();
-    const entry: Pending = { future: future as Future<unknown>, fn, seq: null };
+    const entry: Pending = { future: future as Future<unknown>, fn, token: newToken(), seq: null };
     this._pending.set(id, entry);
     future.addDoneCallback(() => this._settled(id, entry));
-    const job: JobMessage = { id, fn, args, reply: `${this._inbox}.${id}` };
+    const job: JobMessage = { id, fn, args, submitter: this._submitter, token: entry.token };
     this._queue._put(job, { id }, false).then(
       (seq) => {
         entry.seq = seq;
-        if (future.cancelled()) this._cancelRemote(id, seq);
+        if (future.cancelled()) this._cancelRemote(id, entry);
       },
       (error: unknown) => {
         if (!future.done()) future.setException(error);
@@ -162,7 +206,7 @@ export class RemoteExecutor implements AsyncDisposable {
     this._closing ??= (async () => {
       this._shutdown = true;
       for (const { future } of [...this._pending.values()]) future.cancel();
-      for (const [id, entry] of this._pending) this._cancelRemote(id, entry.seq);
+      for (const [id, entry] of this._pending) this._cancelRemote(id, entry);
       this._pending.clear();
       this._results.unsubscribe();
       this._unadopt();
@@ -182,29 +226,62 @@ export class RemoteExecutor implements AsyncDisposable {
   private _settled(id: string, entry: Pending): void {
     if (this._pending.get(id) !== entry) return;
     this._pending.delete(id);
-    if (entry.future.cancelled()) this._cancelRemote(id, entry.seq);
+    if (entry.future.cancelled()) this._cancelRemote(id, entry);
   }
 
   /** Tells the workers to cancel job `id`, and removes it from the queue if no worker took it yet. */
-  private _cancelRemote(id: string, seq: number | null): void {
+  private _cancelRemote(id: string, entry: Pending): void {
     if (this._conn.raw.isClosed()) return;
-    this._conn.raw.publish(cancelSubject(this.name), encoder.encode(id));
-    if (seq !== null)
-      void this._conn.jsm.streams.deleteMessage(this._queue.stream, seq, false).catch(() => {});
+    const cancel: CancelMessage = { id, token: entry.token };
+    this._conn.raw.publish(cancelSubject(this.name), encoder.encode(JSON.stringify(cancel)));
+    if (entry.seq !== null)
+      void this._conn.jsm.streams.deleteMessage(this._queue.stream, entry.seq, false).catch(() => {});
   }
 
-  private _onOutcome(msg: Msg): void {
-    let outcome: JobOutcome;
+  /** A message on the result subject: the outcome of a job of ours, or dropped and counted. Never throws. */
+  private _onResult(msg: Msg): void {
     try {
-      outcome = JSON.parse(decoder.decode(msg.data)) as JobOutcome;
+      this._take(msg);
     } catch {
+      this._counts.malformed++; // nothing a publisher sends may reach the connection's reader
+    }
+  }
+
+  private _take(msg: Msg): void {
+    const outcome = parseOutcome(parseJson(msg.data));
+    if (outcome === null) {
+      this._counts.malformed++;
       return;
     }
-    if (msg.reply) msg.respond(); // the worker can stop sending it
     const entry = this._pending.get(outcome.id);
-    if (entry === undefined || entry.future.done()) return; // a duplicate, or cancelled meanwhile
+    if (entry !== undefined && outcome.token !== entry.token) {
+      this._counts.forged++; // the job is ours, the token is not: not from a worker that ran it
+      return;
+    }
+    this._confirm(msg); // the worker can stop sending it
+    if (entry === undefined || entry.future.done()) {
+      this._counts.unknown++; // a second copy, a job cancelled meanwhile, or not ours
+      return;
+    }
+    this._counts.results++;
     if ('cancelled' in outcome) entry.future.cancel(`job '${entry.fn}' was cancelled on ${outcome.worker}`);
     else if (outcome.ok) entry.future.setResult(outcome.value);
     else entry.future.setException(RemoteError.from(outcome.error, entry.fn, outcome.worker));
   }
+
+  /**
+   * Confirms an outcome to the worker that sent it as a request. Only to a
+   * reply inbox: a reply subject is the sender's choice, and this connection
+   * must not be made to publish to any other (`$JS.API.…`, say).
+   */
+  private _confirm(msg: Msg): void {
+    const reply = msg.reply;
+    if (reply === undefined || !isInbox(reply)) return;
+    msg.respond();
+  }
+}
+
+/** A client's reply inbox: `_INBOX.` and subject tokens of plain characters, no wildcard. */
+function isInbox(subject: string): boolean {
+  return /^_INBOX(\.[A-Za-z0-9_-]+)+$/.test(subject);
 }

@@ -24,7 +24,12 @@ export {
   RemoteError,
   type RemoteErrorInfo,
 } from './errors.js';
-export { RemoteExecutor, type ExecutorShutdownOptions, type RemoteExecutorOptions } from './executor.js';
+export {
+  RemoteExecutor,
+  type ExecutorShutdownOptions,
+  type RemoteExecutorOptions,
+  type RemoteExecutorStatistics,
+} from './executor.js';
 export {
   currentJob,
   serve,

@@ -37,6 +37,15 @@ import { JsonCodec, decodeWith, encodeWith, type Codec } from './codec.js';
 import type { Connection } from './connection.js';
 import { Delivery } from './delivery.js';
 import { CodecError, NatsError } from './errors.js';
+import {
+  NO_RECORD,
+  afterHandBack,
+  afterTaken,
+  effectiveCount,
+  encodeRecord,
+  parseRecord,
+  type HandBackRecord,
+} from './_handback.js';
 import { layoutOf, type Layout } from './_layout.js';
 import { StreamFull, publishOnce } from './_publish.js';
 import { Receiver } from './_receiver.js';
@@ -94,6 +103,12 @@ export interface DistributedQueueStatistics {
   buffered: number;
   /** Items taken through this handle and not yet done. */
   unfinished: number;
+  /**
+   * Deliveries that reached this handle when no get was left to take them
+   * (cancelled as they arrived, or prefetched and the handle closed), handed
+   * back at once. They do not count in the items' `deliveryCount`.
+   */
+  handedBack: number;
   shutdown: boolean;
 }
 
@@ -135,13 +150,21 @@ interface Resolved<T> {
  */
 export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   private readonly _outstanding = new Set<Delivery<T>>();
-  private readonly _roomWaiters = new ParkingLot<void>('DistributedQueue.put');
+  // A put woken for room and cancelled before it resumed passes the room on.
+  private readonly _roomWaiters = new ParkingLot<void>('DistributedQueue.put', {
+    giveBack: () => this._releaseRoom(),
+  });
+  /** Puts woken for room whose publish has not been answered yet: the room they were given is theirs. */
+  private _roomClaims = 0;
   private readonly _joiners = new ParkingLot<void>('DistributedQueue.join');
   private readonly _poller = new Timer(() => void this._poll());
   private _pollMs = MIN_POLL_MS;
   private _polling = false;
   private readonly _receiver: Receiver;
-  private readonly _deadLetters = new Set<Promise<void>>();
+  /** Dead-letter moves and record deletions under way: `close()` waits for them. */
+  private readonly _chores = new Set<Promise<void>>();
+  /** Items taken through this handle that have a hand-back record, to delete once they are done (after this write). */
+  private readonly _forgetHandBacks = new Map<number, Promise<void>>();
   private readonly _ctl: Subscription;
   private readonly _undo: (() => unknown)[] = [];
   private _shutdown: false | 'drain' | 'immediate';
@@ -165,12 +188,12 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     this.maxDeliveries = opts.maxDeliveries;
     this._putTimeout = opts.putTimeout;
     this._shutdown = opts.shutdown;
-    this._receiver = new Receiver(
-      consumer,
-      opts.prefetch,
-      () => _conn.connected,
-      (e) => this._fatal(e),
-    );
+    this._receiver = new Receiver(consumer, opts.prefetch, {
+      connected: () => _conn.connected,
+      fatal: (e) => this._fatal(e),
+      handingBack: (msg) => this._recordHandBack(msg),
+      sweep: () => this._sweep(),
+    });
     this._ctl = _conn.raw.subscribe(_layout.ctlSubject, {
       callback: (_err, msg) => this._onControl(msg.data),
     });
@@ -245,6 +268,12 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     }
     step();
     await ensureStream(conn, { ...common, name: layout.deadStream, subjects: [layout.deadSubject] });
+    await ensureStream(conn, {
+      ...common,
+      name: layout.handBackStream,
+      subjects: [layout.handBackSubjects],
+      max_msgs_per_subject: 1,
+    });
     await ensureStream(conn, {
       ...common,
       name: layout.ctlStream,
@@ -325,10 +354,11 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     if (this._shutdown !== false) throw new QueueShutDown();
     if (signal?.aborted) throw cancelledFrom(signal.reason);
     const data = encodeWith(this.codec, item);
+    let claim = false; // woken for room: one slot counted as this put's until its publish is answered
     for (;;) {
-      await this._conn._whenConnected(signal);
-      if (this._shutdown !== false) throw new QueueShutDown();
       try {
+        await this._conn._whenConnected(signal);
+        if (this._shutdown !== false) throw new QueueShutDown();
         const ack = await publishOnce(this._conn, this._layout.subject, data, {
           id,
           timeout: this._putTimeout,
@@ -338,9 +368,15 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
         return ack.seq;
       } catch (error) {
         if (!(error instanceof StreamFull)) throw error;
+      } finally {
+        if (claim) {
+          this._roomClaims--;
+          this._wake(); // the room it did not use, if any, goes to the next put
+        }
       }
       if (nowait) throw new QueueFull(`queue '${this.name}' holds ${this.maxsize} items (its maxsize)`);
       await this._waitFor(this._roomWaiters, signal);
+      claim = true;
     }
   }
 
@@ -373,7 +409,12 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
       if (this._shutdown === 'immediate') throw new QueueShutDown();
       if (this._shutdown === 'drain') this._wake(); // the poller ends the wait once the queue is drained
       const msg = await this._receiver.next(signal);
-      const delivery = this._admit(msg);
+      const record = msg.info.deliveryCount > 1 ? await this._recordOf(msg) : NO_RECORD;
+      if (signal?.aborted) {
+        this._receiver.handOn(msg); // cancelled while its record was read: it takes nothing
+        throw cancelledFrom(signal.reason);
+      }
+      const delivery = this._admit(msg, record);
       if (delivery !== null) return delivery;
     }
   }
@@ -487,7 +528,10 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
       signal: undefined,
       what: `shutdown of queue '${this.name}'`,
     });
-    if (immediate) await this._conn.jsm.streams.purge(this._layout.stream);
+    if (immediate) {
+      await this._conn.jsm.streams.purge(this._layout.stream);
+      await this._conn.jsm.streams.purge(this._layout.handBackStream);
+    }
     this._wake();
   }
 
@@ -504,6 +548,7 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
       joiners: this._joiners.size,
       buffered: this._receiver.buffered,
       unfinished: this._outstanding.size,
+      handedBack: this._receiver.handedBack,
       shutdown: this._shutdown !== false,
     };
   }
@@ -521,11 +566,12 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
         new InvalidStateError(`this handle of queue '${this.name}' is closed`);
       this._roomWaiters.rejectAll(closed);
       this._joiners.rejectAll(closed);
-      this._receiver.close(closed);
+      const pullsEnded = this._receiver.close(closed);
       for (const d of [...this._outstanding]) d.retry();
       for (const undo of this._undo) undo();
       this._ctl.unsubscribe();
-      await Promise.allSettled([...this._deadLetters]);
+      await pullsEnded; // what was on its way to this handle is handed back too
+      while (this._chores.size > 0) await Promise.all([...this._chores]);
       if (!this._conn.raw.isClosed()) await this._conn.raw.flush().catch(() => {});
     })();
     return this._closing;
@@ -535,10 +581,11 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     return this.close();
   }
 
-  /** Closes this handle and deletes the queue from the server: its items, dead letters and state. */
+  /** Closes this handle and deletes the queue from the server: its items, dead letters, state and hand-back records. */
   async destroy(): Promise<void> {
     await this.close();
-    for (const stream of [this._layout.stream, this._layout.deadStream, this._layout.ctlStream]) {
+    const { stream: items, deadStream, ctlStream, handBackStream } = this._layout;
+    for (const stream of [items, deadStream, ctlStream, handBackStream]) {
       await this._conn.jsm.streams.delete(stream).catch((error: unknown) => {
         if (!isNotFound(error)) throw error;
       });
@@ -561,33 +608,124 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     if (this._conn.closed) throw this._conn._closedError();
   }
 
-  /** A message that reached a getter: its delivery, or `null` if it was moved to the dead letters. */
-  private _admit(msg: JsMsg): Delivery<T> | null {
-    const count = msg.info.deliveryCount;
+  /**
+   * A message that reached a getter: its delivery, or `null` if it was moved
+   * to the dead letters. `record` lists its earlier deliveries that reached
+   * nobody: they do not count.
+   */
+  private _admit(msg: JsMsg, record: HandBackRecord): Delivery<T> | null {
+    const count = effectiveCount(msg.info.deliveryCount, record);
+    if (record.handedBack.length > 0) {
+      const taken = afterTaken(record, msg.info.deliveryCount);
+      const stored = taken === null ? Promise.resolve() : this._storeRecord(msg, taken);
+      this._background(stored);
+      this._forgetHandBacks.set(msg.seq, stored);
+    }
     if (count > this.maxDeliveries) {
-      this._deadLetter(msg, `delivered ${count} times (maxDeliveries is ${this.maxDeliveries})`);
+      this._deadLetter(msg, `delivered ${count} times (maxDeliveries is ${this.maxDeliveries})`, count);
       return null;
     }
     let value: T;
     try {
       value = decodeWith(this.codec, msg.data);
     } catch (error) {
-      this._deadLetter(msg, (error as CodecError).message);
+      this._deadLetter(msg, (error as CodecError).message, count);
       throw error;
     }
-    const delivery = new Delivery(value, msg, (d) => this._outstanding.delete(d));
+    const delivery = new Delivery(value, msg, count, (d, done) => {
+      this._outstanding.delete(d);
+      if (done) this._forgetHandBack(d.seq);
+    });
     this._outstanding.add(delivery);
     return delivery;
   }
 
+  /** The hand-back record of `msg`'s item (none on a first delivery). */
+  private async _recordOf(msg: JsMsg): Promise<HandBackRecord> {
+    if (msg.info.deliveryCount <= 1) return NO_RECORD;
+    try {
+      const stored = await this._conn.jsm.streams.getMessage(this._layout.handBackStream, {
+        last_by_subj: this._layout.handBackSubject(msg.seq),
+      });
+      return parseRecord(stored?.data);
+    } catch {
+      return NO_RECORD; // no record (or the server did not answer): every delivery counts
+    }
+  }
+
+  /** `msg` reached this handle with no get left to take it: records that delivery, before it is handed back. */
+  private async _recordHandBack(msg: JsMsg): Promise<void> {
+    await this._storeRecord(msg, afterHandBack(await this._recordOf(msg), msg.info.deliveryCount));
+  }
+
+  /** Stores `record` as the hand-back record of `msg`'s item; never rejects. */
+  private async _storeRecord(msg: JsMsg, record: HandBackRecord): Promise<void> {
+    const data = encodeRecord(record);
+    try {
+      await publishOnce(this._conn, this._layout.handBackSubject(msg.seq), data, {
+        id: nuid.next(),
+        timeout: this._putTimeout,
+        signal: undefined,
+        what: `hand-back record of queue '${this.name}'`,
+      });
+    } catch {
+      // not recorded: the deliveries it would have named count (+1), nothing worse
+    }
+  }
+
+  /** The item `seq` is gone from the queue: deletes its hand-back record, if it had one. */
+  private _forgetHandBack(seq: number): void {
+    const written = this._forgetHandBacks.get(seq);
+    if (written === undefined) return;
+    this._forgetHandBacks.delete(seq);
+    const filter = this._layout.handBackSubject(seq);
+    this._background(
+      written.then(() => {
+        if (!this._conn.raw.isClosed())
+          return this._conn.jsm.streams.purge(this._layout.handBackStream, { filter });
+      }),
+    );
+  }
+
+  /** Keeps `work` until it settles: `close()` waits for it. */
+  private _background(work: Promise<unknown>): void {
+    const settled = work.then(
+      () => {},
+      () => {},
+    );
+    this._chores.add(settled);
+    void settled.then(() => this._chores.delete(settled));
+  }
+
+  /** Asks the server about the consumer, which makes it forget pull requests nobody listens to (see `_receiver.ts`). */
+  private async _sweep(): Promise<void> {
+    if (!this._conn.connected) return;
+    try {
+      await this._conn.jsm.consumers.info(this._layout.stream, this._layout.consumer);
+    } catch {
+      // the server is away or the queue is gone: nothing to sweep
+    }
+  }
+
+  /**
+   * @internal Moves the item of `delivery` to the dead-letter stream with
+   * `reason` and removes it from the queue (a job that is not one, say).
+   */
+  _reject(delivery: Delivery<T>, reason: string): void {
+    if (delivery.settled) return;
+    delivery._detach();
+    this._outstanding.delete(delivery);
+    this._deadLetter(delivery._raw, reason, delivery.deliveryCount);
+  }
+
   /** Moves `msg` to the dead-letter stream, then removes it from the queue. */
-  private _deadLetter(msg: JsMsg, reason: string): void {
+  private _deadLetter(msg: JsMsg, reason: string, count: number): void {
     const h = headers();
     for (const [key, values] of msg.headers ?? []) {
       if (!key.startsWith('Nats-')) for (const v of values) h.append(key, v);
     }
     h.set('Tsaio-Reason', reason);
-    h.set('Tsaio-Deliveries', String(msg.info.deliveryCount));
+    h.set('Tsaio-Deliveries', String(count));
     h.set('Tsaio-Seq', String(msg.seq));
     const moved = publishOnce(this._conn, this._layout.deadSubject, msg.data, {
       id: `${this._layout.stream}-${msg.seq}`, // a second move of the same item is dropped
@@ -596,11 +734,13 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
       signal: undefined,
       what: `dead letter of queue '${this.name}'`,
     }).then(
-      () => msg.ack(),
+      () => {
+        msg.ack();
+        this._forgetHandBack(msg.seq);
+      },
       () => {}, // not moved: the item stays and is delivered (and moved) again after ackWait
     );
-    this._deadLetters.add(moved);
-    void moved.then(() => this._deadLetters.delete(moved));
+    this._background(moved);
   }
 
   private _fatal(error: unknown): Error | null {
@@ -644,6 +784,19 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     if (!this._polling) this._poller.start(0);
   }
 
+  /** Wakes the longest-waiting put: the room it was given counts as its own until its publish is answered. */
+  private _wakePutter(): void {
+    if (this._roomWaiters.size === 0) return;
+    this._roomWaiters.unparkOne(undefined);
+    this._roomClaims++;
+  }
+
+  /** A put woken for room was cancelled before it resumed: its room goes to the next one, or back. */
+  private _releaseRoom(): void {
+    this._roomClaims--;
+    this._wakePutter();
+  }
+
   private _hasPollers(): boolean {
     return (
       this._roomWaiters.size > 0 ||
@@ -665,7 +818,9 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     this._polling = false;
     if (this._closing !== null) return;
     if (messages !== null) {
-      if (this.maxsize <= 0 || messages < this.maxsize) this._roomWaiters.unparkAll(undefined);
+      // As many puts as there is room for, less the room already given to woken puts still publishing.
+      const room = this.maxsize <= 0 ? Infinity : this.maxsize - messages - this._roomClaims;
+      for (let i = 0; i < room && this._roomWaiters.size > 0; i++) this._wakePutter();
       if (messages === 0) this._joiners.unparkAll(undefined);
       const drained = messages - this._outstanding.size <= 0 && this._receiver.buffered === 0;
       if (this._shutdown === 'drain' && drained) this._receiver.rejectWaiters(() => new QueueShutDown());

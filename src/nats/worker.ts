@@ -1,7 +1,10 @@
 /**
  * `serve`: the worker side of `RemoteExecutor` — what `tsaio worker MODULE`
  * runs. It takes jobs from the executor's queue, at most `concurrency` at a
- * time, runs the named function, and sends back the outcome.
+ * time, runs the named function, and sends back the outcome, only ever to
+ * the subject of the job's submitter (`_jobs.ts`). A queue item that is not a
+ * job is moved to the dead letters and counted; nothing a job carries can
+ * stop the worker.
  *
  * @module
  */
@@ -14,17 +17,20 @@ import { taskGroup } from '../taskgroups.js';
 import { CancelScope, checkSignal } from '../_lowlevel.js';
 import type { Connection } from './connection.js';
 import type { Delivery } from './delivery.js';
-import { remoteErrorInfo, type RemoteErrorInfo } from './errors.js';
+import { CodecError, remoteErrorInfo } from './errors.js';
 import { DistributedQueue } from './queue.js';
 import { Timer } from './_timer.js';
 import {
   cancelSubject,
   checkExecutorName,
-  decoder,
   encoder,
   jobQueueName,
+  parseCancel,
+  parseJob,
+  resultSubject,
   type JobMessage,
   type JobOutcome,
+  type Outcome,
 } from './_jobs.js';
 
 /** What a job function can learn about the job it runs (`currentJob()`). */
@@ -68,6 +74,12 @@ export interface WorkerStats {
   cancelled: number;
   /** Jobs handed back to the queue because the worker stopped. */
   handedBack: number;
+  /**
+   * Queue items that were not jobs (not JSON, `null`, a wrong shape): moved to
+   * the queue's dead letters, and answered with an error when they named a
+   * submitter to answer.
+   */
+  malformed: number;
 }
 
 const storage: AsyncLocalStorage<JobContext> = ((globalThis as Record<symbol, unknown>)[
@@ -98,16 +110,16 @@ export function currentJob(): JobContext {
   return job;
 }
 
-/** Job ids cancelled before this worker ran them; the oldest are forgotten first. */
-class RecentIds {
-  private readonly _ids = new Set<string>();
+/** Jobs cancelled before this worker ran them (id and token); the oldest are forgotten first. */
+class RecentCancels {
+  private readonly _tokens = new Map<string, string>();
   constructor(private readonly _max: number) {}
-  add(id: string): void {
-    this._ids.add(id);
-    if (this._ids.size > this._max) this._ids.delete(this._ids.values().next().value!);
+  add(id: string, token: string): void {
+    this._tokens.set(id, token);
+    if (this._tokens.size > this._max) this._tokens.delete(this._tokens.keys().next().value!);
   }
-  has(id: string): boolean {
-    return this._ids.has(id);
+  has(job: JobMessage): boolean {
+    return this._tokens.get(job.id) === job.token;
   }
 }
 
@@ -117,43 +129,73 @@ class RecentIds {
  * with the stop's reason; the submitter's cancellation with its own.
  */
 class JobScope extends CancelScope {
+  constructor(readonly token: string) {
+    super();
+  }
+
   override _onSignal(reason: unknown): void {
     this.cancel(reason);
   }
 }
 
-/** What a job came to, before the worker adds the job's id and its own name. */
-type Outcome = { ok: true; value: unknown } | { ok: false; error: RemoteErrorInfo } | { cancelled: true };
-
 /** One worker: its queue, its running jobs and what it did. */
 class Worker {
-  readonly stats: WorkerStats = { done: 0, failed: 0, cancelled: 0, handedBack: 0 };
+  readonly stats: WorkerStats = { done: 0, failed: 0, cancelled: 0, handedBack: 0, malformed: 0 };
   private readonly _running = new Map<string, JobScope>();
-  private readonly _cancelledEarly = new RecentIds(10_000);
+  private readonly _cancelledEarly = new RecentCancels(10_000);
   private readonly _served: string;
+  private readonly _answering = new Set<Promise<void>>();
 
   constructor(
     private readonly _conn: Connection,
     private readonly _functions: JobFunctions,
     private readonly _queue: DistributedQueue<JobMessage>,
+    private readonly _executor: string,
     readonly name: string,
   ) {
     this._served = Object.keys(_functions).join(', ');
   }
 
-  /** A cancellation from a submitter. */
-  cancel(id: string): void {
-    const running = this._running.get(id);
-    if (running !== undefined) running.cancel(new CancelledError('the submitter cancelled the job'));
-    else this._cancelledEarly.add(id);
+  /** A message on the cancel subject: cancels the job it names if its token matches; anything else is ignored. */
+  cancel(data: Uint8Array): void {
+    const cancel = parseCancel(data);
+    if (cancel === null) return;
+    const running = this._running.get(cancel.id);
+    if (running === undefined) this._cancelledEarly.add(cancel.id, cancel.token);
+    else if (running.token === cancel.token)
+      running.cancel(new CancelledError('the submitter cancelled the job'));
+  }
+
+  /**
+   * What a queue item is: a job to run, or `null` once a malformed one was
+   * moved to the dead letters (and its submitter told, if it named one).
+   */
+  admit(delivery: Delivery<JobMessage>): JobMessage | null {
+    const parsed = parseJob(delivery.value);
+    if ('job' in parsed) return parsed.job;
+    this.stats.malformed++;
+    this._queue._reject(delivery, `malformed job: ${parsed.malformed}`);
+    const { answer } = parsed;
+    if (answer !== null) {
+      const error = { name: 'TypeError', message: `malformed job: ${parsed.malformed}` };
+      const sent = this._reply(answer, { ok: false, error });
+      this._answering.add(sent);
+      void sent.then(() => this._answering.delete(sent));
+    }
+    return null;
+  }
+
+  /** Resolves once the answers to malformed jobs are sent (or given up). */
+  async answered(): Promise<void> {
+    while (this._answering.size > 0) await Promise.all([...this._answering]);
   }
 
   /** Runs one job to its end; `stop` aborts when the worker stops. */
-  async run(delivery: Delivery<JobMessage>, stop: AbortSignal): Promise<void> {
-    const job = delivery.value;
-    const scope = new JobScope().open(stop, null);
+  async run(delivery: Delivery<JobMessage>, job: JobMessage, stop: AbortSignal): Promise<void> {
+    const scope = new JobScope(job.token).open(stop, null);
+    const previous = this._running.get(job.id);
     this._running.set(job.id, scope);
-    if (this._cancelledEarly.has(job.id)) scope.cancel(new CancelledError('the submitter cancelled the job'));
+    if (this._cancelledEarly.has(job)) scope.cancel(new CancelledError('the submitter cancelled the job'));
     // A job that runs long keeps its claim: the server would hand it to another worker after ackWait.
     const period = Math.max(1000, this._queue.ackWait / 3);
     const heartbeat = new Timer(() => {
@@ -176,13 +218,17 @@ class Worker {
     } finally {
       heartbeat.stop();
       scope.end();
-      this._running.delete(job.id);
+      if (this._running.get(job.id) === scope) {
+        if (previous !== undefined) this._running.set(job.id, previous);
+        else this._running.delete(job.id);
+      }
     }
   }
 
   /** Calls the job's function: its outcome, or `null` if it ended by its cancellation. */
   private async _call(job: JobMessage, attempt: number, signal: AbortSignal): Promise<Outcome | null> {
     const fn = Object.hasOwn(this._functions, job.fn) ? this._functions[job.fn] : undefined;
+    // (`job` was checked by `parseJob`: `fn` is a string, `args` an array.)
     if (fn === undefined) {
       const message = `worker ${this.name} serves no function '${job.fn}' (it serves: ${this._served})`;
       return { ok: false, error: { name: 'LookupError', message } };
@@ -190,7 +236,7 @@ class Worker {
     if (signal.aborted) return null;
     const context: JobContext = { id: job.id, fn: job.fn, attempt, signal, worker: this.name };
     try {
-      const value = await storage.run(context, () => fn(...(Array.isArray(job.args) ? job.args : [])));
+      const value = await storage.run(context, () => fn(...job.args));
       if (value !== undefined) JSON.stringify(value); // a result JSON cannot carry fails here, as an error
       return { ok: true, value };
     } catch (error) {
@@ -199,21 +245,30 @@ class Worker {
     }
   }
 
-  /** Sends the outcome to the submitter, again until it confirms (3 tries); gives up if nobody listens. */
-  private async _reply(job: JobMessage, outcome: Outcome): Promise<void> {
-    const message: JobOutcome = { id: job.id, worker: this.name, ...outcome };
+  /**
+   * Sends the outcome to the job's submitter, again until it confirms (3
+   * tries); gives up if nobody listens. The subject is made here from the
+   * executor's name and the submitter's id (both checked: plain characters,
+   * one subject token each), never taken from the job: a job cannot make the
+   * worker publish anywhere else.
+   */
+  private async _reply(job: Pick<JobMessage, 'id' | 'submitter' | 'token'>, outcome: Outcome): Promise<void> {
+    const base = { id: job.id, token: job.token, worker: this.name };
+    const message: JobOutcome = { ...base, ...outcome };
     let data: Uint8Array;
     try {
       data = encoder.encode(JSON.stringify(message));
     } catch (error) {
-      const failed: JobOutcome = { id: job.id, worker: this.name, ok: false, error: remoteErrorInfo(error) };
+      const failed: JobOutcome = { ...base, ok: false, error: remoteErrorInfo(error) };
       data = encoder.encode(JSON.stringify(failed));
     }
+    const subject = resultSubject(this._executor, job.submitter);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this._conn.raw.request(job.reply, data, { timeout: 2000 });
+        await this._conn.raw.request(subject, data, { timeout: 2000 });
         return;
       } catch (error) {
+        if (this._conn.raw.isClosed()) return;
         if ((error as Error).message?.includes('no responders')) return; // the submitter is gone
       }
     }
@@ -259,9 +314,9 @@ export async function serve(
     throw new TypeError('serve: functions must be an object with at least one function');
   }
   const queue = await DistributedQueue.open<JobMessage>(conn, jobQueueName(executor), { maxDeliveries: 3 });
-  const worker = new Worker(conn, functions, queue, opts.name ?? `${hostname()}:${process.pid}`);
+  const worker = new Worker(conn, functions, queue, executor, opts.name ?? `${hostname()}:${process.pid}`);
   const cancels = conn.raw.subscribe(cancelSubject(executor), {
-    callback: (_e, msg) => worker.cancel(decoder.decode(msg.data)),
+    callback: (_e, msg) => worker.cancel(msg.data),
   });
   try {
     await conn.raw.flush(); // the cancel subscription is in place before the first job
@@ -273,15 +328,24 @@ export async function serve(
         for (;;) {
           const slot = await slots.acquire({ signal: stop });
           let delivery: Delivery<JobMessage>;
+          let job: JobMessage | null;
           try {
             delivery = await queue.receive({ signal: stop });
+            job = worker.admit(delivery);
           } catch (error) {
             slot[Symbol.dispose]();
-            throw error;
+            if (!(error instanceof CodecError)) throw error;
+            worker.stats.malformed++; // not JSON: the queue moved it to the dead letters
+            continue;
           }
+          if (job === null) {
+            slot[Symbol.dispose]();
+            continue;
+          }
+          const taken = job;
           tg.createTask(async (jobStop) => {
             try {
-              await worker.run(delivery, jobStop);
+              await worker.run(delivery, taken, jobStop);
             } finally {
               slot[Symbol.dispose]();
             }
@@ -295,6 +359,7 @@ export async function serve(
     if (!stopped && !(error instanceof QueueShutDown)) throw error;
   } finally {
     cancels.unsubscribe();
+    await worker.answered();
     await queue.close();
   }
   return worker.stats;
