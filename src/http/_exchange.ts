@@ -101,10 +101,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** undici calls it once the request is on a connection, about to be written. */
   onRequestStart(controller: Dispatcher.DispatchController): void {
     // Aborted while undici still had the request queued: it never goes out.
-    if (this._failed) {
-      controller.abort(this._error as Error);
-      return;
-    }
+    // Throwing (not `controller.abort()`, which would also destroy the
+    // socket) makes undici drop the request and keep the connection.
+    if (this._failed) throw new Dropped('the request was cancelled before it was sent');
     this._controller = controller;
     this._stopWaiting();
     this._scope.connected();
