@@ -69,6 +69,9 @@ const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 const PIECE = 64 * 1024;
 /** A drip sends at most one write per this many ms: a fast drip sends several bytes a write. */
 const DRIP_TICK_MS = 10;
+/** How long, and how many bytes, the rest of an upload refused with 413 is read and dropped before the connection is closed. */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 64 * 1024 * 1024;
 const STARS = Buffer.alloc(PIECE, 0x2a);
 const LETTERS = Buffer.alloc(PIECE, 0x61);
 
@@ -174,19 +177,75 @@ function describeRequest(req: IncomingMessage, url: URL, body: Buffer | null): R
   return info;
 }
 
-/** The request body, refused (413) past `limit` bytes: a declared length at once, a streamed one as it passes it. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
+/**
+ * The request body, refused (413) past `limit` bytes: a declared length at
+ * once, a streamed one as it passes it. Never destroys the request (a
+ * `for await` that throws would, and the socket with it, before the 413 is out).
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const tooLarge = (): Refused => new Refused(413, `the request body is larger than ${limit} bytes`);
-  if (declared > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      stop();
+      chunks.length = 0;
+      reject(tooLarge());
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error: Error): void => {
+      stop();
+      reject(error);
+    };
+    const onClose = (): void => onError(new Error('the client left before its request body was in'));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+    req.once('close', onClose);
+  });
+}
+
+/**
+ * After a 413, what the client still sends of its upload is read and
+ * dropped (node:http does that for a body left unread), for at most
+ * `LINGER_MS` and `LINGER_BYTES`; past either, the connection is closed.
+ * An upload that ends in time leaves the connection ready for the next
+ * request. Closing at once instead would reset the connection while the
+ * client is still sending, and a reset can destroy the 413 before the client
+ * reads it.
+ */
+function linger(req: IncomingMessage, socket: Socket): void {
+  if (req.complete || socket.destroyed) return;
+  let dropped = 0;
+  const timer = getRunningLoop().callLater(LINGER_MS, () => socket.destroy());
+  const done = (): void => {
+    timer.cancel();
+    req.off('data', onData);
+  };
+  const onData = (chunk: Buffer): void => {
+    dropped += chunk.length;
+    if (dropped <= LINGER_BYTES) return;
+    done();
+    socket.destroy();
+  };
+  req.on('data', onData);
+  req.once('end', done);
+  socket.once('close', done);
 }
 
 /**
@@ -344,19 +403,21 @@ async function handle(
 }
 
 /**
- * A request that failed in its handler: 400/413 for a refusal, else 500. A
- * 413 says `connection: close`: node:http then closes the socket once the
- * answer is out, instead of reading the rest of the upload.
+ * A request that failed in its handler: 400/413 for a refusal, else 500.
+ * After a 413, the rest of the upload is dropped, within bounds (`linger`).
  */
-function fail(res: ServerResponse, error: unknown): void {
+function fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
   const status = error instanceof Refused ? error.status : 500;
   const message = error instanceof Error ? error.message : String(error);
-  if (status === 413) res.setHeader('connection', 'close');
   send(res, status, { error: message });
+  if (status === 413) {
+    const socket = req.socket;
+    res.once('finish', () => linger(req, socket));
+  }
 }
 
 /** Logs `req` once its response is done (or the client left). */
@@ -400,7 +461,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     if (log !== null) logWhenDone(req, res, log);
     const waits = new Waits(res, pending);
     handle(req, res, waits, base, maxBody)
-      .catch((error: unknown) => fail(res, error))
+      .catch((error: unknown) => fail(req, res, error))
       .finally(() => waits.cancel());
   });
   server.keepAliveTimeout = 5_000;
