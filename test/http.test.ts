@@ -1559,6 +1559,26 @@ void describe('ClientSession: retries', () => {
     }
   });
 
+  void test("a retry's backoff is not the server's silence: sockRead does not fire during it", async () => {
+    for (let i = 0; i < 3; i++) {
+      const server = await scriptedServer(['reset']);
+      try {
+        const session = open({
+          baseUrl: server.url,
+          retries: 1,
+          retryBackoff: { base: 400, max: 400 },
+          timeout: { sockRead: 30 },
+        });
+        const resp = await session.get('/');
+        assert.equal(resp.status, 200);
+        await resp.bytes();
+        await closeClean(session, server);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   void test('backoff is exponential with jitter, capped by retryBackoff.max', async () => {
     await withServer(async (server) => {
       const session = open({

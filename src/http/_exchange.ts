@@ -287,6 +287,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private _fail(error: unknown): void {
     if (this._failed || this._ended) return;
     this._stopWaiting();
+    this._scope.attemptFailed();
     this._failed = true;
     this._error = error;
     this._controller = null;

@@ -121,6 +121,12 @@ export class RequestScope extends CancelScope {
     this._readAt = null;
   }
 
+  /** The attempt failed: its connect and sockRead clocks stop (a retry's backoff is nobody's silence). */
+  attemptFailed(): void {
+    this._connectAt = null;
+    this._readAt = null;
+  }
+
   /**
    * @internal The timer entry came due: a deadline ran out — the earliest
    * one that did names the error (connect, then sockRead, then total on a
