@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { startTestServer, type TestServer } from '../src/http/index.ts';
 import { MODE_COLORS } from '../src/cli/report.ts';
 
@@ -166,8 +167,17 @@ void describe('tsaio: arguments', () => {
       assert.match(top.stdout, new RegExp(`^  ${name}\\b`, 'm'));
     const expected: Record<string, RegExp[]> = {
       bench: [/--requests/, /--delay/, /--limit/, /--url/, /--html/],
-      fetch: [/--concurrency/, /--rate/, /--timeout/, /--retries/, /--method/, /--header/, /--out/],
-      serve: [/--port/],
+      fetch: [
+        /--concurrency/,
+        /--rate/,
+        /--timeout/,
+        /--retries/,
+        /--method/,
+        /--header/,
+        /--out/,
+        /--max-body-size/,
+      ],
+      serve: [/--port/, /--quiet/],
     };
     for (const [name, options] of Object.entries(expected)) {
       const r = await cli([name, '--help']);
@@ -485,6 +495,49 @@ void describe('tsaio fetch', () => {
     assert.ok(slow!.ms < 2_000);
   });
 
+  void test('--max-body-size: a larger body is an error record; an endless one stops at the 100 MiB default', async () => {
+    const r = await cli(['fetch', '--max-body-size', '1k'], {
+      input: `${server.url}/bytes/1024\n${server.url}/bytes/1025\n${server.url}/drip?numbytes=2000&duration=0\n`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const by = new Map(parseLines(r.stdout).map((x) => [x.url.replace(server.url, ''), x]));
+    assert.deepEqual([by.get('/bytes/1024')?.bytes, by.get('/bytes/1024')?.error], [1024, null]);
+    assert.match(by.get('/bytes/1025')?.error ?? '', /ResponseTooLargeError.*1024 bytes/);
+    assert.match(by.get('/drip?numbytes=2000&duration=0')?.error ?? '', /ResponseTooLargeError/);
+    const bad = await cli(['fetch', '--max-body-size', 'lots']);
+    assert.equal(bad.code, 2);
+    // An endless body from a server of our own: the default limit ends it.
+    const endless = createNetServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+        const piece = Buffer.concat([
+          Buffer.from('10000\r\n'),
+          Buffer.alloc(0x10000, 0x61),
+          Buffer.from('\r\n'),
+        ]);
+        const pump = (): void => {
+          while (!socket.destroyed && socket.write(piece)) {
+            // until the socket's buffer is full
+          }
+          if (!socket.destroyed) socket.once('drain', pump);
+        };
+        pump();
+      });
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (endless.address() as AddressInfo).port;
+      const e = await cli(['fetch', '--timeout', '20'], { input: `http://127.0.0.1:${port}/\n` });
+      assert.equal(e.code, 0, e.stderr);
+      const [line] = parseLines(e.stdout);
+      assert.match(line?.error ?? '', /ResponseTooLargeError.*104857600 bytes/);
+      assert.ok(line!.bytes <= 104_857_600, `read ${line!.bytes} bytes`);
+    } finally {
+      endless.close();
+    }
+  });
+
   void test('--out writes the lines to a file, not stdout', async () => {
     const out = join(tmp, 'out.jsonl');
     const r = await cli(['fetch', '-', '--out', out], { input: urlFile() });
@@ -563,8 +616,34 @@ void describe('tsaio serve', () => {
     assert.equal(res.status, 200);
     const body = (await res.json()) as { args: Record<string, string> };
     assert.deepEqual(body.args, { x: '1' });
+    assert.equal((await fetch(`${url}/status/abc`)).status, 400);
     child.kill('SIGINT');
     const r = await done;
     assert.equal(r.code, 130, r.stderr);
+    // The access log, on stderr: one line a request.
+    assert.match(r.stderr, /^127\.0\.0\.1 "GET \/get\?x=1 HTTP\/1\.1" 200 \d+ [\d.]+ ms$/m);
+    assert.match(r.stderr, /^127\.0\.0\.1 "GET \/status\/abc HTTP\/1\.1" 400 \d+ [\d.]+ ms$/m);
+  });
+
+  void test('--quiet: no access log', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--quiet'], {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    const done = finished(child);
+    let stdout = '';
+    child.stdout.on('data', (d: string) => (stdout += d));
+    await until(
+      'the URL',
+      () => stdout,
+      (s) => /http:\/\/127\.0\.0\.1:\d+/.test(s),
+    );
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)![0];
+    assert.equal((await fetch(`${url}/get`)).status, 200);
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.doesNotMatch(r.stderr, /GET \/get/);
   });
 });

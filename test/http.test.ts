@@ -19,6 +19,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { getEventListeners } from 'node:events';
 import { CancelledError, InvalidStateError, TimeoutError, createTask, timeout } from '../src/index.ts';
 import {
@@ -27,6 +29,7 @@ import {
   ClientResponse,
   ClientResponseError,
   ClientSession,
+  ResponseTooLargeError,
   startTestServer,
   type ClientSessionOptions,
   type HttpTimeoutError,
@@ -1556,6 +1559,26 @@ void describe('ClientSession: retries', () => {
     }
   });
 
+  void test("a retry's backoff is not the server's silence: sockRead does not fire during it", async () => {
+    for (let i = 0; i < 3; i++) {
+      const server = await scriptedServer(['reset']);
+      try {
+        const session = open({
+          baseUrl: server.url,
+          retries: 1,
+          retryBackoff: { base: 400, max: 400 },
+          timeout: { sockRead: 30 },
+        });
+        const resp = await session.get('/');
+        assert.equal(resp.status, 200);
+        await resp.bytes();
+        await closeClean(session, server);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   void test('backoff is exponential with jitter, capped by retryBackoff.max', async () => {
     await withServer(async (server) => {
       const session = open({
@@ -2179,5 +2202,288 @@ void describe('ClientSession against nginx', () => {
     const next = await session.get('/1k.bin');
     assert.equal((await next.bytes()).length, 1024);
     await closeClean(session, proxy);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Hostile peers (issue 16, points 7–11): the server lies, trickles or floods.
+
+/** V8's collector, for the tests of what an unread response holds once it is garbage. */
+const collectGarbage = ((): (() => void) => {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+})();
+
+/** `'done'` if `p` settles within `ms`, else `'hung'` (the timer is cleared either way). */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<'done' | 'hung'> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), ms)));
+  try {
+    return await Promise.race([p.then(() => 'done' as const), hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How many TCP handles (sockets and connects in progress) this process holds. */
+function tcpHandles(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap' || kind === 'ConnectWrap')
+    .length;
+}
+
+/** A raw server answering each request with `head`, then one body byte every `everyMs` until the socket closes. */
+async function tricklingServer(head: string, everyMs: number, firstAfterMs = everyMs): Promise<RawServer> {
+  return rawServer((socket) => {
+    let timer: NodeJS.Timeout | null = null;
+    const drip = (): void => {
+      if (socket.destroyed) return;
+      socket.write('a');
+      timer = setTimeout(drip, everyMs);
+    };
+    socket.write(head);
+    timer = setTimeout(drip, firstAfterMs);
+    socket.once('close', () => {
+      if (timer !== null) clearTimeout(timer);
+    });
+  });
+}
+
+/** A raw server answering each request with an endless chunked body, as fast as the client reads. */
+async function endlessServer(): Promise<RawServer> {
+  const piece = Buffer.concat([Buffer.from('10000\r\n'), Buffer.alloc(0x10000, 0x61), Buffer.from('\r\n')]);
+  return rawServer((socket) => {
+    socket.write(
+      'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n',
+    );
+    const pump = (): void => {
+      while (!socket.destroyed && socket.write(piece)) {
+        // until the socket's buffer is full
+      }
+      if (!socket.destroyed) socket.once('drain', pump);
+    };
+    pump();
+  });
+}
+
+void describe('ClientSession: sockRead restarts when the headers arrive', () => {
+  void test('headers at 1.5 s, then a byte a second: sockRead 2000 reads the whole body', async () => {
+    const raw = await rawServer((socket) => {
+      const timers = [
+        setTimeout(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n'), 1_500),
+        setTimeout(() => socket.write('a'), 2_500),
+        setTimeout(() => socket.write('b'), 3_500),
+      ];
+      socket.once('close', () => timers.forEach(clearTimeout));
+    });
+    try {
+      const session = open({ baseUrl: raw.url, timeout: { sockRead: 2_000 } });
+      const start = performance.now();
+      const resp = await session.get('/');
+      assert.ok(since(start) >= 1_499, `headers after ${since(start)} ms`);
+      assert.equal(await resp.text(), 'ab');
+      assert.ok(since(start) >= 3_499, `body after ${since(start)} ms`);
+      await closeClean(session, raw);
+    } finally {
+      await raw.close();
+    }
+  });
+});
+
+void describe('ClientSession: maxBodySize', () => {
+  void test('an endless body fails with ResponseTooLargeError past the limit; memory stays flat', async () => {
+    const raw = await endlessServer();
+    try {
+      const limit = 4 * 1024 * 1024;
+      const session = open({ baseUrl: raw.url, maxBodySize: limit, timeout: 10_000 });
+      const rss = process.memoryUsage().rss;
+      const start = performance.now();
+      const resp = await session.get('/');
+      const error = await rejection(resp.text());
+      assert.ok(
+        error instanceof ResponseTooLargeError,
+        `expected ResponseTooLargeError, got ${String(error)}`,
+      );
+      assert.ok(error instanceof ClientError);
+      assert.equal(error.code, 'TSAIO_HTTP_ERR_RESPONSE_TOO_LARGE');
+      assert.equal(error.limit, limit);
+      assert.equal(error.url, `${raw.url}/`);
+      assert.ok(since(start) < 5_000, `failed after ${since(start)} ms`);
+      const grown = (process.memoryUsage().rss - rss) / 2 ** 20;
+      assert.ok(grown < 100, `RSS grew ${grown.toFixed(0)} MiB`);
+      // Per request, and through iteration: the bytes up to the limit are handed out, then the error.
+      const small = await session.get('/', { maxBodySize: 100_000 });
+      let got = 0;
+      const iterated = await rejection(
+        (async () => {
+          for await (const chunk of small) got += chunk.length;
+        })(),
+      );
+      assert.ok(iterated instanceof ResponseTooLargeError, String(iterated));
+      assert.ok(got <= 100_000, `handed out ${got} bytes`);
+      await closeClean(session, raw);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  void test('a declared length over the limit rejects at the headers; at the limit, HEAD and null are fine', async () => {
+    await withServer(async (server) => {
+      const session = open({ baseUrl: server.url, maxBodySize: 1_000 });
+      const error = await rejection(session.get('/bytes/1001'));
+      assert.ok(error instanceof ResponseTooLargeError, String(error));
+      assert.equal((await (await session.get('/bytes/1000')).bytes()).length, 1_000);
+      const head = await session.head('/bytes/5000');
+      assert.equal(head.headers.get('content-length'), '5000');
+      await head.bytes();
+      const lax = await session.get('/bytes/5000', { maxBodySize: null });
+      assert.equal((await lax.bytes()).length, 5_000);
+      await closeClean(session, server);
+    });
+  });
+
+  void test('bad maxBodySize values throw at the call', () => {
+    for (const bad of [-1, NaN, '10', 1.5]) {
+      assert.throws(() => new ClientSession({ maxBodySize: bad as number }), RangeError);
+    }
+  });
+});
+
+void describe('ClientSession: connect timeout per request, and nothing outlives a connect', () => {
+  void test('a per-request { connect: 300, total: 2000 } fails at ~300 ms with kind connect', async () => {
+    const hole = await blackholePort();
+    try {
+      const session = open();
+      const start = performance.now();
+      const error = await rejection(
+        session.get(`http://127.0.0.1:${hole.port}/`, { timeout: { connect: 300, total: 2_000 } }),
+      );
+      assertTimeout(error, 'connect');
+      assert.ok(since(start) >= 299 && since(start) < 1_500, `fired after ${since(start)} ms`);
+      // And a request turns the session's connect timeout off.
+      const strict = open({ timeout: { connect: 200 } });
+      const lax = await rejection(
+        strict.get(`http://127.0.0.1:${hole.port}/`, { timeout: { connect: null, total: 600 } }),
+      );
+      assertTimeout(lax, 'total');
+      await session.close();
+      await strict.close();
+    } finally {
+      await hole.close();
+    }
+  });
+
+  void test('a cancelled or timed-out connect leaves no timer and no socket behind; nor does close()', async () => {
+    const hole = await blackholePort();
+    try {
+      const baseline = tcpHandles();
+      const session = open({ timeout: { connect: 20_000 } });
+      const url = `http://127.0.0.1:${hole.port}/`;
+      const what = (): string => JSON.stringify(process.getActiveResourcesInfo());
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 200);
+      assertCancelled(await rejection(session.get(url, { signal: controller.signal })));
+      await until(() => tcpHandles() === baseline, what, 1_000);
+      await assertNoLeaks();
+      assertTimeout(await rejection(session.get(url, { timeout: 200 })), 'total');
+      await until(() => tcpHandles() === baseline, what, 1_000);
+      await assertNoLeaks();
+      // close() with a connect in progress: the request fails, the socket and the timer go with it.
+      const pending = rejection(session.get(url));
+      await sleepMs(100);
+      assert.ok(tcpHandles() > baseline, `no connect in progress: ${what()}`);
+      const start = performance.now();
+      await session.close();
+      assert.ok(since(start) < 1_000, `close() took ${since(start)} ms`);
+      assert.ok((await pending) instanceof ClientError);
+      await until(() => tcpHandles() === baseline, what, 1_000);
+      await assertNoLeaks();
+    } finally {
+      await hole.close();
+    }
+  });
+});
+
+void describe('ClientSession: unread responses, close(), Retry-After and keep-alive against a hostile server', () => {
+  void test('an unread response that is dropped gives back its slot, timer and signal hook once collected', async () => {
+    await withServer(async (server) => {
+      const session = open({ baseUrl: server.url, limit: 1 });
+      const controller = new AbortController();
+      // A large body (paused: it holds the slot) and a small one (in at once), never read, never closed.
+      for (const path of ['/bytes/4000000', '/get']) {
+        await (async () => {
+          const resp = await session.get(path, { signal: controller.signal });
+          assert.equal(resp.status, 200);
+        })();
+        assert.match(String(session), /open=1/);
+        await until(
+          () => {
+            collectGarbage();
+            return String(session).includes('open=0');
+          },
+          () => String(session),
+        );
+        assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+      }
+      // The slot is free: limit 1 lets the next request through at once.
+      const next = await session.get('/get', { timeout: 2_000 });
+      assert.equal(next.status, 200);
+      await next.bytes();
+      await closeClean(session, server);
+    });
+  });
+
+  void test('close() and dispose do not hang on a trickling body with total: null', async () => {
+    const raw = await tricklingServer('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n', 100);
+    try {
+      const session = open({ baseUrl: raw.url, timeout: { total: null } });
+      const first = await session.get('/');
+      let start = performance.now();
+      assert.equal(await settlesWithin(first.close(), 4_000), 'done');
+      assert.ok(since(start) < 3_000, `dispose took ${since(start)} ms`);
+      await session.get('/'); // open, unread
+      start = performance.now();
+      assert.equal(await settlesWithin(session.close(), 4_000), 'done');
+      assert.ok(since(start) < 1_000, `close() took ${since(start)} ms`);
+      await closeClean(session, raw);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  void test('Retry-After: 3600 waits no longer than retryBackoff.max', async () => {
+    const server = await scriptedServer([{ status: 503, headers: { 'retry-after': '3600' } }]);
+    try {
+      const session = open({ baseUrl: server.url, retries: 1, retryBackoff: { max: 200 }, timeout: 3_000 });
+      const resp = await session.get('/');
+      assert.equal(resp.status, 200);
+      await resp.bytes();
+      const gap = server.times[1]! - server.times[0]!;
+      assert.ok(gap >= 150 && gap < 1_500, `retried after ${gap} ms; retryBackoff.max is 200`);
+      await closeClean(session, server);
+    } finally {
+      await server.close();
+    }
+  });
+
+  void test('keepAliveTimeout holds when the server hints Keep-Alive: timeout=600', async () => {
+    const raw = await rawServer((socket) => {
+      socket.write(
+        'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=600\r\nContent-Length: 2\r\n\r\nok',
+      );
+    });
+    try {
+      const session = open({ baseUrl: raw.url, keepAliveTimeout: 300 });
+      assert.equal(await (await session.get('/')).text(), 'ok');
+      assert.equal(raw.connections, 1);
+      const start = performance.now();
+      await until(
+        () => raw.connections === 0,
+        () => `the idle socket is still open after ${Math.round(since(start))} ms`,
+        3_000,
+      );
+      await closeClean(session, raw);
+    } finally {
+      await raw.close();
+    }
   });
 });

@@ -3,7 +3,9 @@
  * concurrently on one `ClientSession` and writes one JSON line per URL —
  * `{"url","status","bytes","ms","error"}` — as each finishes, then a summary
  * on stderr. Ctrl-C cancels the requests in flight and keeps every line
- * already written.
+ * already written. A body larger than `--max-body-size` (default 100 MiB) is
+ * an error record: an endless body cannot keep a request going until its
+ * timeout.
  *
  * @module
  */
@@ -204,6 +206,28 @@ interface FetchFlags {
   header: string[];
   out?: string;
   progress: boolean;
+  maxBodySize: number | null;
+}
+
+/** The default of `--max-body-size`: 100 MiB. */
+export const DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024;
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/**
+ * A size on the command line: bytes, or a whole number with a `k`, `M` or
+ * `G` suffix (1024-based, case-insensitive); `none` for no limit (`null`):
+ * `64k` is 65,536, `100M` 104,857,600.
+ */
+export function parseSize(value: string): number | null {
+  if (value.trim().toLowerCase() === 'none') return null;
+  const match = /^\s*(\d+)\s*([kmg]?)i?b?\s*$/i.exec(value);
+  if (match === null) {
+    throw new InvalidArgumentError(`expected a size such as 65536, 64k, 100M or none, got '${value}'.`);
+  }
+  const bytes = Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!;
+  if (!Number.isSafeInteger(bytes)) throw new InvalidArgumentError(`'${value}' is too large.`);
+  return bytes;
 }
 
 function collectHeader(value: string, previous: string[]): string[] {
@@ -243,6 +267,12 @@ export function registerFetch(program: Command): Command {
     .option('-X, --method <method>', 'HTTP method', httpMethod, 'GET')
     .option('-H, --header <header>', "extra request header 'Name: value' (repeatable)", collectHeader, [])
     .option('-o, --out <file>', 'write the JSON Lines to <file> instead of stdout')
+    .option(
+      '--max-body-size <size>',
+      "largest body read per URL (bytes, or 64k, 100M, 1G; 'none': no limit); a larger one is an error",
+      parseSize,
+      DEFAULT_MAX_BODY_SIZE,
+    )
     .option('--no-progress', 'no progress bar (shown on stderr when it is a terminal)')
     .addHelpText(
       'after',
@@ -330,6 +360,7 @@ async function fetchAll(file: string | undefined, flags: FetchFlags, signal: Abo
     await using session = new ClientSession({
       limit: flags.concurrency,
       timeout: { total: flags.timeout * 1000 },
+      maxBodySize: flags.maxBodySize,
       retries: flags.retries,
       retryMethods: [flags.method],
     });

@@ -1,6 +1,6 @@
 /**
  * `tsaio serve`: runs the httpbin-style test server of `tsaio/http` until
- * Ctrl-C.
+ * Ctrl-C, with an access log on stderr (one line a request; `--quiet`: none).
  *
  * @module
  */
@@ -14,6 +14,8 @@ import { colorsFor, port, runCommand } from './_common.js';
 interface ServeFlags {
   port: number;
   host: string;
+  /** No access log. */
+  quiet?: boolean;
 }
 
 /** Adds `tsaio serve` to `program`. */
@@ -23,10 +25,13 @@ export function registerServe(program: Command): Command {
     .description('run the httpbin-style test server (/get, /delay/:s, /status/:code, ...) until Ctrl-C')
     .option('-p, --port <n>', 'port to listen on (0: any free port)', port, 8080)
     .option('-H, --host <address>', 'address to listen on', '127.0.0.1')
+    .option('-q, --quiet', 'no access log (by default one line a request on stderr)')
     .addHelpText(
       'after',
       '\nRoutes: /get /post /json /headers /delay/:seconds /status/:code /bytes/:n /stream/:n\n' +
         '        /drip?numbytes=&duration=&delay= /redirect/:n /redirect-to?url=&status_code=\n' +
+        '\nCaps (as httpbin): delay and drip duration 10 s, drip 10 MiB, stream 100 lines; /bytes 100 MiB;\n' +
+        'request bodies 10 MiB (413 beyond). A parameter that is not a number answers 400.\n' +
         '\nExample:\n  $ tsaio serve --port 8080 &\n  $ tsaio bench --url http://127.0.0.1:8080',
     )
     .action(async (flags: ServeFlags) => {
@@ -36,7 +41,11 @@ export function registerServe(program: Command): Command {
 
 async function serve(flags: ServeFlags, signal: AbortSignal): Promise<number> {
   const colors = colorsFor(process.stdout);
-  await using server = await startTestServer({ port: flags.port, host: flags.host });
+  await using server = await startTestServer({
+    port: flags.port,
+    host: flags.host,
+    ...(flags.quiet === true ? {} : { log: (line: string) => void process.stderr.write(`${line}\n`) }),
+  });
   process.stdout.write(`tsaio test server listening on ${colors.bold(colors.cyan(server.url))}\n`);
   if (process.stdout.isTTY) process.stdout.write(colors.dim('press Ctrl-C to stop\n'));
   // Serve until cancelled (Ctrl-C): a wait on an event nobody sets.

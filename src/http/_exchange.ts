@@ -7,14 +7,18 @@
  * out one by one (the response as an async iterable), with back-pressure —
  * once `HIGH_WATER` bytes wait unread, the socket is paused until the reader
  * catches up. The exchange also releases the request's connection slot as
- * soon as the body is in (or the attempt failed), and is what the request's
- * scope aborts.
+ * soon as the body is in (or the attempt failed), tells the session's
+ * connect tracker when it stops waiting for a connection, enforces
+ * `maxBodySize`, and is what the request's scope aborts.
  *
  * @module
  */
 
 import type { Dispatcher } from 'undici';
+import { getRunningLoop } from '../events.js';
 import type { Held } from '../locks.js';
+import type { ConnectTracker } from './_connector.js';
+import { ResponseTooLargeError } from './errors.js';
 import type { RequestScope } from './_scope.js';
 
 /** The response headers as undici parses them (names in lower case). */
@@ -22,6 +26,9 @@ export type RawHeaders = Record<string, string | string[] | undefined>;
 
 /** How much of an unread body is read and dropped to keep its connection; a larger one closes the socket. */
 export const DRAIN_LIMIT = 64 * 1024;
+
+/** How long a drain may take, in ms: a body that trickles in slower than that closes the socket. */
+export const DRAIN_TIME = 1_000;
 
 /** Unread body bytes at which the socket is paused. */
 const HIGH_WATER = 64 * 1024;
@@ -64,12 +71,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private _error: unknown = undefined;
   /** The reader waiting for the next event (a chunk, the end, a failure). */
   private _wake: (() => void) | null = null;
+  /** The tracker told when the attempt stops waiting for a connection; `null` once told. */
+  private _tracker: ConnectTracker | null;
+  private readonly _origin: string;
 
   constructor(
     private readonly _scope: RequestScope,
     private _slot: Held | null,
     private readonly _method: string,
+    private readonly _url: URL,
+    tracker: ConnectTracker,
   ) {
+    this._tracker = tracker;
+    this._origin = _url.origin;
+    tracker.waiting(this._origin);
     this.started = new Promise<void>((resolve, reject) => {
       this._resolve = resolve;
       this._reject = reject;
@@ -83,17 +98,31 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // ------------------------------------------------------------ undici's side
 
+  /** undici calls it once the request is on a connection, about to be written. */
   onRequestStart(controller: Dispatcher.DispatchController): void {
     // Aborted while undici still had the request queued: it never goes out.
-    if (this._failed) controller.abort(this._error as Error);
-    else this._controller = controller;
+    // Throwing (not `controller.abort()`, which would also destroy the
+    // socket) makes undici drop the request and keep the connection.
+    if (this._failed) throw new Dropped('the request was cancelled before it was sent');
+    this._controller = controller;
+    this._stopWaiting();
+    this._scope.connected();
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: RawHeaders): void {
     if (status < 200 || this._failed) return; // 1xx: informational, the response is still to come
+    const max = this._scope.timeouts.maxBodySize;
+    if (max !== null && this._method !== 'HEAD' && status !== 204 && status !== 304) {
+      const declared = Number(headers['content-length']);
+      if (declared > max) {
+        this.abort(new ResponseTooLargeError(this._url.href, max, declared));
+        return;
+      }
+    }
     this.status = status;
     this.headers = headers;
     this._begun = true;
+    this._scope.touchRead(); // the headers count as the server speaking: the clock starts again for the body
     this._resolve();
   }
 
@@ -104,6 +133,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this._scope.touchRead();
     if (this._discarding) {
       if (this._received > this._limit) this.abort(new Dropped('the unread body is too large to drain'));
+      return;
+    }
+    const max = this._scope.timeouts.maxBodySize;
+    if (max !== null && this._received > max) {
+      // The chunk that crosses the limit is not handed out: a reader sees at most `max` bytes, then the error.
+      this.abort(new ResponseTooLargeError(this._url.href, max, this._received));
       return;
     }
     this._chunks.push(chunk);
@@ -176,8 +211,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /**
    * Lets the connection go back to the pool: an unread body of at most
-   * `limit` bytes is read and dropped, a larger one closes the socket.
-   * Never rejects.
+   * `limit` bytes that arrives within `DRAIN_TIME` ms is read and dropped; a
+   * larger or slower one closes the socket. Never rejects.
    */
   async dump(limit: number): Promise<void> {
     if (this.done) return;
@@ -192,7 +227,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this._head = 0;
     this._buffered = 0;
     this._resumeIfPaused();
-    while (!this.done) await this._next();
+    if (this.done) return;
+    const timer = getRunningLoop().callLater(DRAIN_TIME, () =>
+      this.abort(new Dropped('the unread body is too slow to drain')),
+    );
+    try {
+      while (!this.done) await this._next();
+    } finally {
+      timer.cancel();
+    }
   }
 
   // ------------------------------------------------------------ private
@@ -233,8 +276,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this._controller?.resume();
   }
 
+  /** The attempt no longer waits for a connection (it is on one, or it failed): the tracker is told once. */
+  private _stopWaiting(): void {
+    const tracker = this._tracker;
+    if (tracker === null) return;
+    this._tracker = null;
+    tracker.settled(this._origin);
+  }
+
   private _fail(error: unknown): void {
     if (this._failed || this._ended) return;
+    this._stopWaiting();
+    this._scope.attemptFailed();
     this._failed = true;
     this._error = error;
     this._controller = null;

@@ -1,15 +1,18 @@
 /**
  * Private: one request's cancel scope — a core `CancelScope` whose action is
  * to abort the attempt in flight (its `Exchange`). It is cancelled when the
- * caller's signal aborts, the total timeout passes or the server is silent
- * for longer than sockRead, and lives until the response body is read or
- * disposed, so all three also govern reading the body. `translateError`
- * turns what undici throws into tsaio's typed errors.
+ * caller's signal aborts, a timeout passes (total; connect, until the
+ * request is on a connection; sockRead, while the server owes bytes) or the
+ * session closes, and lives until the response body is read, the response
+ * closed or disposed, or collected unread (`response.ts`), so all of these
+ * also govern reading the body. `translateError` turns what undici throws
+ * into tsaio's typed errors.
  *
- * The scope holds one timer entry at most, due no later than the earlier of
- * the total deadline and the sockRead clock. A chunk restarts the clock
- * without touching the entry; when the entry comes due, the scope tells
- * which deadline ran out, or, if neither did, sets the entry again.
+ * The scope holds one timer entry at most, due no later than the earliest of
+ * the total deadline, the connect deadline and the sockRead clock. A chunk
+ * restarts the clock without touching the entry; when the entry comes due,
+ * the scope tells which deadline ran out, or, if none did, sets the entry
+ * again.
  *
  * undici is never handed a signal: the scope aborts the exchange itself, so
  * a request costs no `AbortSignal` and no event listener. A real signal
@@ -31,14 +34,20 @@ export interface Timeouts {
   sockRead: number | null;
 }
 
+/** What bounds one request: its timeouts and the largest body it accepts. */
+export interface Limits extends Timeouts {
+  /** Bytes (`null`: no limit). */
+  maxBodySize: number | null;
+}
+
 /** The scope of one request, from the call until its body is done. */
 export class RequestScope extends CancelScope {
   /** The attempt in flight, which a cancel stops. */
   exchange: Exchange | null = null;
-  /** The response handed out, once there is one. */
-  response: { close(): Promise<void> } | null = null;
   /** @internal The total deadline (`loop.time()` ms), or `null`. */
   private readonly _totalAt: number | null;
+  /** @internal The connect deadline while the attempt waits for a connection, else `null`. */
+  private _connectAt: number | null = null;
   /** @internal The sockRead deadline while its clock runs, else `null`. */
   private _readAt: number | null = null;
   /** @internal Where the scope is in its session's `OpenRequests` (-1: not there). */
@@ -47,7 +56,7 @@ export class RequestScope extends CancelScope {
   /** A request to `url`, one of the session's `open` ones until it ends; `user` is the caller's signal (not aborted). */
   constructor(
     readonly url: string,
-    readonly timeouts: Timeouts,
+    readonly timeouts: Limits,
     user: AbortSignal | undefined,
     private readonly _open: OpenRequests,
   ) {
@@ -58,12 +67,32 @@ export class RequestScope extends CancelScope {
   }
 
   /**
-   * The session is closing: the response is closed (a small unread body
-   * drained), or a request still waiting for one fails.
+   * The session is closing: a request still waiting for its response fails,
+   * a body still coming stops (its socket is closed: the pool is closing, a
+   * drain would be wasted), a body not yet read can no longer be — all with
+   * a `ClientError`. Ends the scope.
    */
-  async close(): Promise<void> {
-    if (this.response !== null) return this.response.close();
-    this.cancel(new ClientError(`the session was closed before ${this.url} answered`));
+  close(): void {
+    this.cancel(new ClientError(`the session was closed before ${this.url} was done`));
+    this.end();
+  }
+
+  /**
+   * The attempt was handed to the pool: the connect clock starts, if there
+   * is one. It stops once the request is on a connection (`connected`).
+   */
+  armConnect(): void {
+    const ms = this.timeouts.connect;
+    if (ms === null || this.ended || this.aborted) return;
+    const at = (this._connectAt = now() + ms);
+    const armed = this.when();
+    if (armed === null || armed > at) this.reschedule(at);
+  }
+
+  /** The attempt is on a connection: the connect clock stops, the sockRead clock starts. */
+  connected(): void {
+    this._connectAt = null;
+    this.armRead();
   }
 
   /**
@@ -92,29 +121,39 @@ export class RequestScope extends CancelScope {
     this._readAt = null;
   }
 
+  /** The attempt failed: its connect and sockRead clocks stop (a retry's backoff is nobody's silence). */
+  attemptFailed(): void {
+    this._connectAt = null;
+    this._readAt = null;
+  }
+
   /**
-   * @internal The timer entry came due: the sockRead clock or the total
-   * deadline ran out (the earlier one names the error), or neither did —
-   * chunks pushed the clock back, or it stopped — and the entry is set for
-   * the earlier of the two again.
+   * @internal The timer entry came due: a deadline ran out — the earliest
+   * one that did names the error (connect, then sockRead, then total on a
+   * tie) — or none did (chunks pushed the clock back, or a clock stopped),
+   * and the entry is set for the earliest of them again.
    */
   override _onDeadline(): void {
     if (this.aborted) return;
-    const total = this._totalAt;
+    const connect = this._connectAt;
     const read = this._readAt;
-    const time = now();
-    if (read !== null && read <= time && (total === null || read <= total)) {
+    const total = this._totalAt;
+    const first = earliest(earliest(connect, read), total);
+    if (first === null || first > now()) {
+      this.reschedule(first);
+    } else if (first === connect) {
+      this.cancel(httpTimeout('connect', this.url, this.timeouts.connect));
+    } else if (first === read) {
       this.cancel(httpTimeout('sockRead', this.url, this.timeouts.sockRead));
-    } else if (total !== null && total <= time) {
-      this.cancel(httpTimeout('total', this.url, this.timeouts.total));
     } else {
-      this.reschedule(read === null ? total : total === null || read < total ? read : total);
+      this.cancel(httpTimeout('total', this.url, this.timeouts.total));
     }
   }
 
-  /** @internal The action: the sockRead clock stops and the exchange is aborted. */
+  /** @internal The action: the clocks stop and the exchange is aborted. */
   override _onCancel(reason: unknown): void {
     this._readAt = null;
+    this._connectAt = null;
     this.exchange?.abort(reason);
   }
 
@@ -131,13 +170,13 @@ export class RequestScope extends CancelScope {
     if (this.ended) return;
     super.end();
     this._readAt = null;
+    this._connectAt = null;
     const exchange = this.exchange;
     if (exchange !== null && !exchange.done) {
       exchange.abort(new ClientError(`the response of ${this.url} was closed before its body was read`));
     }
     // A timer entry stays in its bucket until the bucket's other entries end too: it must hold nothing big.
     this.exchange = null;
-    this.response = null;
     this._open.delete(this);
   }
 }
@@ -178,6 +217,11 @@ export class OpenRequests {
   list(): RequestScope[] {
     return this._scopes.slice();
   }
+}
+
+/** The earlier of two deadlines (`null`: none). */
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null || a <= b ? a : b;
 }
 
 /** What undici (or a body stream) threw, as the error a tsaio user should see. */

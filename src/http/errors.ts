@@ -79,6 +79,36 @@ export class ClientResponseError extends ClientError {
 }
 brand(ClientResponseError, 'TSAIO_HTTP_ERR_RESPONSE', 'http');
 
+/**
+ * A response body larger than the request's `maxBodySize`: its declared
+ * `content-length` is over the limit (the request rejects at the headers), or
+ * more bytes than the limit arrived (the body read rejects). The socket is
+ * closed; nothing past the limit is kept. After undici's
+ * `ResponseExceededMaxSizeError`.
+ *
+ * @example
+ * ```ts
+ * import { ClientSession, ResponseTooLargeError, startTestServer } from 'tsaio/http';
+ * await using server = await startTestServer();
+ * await using session = new ClientSession({ baseUrl: server.url, maxBodySize: 1024 });
+ * try { await session.get('/bytes/2048'); }
+ * catch (e) { if (e instanceof ResponseTooLargeError) console.log(e.code, e.limit); } // TSAIO_HTTP_ERR_RESPONSE_TOO_LARGE 1024
+ * ```
+ */
+export class ResponseTooLargeError extends ClientError {
+  constructor(
+    readonly url: string,
+    /** The limit, in bytes. */
+    readonly limit: number,
+    /** The declared length, or the bytes received when the limit was passed. */
+    readonly size: number,
+    options?: ErrorOptions,
+  ) {
+    super(`the response body of ${url} is larger than maxBodySize (${size} > ${limit} bytes)`, options);
+  }
+}
+brand(ResponseTooLargeError, 'TSAIO_HTTP_ERR_RESPONSE_TOO_LARGE', 'http');
+
 /** Which timeout of a request fired. */
 export type TimeoutKind = 'total' | 'connect' | 'sockRead';
 

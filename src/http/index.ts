@@ -17,6 +17,7 @@ export {
   ClientConnectionError,
   ClientError,
   ClientResponseError,
+  ResponseTooLargeError,
   type HttpTimeoutError,
   type TimeoutKind,
 } from './errors.js';

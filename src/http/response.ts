@@ -10,11 +10,21 @@ import { translateError, type RequestScope } from './_scope.js';
 const decoder = new TextDecoder();
 
 /**
+ * Ends the scope of a response that was dropped unread and unclosed: its
+ * slot, timer entry and signal hook go, and a body still coming closes its
+ * socket. The scope never references its response, so the response can be
+ * collected while the scope is still open.
+ */
+const unread = new FinalizationRegistry<RequestScope>((scope) => scope.end());
+
+/**
  * A response whose headers have arrived; the body is read with `text()`,
  * `json()`, `bytes()` or `for await (const chunk of response)`. Dispose it
  * (`await using`) or read it whole: an unread body is drained or destroyed
  * on dispose, so its connection goes back to the pool clean. The request's
- * signal and total timeout also govern reading the body.
+ * signal and total timeout also govern reading the body. A response dropped
+ * without being read or closed gives back what it holds (its connection
+ * slot, its timer, its hook on the signal) once it is garbage-collected.
  *
  * @example
  * ```ts
@@ -46,6 +56,7 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
     this.method = method;
     this.url = url;
     this.status = _exchange.status;
+    unread.register(this, _scope, this);
   }
 
   /** The headers (case-insensitive `get`), made on first use. */
@@ -112,12 +123,14 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
   }
 
   /**
-   * Releases the connection: an unread body is drained (small) or the socket
-   * closed (large), so the pool never holds a half-read connection.
+   * Releases the connection: an unread body is drained (at most 64 KiB,
+   * arriving within a second) or the socket closed (larger or slower), so
+   * the pool never holds a half-read connection.
    */
   async close(): Promise<void> {
     if (this._closed) return;
     this._closed = true;
+    unread.unregister(this);
     if (!this._used) {
       this._used = true;
       await this._exchange.dump(DRAIN_LIMIT);
@@ -148,6 +161,7 @@ export class ClientResponse implements AsyncIterable<Uint8Array>, AsyncDisposabl
   }
 
   private _finish(): void {
+    if (!this._closed) unread.unregister(this);
     this._closed = true;
     this._scope.end();
   }

@@ -5,16 +5,16 @@
  * @module
  */
 
-import { Agent, buildConnector, errors as undiciErrors, type Dispatcher } from 'undici';
-import { getRunningLoop } from '../events.js';
+import { Agent, type Dispatcher } from 'undici';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
 import { Semaphore, type Held } from '../locks.js';
 import { RateLimiter } from '../ratelimit.js';
 import { sleep } from '../sleep.js';
 import { checkCount, checkSignal, debugState, describe, hooks } from '../_lowlevel.js';
 import { NO_BODY, encodeBody, type EncodedBody, type RequestData } from './_body.js';
+import { ConnectTracker } from './_connector.js';
 import { DRAIN_LIMIT, Exchange } from './_exchange.js';
-import { OpenRequests, RequestScope, translateError, type Timeouts } from './_scope.js';
+import { OpenRequests, RequestScope, translateError, type Limits, type Timeouts } from './_scope.js';
 import { ClientError, ClientResponseError } from './errors.js';
 import { ClientResponse } from './response.js';
 
@@ -25,9 +25,17 @@ export type HeadersLike = ConstructorParameters<typeof Headers>[0];
 export interface TimeoutOptions {
   /** The whole request, from the call until the body is read (default 300,000). */
   total?: number | null;
-  /** Opening a connection (default: none, as aiohttp; `total` still covers it). Session-wide only. */
+  /**
+   * Getting a connection: from handing the request to the pool until it is on
+   * a connection — opening one, or waiting for one of the origin's busy
+   * `limitPerHost` connections (default: none, as aiohttp; `total` still covers it).
+   */
   connect?: number | null;
-  /** The longest silence of the server while it owes bytes: until the headers, then between body chunks (default: none). */
+  /**
+   * The longest silence of the server while it owes bytes: from sending the
+   * request until the headers, then between body chunks, the headers
+   * restarting the clock (default: none).
+   */
   sockRead?: number | null;
 }
 
@@ -58,8 +66,18 @@ export interface ClientSessionOptions {
   /** Follow redirects (default true), at most `maxRedirects` (default 10). */
   followRedirects?: boolean;
   maxRedirects?: number;
-  /** How long an idle pooled connection stays open, in ms (default 4,000). */
+  /**
+   * How long an idle pooled connection stays open, in ms (default 4,000). A
+   * server's `Keep-Alive: timeout=` hint can shorten it, never lengthen it.
+   */
   keepAliveTimeout?: number;
+  /**
+   * The largest response body accepted, in bytes (default `null`: no limit).
+   * A larger one rejects with `ResponseTooLargeError` — at the headers when
+   * its `content-length` says so, else from the body read once the limit is
+   * passed — and its socket is closed.
+   */
+  maxBodySize?: number | null;
 }
 
 /** Options of one request. */
@@ -83,6 +101,8 @@ export interface RequestOptions {
   retries?: number;
   /** Override the session's `followRedirects`. */
   followRedirects?: boolean;
+  /** Override the session's `maxBodySize` (`null`: no limit). */
+  maxBodySize?: number | null;
 }
 
 /** What one attempt of a request sends. */
@@ -108,6 +128,16 @@ function checkMs(value: unknown, what: string): number | null {
     );
   }
   return value === Infinity ? null : value;
+}
+
+function checkSize(value: unknown, what: string): number | null {
+  if (value === null || value === undefined || value === Infinity) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new RangeError(
+      `ClientSession: ${what} must be a non-negative whole number of bytes or null, received ${describe(value)}`,
+    );
+  }
+  return value;
 }
 
 function timeoutsOf(option: TimeoutOptions | number | undefined, base: Timeouts): Timeouts {
@@ -146,6 +176,8 @@ export class ClientSession implements AsyncDisposable {
   /** The session's headers as the plain object undici takes (names in lower case); never mutated. */
   private readonly _plainHeaders: Record<string, string>;
   private readonly _timeouts: Timeouts;
+  private readonly _maxBodySize: number | null;
+  private readonly _connects = new ConnectTracker();
   private readonly _slots: Semaphore;
   private readonly _limiter: RateLimiter | null;
   private readonly _options: ClientSessionOptions;
@@ -172,6 +204,7 @@ export class ClientSession implements AsyncDisposable {
     this._headers = new Headers(opts.headers);
     this._plainHeaders = Object.fromEntries(this._headers);
     this._timeouts = timeoutsOf(opts.timeout, { total: 300_000, connect: null, sockRead: null });
+    this._maxBodySize = checkSize(opts.maxBodySize, 'maxBodySize');
     const limit = checkCount(opts.limit, 'ClientSession', 'limit', 1, 100);
     const perHost = checkCount(opts.limitPerHost, 'ClientSession', 'limitPerHost', 0, 0);
     this._retries = checkCount(opts.retries, 'ClientSession', 'retries', 0, 0);
@@ -187,10 +220,11 @@ export class ClientSession implements AsyncDisposable {
     this._agent = new Agent({
       connections: perHost > 0 ? Math.min(perHost, limit) : limit,
       keepAliveTimeout: keepAlive,
-      keepAliveMaxTimeout: Math.max(keepAlive, 600_000),
+      // A server's Keep-Alive hint is obeyed up to this: never longer than ours.
+      keepAliveMaxTimeout: Math.max(1, keepAlive),
       headersTimeout: 0,
       bodyTimeout: 0,
-      connect: timedConnector(this._timeouts.connect),
+      connect: this._connects.connect,
     });
   }
 
@@ -232,7 +266,10 @@ export class ClientSession implements AsyncDisposable {
         throw new TypeError(`ClientSession.request: invalid method ${describe(method)}`);
       }
       const target = withParams(parseUrl(String(url), this._baseUrl), opts.params);
-      const timeouts = timeoutsOf(opts.timeout, this._timeouts);
+      const limits: Limits = {
+        ...timeoutsOf(opts.timeout, this._timeouts),
+        maxBodySize: 'maxBodySize' in opts ? checkSize(opts.maxBodySize, 'maxBodySize') : this._maxBodySize,
+      };
       const signal = checkSignal(opts.signal, 'ClientSession.request');
       const body = encodeBody(opts.json, opts.data, 'json' in opts && opts.json !== undefined);
       first = {
@@ -242,7 +279,7 @@ export class ClientSession implements AsyncDisposable {
         body,
       };
       if (signal?.aborted) throw cancelledFrom(signal.reason);
-      scope = new RequestScope(target.href, timeouts, signal, this._open);
+      scope = new RequestScope(target.href, limits, signal, this._open);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -253,14 +290,16 @@ export class ClientSession implements AsyncDisposable {
   }
 
   /**
-   * Closes every pooled connection. Responses still open are closed first (a
-   * small unread body is drained); a request still waiting for its response
-   * fails with a `ClientError`.
+   * Closes every connection: pooled ones, ones still opening, and those of
+   * responses still open. A request still waiting for its response fails
+   * with a `ClientError`, and so does reading a body not yet read. Never
+   * waits for a server.
    */
   async close(): Promise<void> {
     if (this._closed) return;
     this._closed = true;
-    await Promise.all(this._open.list().map((scope) => scope.close()));
+    for (const scope of this._open.list()) scope.close();
+    this._connects.abandonAll();
     // Nothing of ours is left in flight: idle sockets, and requests undici still had queued when they were aborted.
     await this._agent.destroy();
   }
@@ -332,7 +371,6 @@ export class ClientSession implements AsyncDisposable {
           await response.close();
           throw new ClientResponseError(status, out.url.href, response.headers);
         }
-        scope.response = response;
         return response;
       }
     } catch (error) {
@@ -343,10 +381,10 @@ export class ClientSession implements AsyncDisposable {
 
   /** Hands one attempt to undici; the exchange takes the slot and frees it when the connection is. */
   private _dispatch(out: Outgoing, scope: RequestScope, held: Held): Exchange {
-    const exchange = new Exchange(scope, held, out.method);
-    scope.exchange = exchange;
-    scope.armRead();
     const { url } = out;
+    const exchange = new Exchange(scope, held, out.method, url, this._connects);
+    scope.exchange = exchange;
+    scope.armConnect();
     this._agent.dispatch(
       {
         origin: url.origin,
@@ -360,45 +398,17 @@ export class ClientSession implements AsyncDisposable {
     return exchange;
   }
 
-  /** Waits before retry number `attempt` (from 0): `Retry-After` if given, else exponential backoff with full jitter. */
+  /**
+   * Waits before retry number `attempt` (from 0): `Retry-After` if given,
+   * else exponential backoff with full jitter; never longer than
+   * `retryBackoff.max`.
+   */
   private async _backoff(attempt: number, after: number | null, scope: RequestScope): Promise<void> {
     const base = this._options.retryBackoff?.base ?? 100;
     const max = this._options.retryBackoff?.max ?? 10_000;
-    const delay = after ?? Math.random() * Math.min(max, base * 2 ** attempt);
+    const delay = after === null ? Math.random() * Math.min(max, base * 2 ** attempt) : Math.min(after, max);
     await sleep(delay, undefined, { signal: scope.signal });
   }
-}
-
-/**
- * undici's connector with a connect timeout on the loop's clock (so it follows
- * `runVirtual` too): undici's own runs on its coarse "fast timers" (about
- * 0.5–1 s of slack).
- */
-function timedConnector(ms: number | null): buildConnector.connector {
-  const base = buildConnector({ timeout: 0 });
-  if (ms === null) return base;
-  return (options, callback) => {
-    let settled = false;
-    // eslint-disable-next-line prefer-const -- read by the timer, assigned by the call below
-    let socket: { destroy(): void } | undefined;
-    const timer = getRunningLoop().callLater(ms, () => {
-      if (settled) return;
-      settled = true;
-      socket?.destroy();
-      callback(new undiciErrors.ConnectTimeoutError(`connect timeout (${ms} ms)`), null);
-    });
-    // The connector returns the socket it is opening (its type says void).
-    socket = base(options, (error, connected) => {
-      if (settled) {
-        connected?.destroy();
-        return;
-      }
-      settled = true;
-      timer.cancel();
-      if (error !== null) callback(error, null);
-      else callback(null, connected!);
-    }) as unknown as { destroy(): void } | undefined;
-  };
 }
 
 /**
