@@ -203,3 +203,61 @@ faultTest(
     assert.equal(await p.fetchval('SELECT 1'), 1);
   },
 );
+
+faultTest(
+  '500 pool acquires aborted at random, some mid-query: the pool is back to idle, 0 backends leaked, 0 queries left running',
+  async () => {
+    const p = await createPool({
+      dsn: cluster.dsn,
+      minSize: 2,
+      maxSize: 5,
+      serverSettings: { application_name: 'tsaio-storm' },
+    });
+    pools.add(p);
+    const outcome = { got: 0, cancelled: 0, timedOut: 0, queried: 0 };
+    let seed = 12345;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    await gather(
+      Array.from({ length: 500 }, (_, i) => async () => {
+        await sleep(random() * 1000); // arrivals spread over a second
+        const ctl = new AbortController();
+        const abortAfter = random() * 30;
+        const timer = setTimeout(() => ctl.abort(), abortAfter);
+        try {
+          await using conn = await p.acquire({ signal: ctl.signal, timeout: i % 7 === 0 ? 5 : 10_000 });
+          outcome.got++;
+          // A third run a query the abort may cut short on the server (PostgreSQL's cancel request).
+          if (i % 3 === 0) {
+            await conn.execute('SELECT pg_sleep(0.01)', { signal: ctl.signal });
+            outcome.queried++;
+          }
+        } catch (err) {
+          if ((err as Error).name === 'CancelledError') outcome.cancelled++;
+          else if ((err as Error).name === 'TimeoutError') outcome.timedOut++;
+          else throw err;
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    assert.ok(outcome.cancelled > 20 && outcome.got > 100, JSON.stringify(outcome));
+    console.log(`pool storm: ${JSON.stringify(outcome)}`);
+    await until(() => p.getIdleSize() === p.getSize(), 'every connection back in the pool, idle');
+    assert.ok(p.getSize() <= 5);
+    await admin(async (conn) => {
+      await until(
+        async () =>
+          (await conn.fetchval(
+            "SELECT count(*)::int FROM pg_stat_activity WHERE application_name = 'tsaio-storm'",
+          )) === p.getSize(),
+        'as many backends on the server as the pool holds open',
+      );
+      const running = await conn.fetchval(
+        "SELECT count(*)::int FROM pg_stat_activity WHERE application_name = 'tsaio-storm' AND state <> 'idle'",
+      );
+      assert.equal(running, 0, 'no query of the storm still running on the server');
+    });
+    // The pool still serves.
+    assert.equal(await p.fetchval('SELECT 41 + 1'), 42);
+  },
+);
