@@ -7,8 +7,8 @@
 import { InvalidStateError } from './exceptions.js';
 import { whenDone } from './futures.js';
 import { allTasks, createTask, type Task, type TaskBody } from './tasks.js';
-import { Handle, TimerHandle, scheduledHandles } from './events.js';
-import { scheduleReady } from './_timers.js';
+import { scheduledHandles } from './events.js';
+import { readyPending, scheduleReady } from './_timers.js';
 import { debugState } from './_debug.js';
 import { reportPendingAtRunEnd, setDebug } from './_diagnostics.js';
 import { startTrace, stopTrace } from './_trace.js';
@@ -103,7 +103,7 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
   const stopSignals = cancelOnSignals(task);
   try {
     await whenDone(task);
-    await runReadyCallbacks(handlesBefore);
+    await runReadyCallbacks();
     const pending = tasksMadeSince(tasksBefore);
     reportPendingAtRunEnd(pending);
     await cancelPending(pending);
@@ -154,19 +154,15 @@ function tasksMadeSince(before: Set<Task<any>>): Set<Task<any>> {
 }
 
 /**
- * Lets the `callSoon` callbacks that the run scheduled and that are ready now
- * run (one turn of the loop), as `asyncio.run` does while it shuts down: a
- * callback scheduled as `main` returns is not lost. Timers not yet due are
- * left to be dropped.
+ * Lets what is ready when `main` ends take its turn (one turn of the loop)
+ * before the tasks left are cancelled, as `asyncio.run` does: its loop stops
+ * only after the callbacks queued before `main`'s done callback have run —
+ * a `callSoon` callback, a task resuming from `sleep(0)`. Timers not yet due
+ * are left to be dropped.
  */
-async function runReadyCallbacks(handlesBefore: Set<Handle>): Promise<void> {
-  for (const handle of scheduledHandles()) {
-    if (!(handle instanceof TimerHandle) && !handlesBefore.has(handle)) {
-      // Queued after every ready callback: it resolves once they have run.
-      await new Promise<void>((resolve) => scheduleReady(resolve));
-      return;
-    }
-  }
+async function runReadyCallbacks(): Promise<void> {
+  // Queued after every ready entry: it resolves once they have run.
+  if (readyPending()) await new Promise<void>((resolve) => scheduleReady(resolve));
 }
 
 /** Cancels the tasks in `pending` and waits for all of them. */
