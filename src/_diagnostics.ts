@@ -12,6 +12,9 @@
  *   asyncio's "Task was destroyed but it is pending!" becomes);
  * - tasks still pending when `run` ends (`run` then cancels them);
  * - a task awaiting itself (it can never finish);
+ * - a task still running `loop.slowCallbackDuration` after it was cancelled:
+ *   its body does not stop on its signal (a `timeout` or `waitFor` then waits
+ *   for it to end on its own);
  * - a call that blocks the loop's thread (`runSync` on the loop's thread).
  *
  * The ones asyncio sends to the loop's exception handler go there too; the
@@ -96,6 +99,59 @@ function slow(task: Task<any>, took: number): void {
   warn(`Executing ${describeTask(task, `took ${(took / 1000).toFixed(3)} seconds`)}`);
 }
 
+/**
+ * Tasks cancelled and not yet done, in the order they were first cancelled,
+ * with when (`performance.now()`). One Node timer, unref'd, is armed for the
+ * oldest while any is left; a task that ends takes itself off at once.
+ */
+const cancelledAt = new Map<Task<any>, number>();
+let deafTimer: NodeJS.Timeout | null = null;
+
+function watchCancelled(task: Task<any>): void {
+  if (task.done() || cancelledAt.has(task)) return;
+  cancelledAt.set(task, performance.now());
+  if (deafTimer === null) armDeafTimer();
+}
+
+function unwatchCancelled(task: Task<any>): void {
+  if (!cancelledAt.delete(task) || cancelledAt.size > 0 || deafTimer === null) return;
+  clearTimeout(deafTimer);
+  deafTimer = null;
+}
+
+function armDeafTimer(): void {
+  const oldest = cancelledAt.values().next().value!;
+  const delay = Math.max(0, oldest + debugState.slowCallbackDuration - performance.now());
+  deafTimer = setTimeout(checkCancelled, Math.ceil(delay));
+  deafTimer.unref();
+}
+
+/** Warns of each task still running past the threshold since its cancellation (once per task). */
+function checkCancelled(): void {
+  deafTimer = null;
+  const now = performance.now();
+  for (const [task, at] of cancelledAt) {
+    const after = now - at;
+    if (!task.done() && after < debugState.slowCallbackDuration) break;
+    cancelledAt.delete(task);
+    // Done, or its cancellation taken back with `uncancel()`: nothing to say.
+    if (task.done() || task.cancelling() === 0 || !debugState.enabled) continue;
+    warn(
+      describeTask(
+        task,
+        `is still running ${(after / 1000).toFixed(3)} seconds after it was cancelled: its body does not ` +
+          'stop on its signal (pass the signal on to what it awaits; a timeout waits for it to end)',
+      ),
+    );
+  }
+  if (cancelledAt.size > 0) armDeafTimer();
+}
+
+/** For tests: how many cancelled tasks are watched, and whether the timer is armed. */
+export function _cancelWatchStats(): { tasks: number; timerArmed: boolean } {
+  return { tasks: cancelledAt.size, timerArmed: deafTimer !== null };
+}
+
 const debugHooks: DebugHooks = {
   taskCreated(task) {
     records.set(task, { source: creationSite() });
@@ -107,8 +163,11 @@ const debugHooks: DebugHooks = {
     }
     slow(task as Task<any>, took);
   },
-  taskCancelled() {},
+  taskCancelled(task) {
+    watchCancelled(task as Task<any>);
+  },
   taskDone(task) {
+    unwatchCancelled(task as Task<any>);
     const record = records.get(task);
     // A done task's body can strand it no more: the registry lets go of it now, not in
     // a finalization callback after the next collection.

@@ -6,8 +6,19 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createTask, gather, getRunningLoop, run, sleep, TaskGroup, type Task } from '../src/index.ts';
+import {
+  createTask,
+  gather,
+  getRunningLoop,
+  run,
+  sleep,
+  TaskGroup,
+  TimeoutError,
+  waitFor,
+  type Task,
+} from '../src/index.ts';
 import { closeRunSync, runSync } from '../src/executor/index.ts';
+import { _cancelWatchStats } from '../src/_diagnostics.ts';
 import { assertNoLeaks } from './_helpers.ts';
 
 setFlagsFromString('--expose-gc');
@@ -252,6 +263,113 @@ void describe('debug mode warnings', () => {
       ),
     );
     closeRunSync();
+  });
+});
+
+void describe('debug mode: a task that outlives its cancellation', () => {
+  /** A wait that knows nothing of signals: a timer of Node's own. */
+  const plainSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  void test('a body that ignores its signal is named, with where it was made, once it runs on past loop.slowCallbackDuration', async () => {
+    await captured((out) =>
+      run(
+        async () => {
+          const line = here() + 1;
+          const deaf = createTask(async (_signal) => (await plainSleep(400), 'finished'), { name: 'deaf' });
+          await sleep(1);
+          const cancelled = performance.now();
+          deaf.cancel();
+          deaf.cancel(); // a second request starts no second clock
+          assert.equal(await deaf, 'finished'); // it ran to its end: the signal was not passed on
+          const m = messageAbout(out, 'deaf', line);
+          assert.match(
+            m,
+            /^<Task cancelling name='deaf'> is still running \d+\.\d{3} seconds after it was cancelled: its body does not stop on its signal/,
+          );
+          const after = Number(/running (\d+\.\d{3}) seconds/.exec(m)![1]);
+          assert.ok(after >= 0.1 && after < 0.4, m);
+          assert.ok(performance.now() - cancelled >= 350, 'the warning does not stop the task');
+          assert.deepEqual(_cancelWatchStats(), { tasks: 0, timerArmed: false });
+        },
+        { debug: true },
+      ),
+    );
+    await assertNoLeaks();
+  });
+
+  void test("the issue's case: waitFor on a body that ignores its signal gives 'finished' after it, and debug mode says why", async () => {
+    await captured((out) =>
+      run(
+        async () => {
+          const line = here() + 1;
+          const result = await waitFor(async () => (await plainSleep(300), 'finished'), 50).catch((e) => e);
+          assert.equal(result, 'finished');
+          const found = out.filter((m) => m.includes('after it was cancelled'));
+          assert.equal(found.length, 1, found.join('\n---\n'));
+          assert.match(found[0]!, /^<Task cancelling name='Task-\d+'> is still running/);
+          assert.equal(
+            Number(THIS_FILE.exec(found[0]!)?.[1]),
+            line,
+            `made by the waitFor call:\n${found[0]}`,
+          );
+        },
+        { debug: true },
+      ),
+    );
+    await assertNoLeaks();
+  });
+
+  void test('a task that stops on its signal says nothing, and leaves no timer', async () => {
+    const out = await captured(() =>
+      run(
+        async () => {
+          const prompt = createTask(async (signal) => sleep(60_000, undefined, { signal }), {
+            name: 'prompt',
+          });
+          const slowish = createTask(
+            async (signal) => {
+              try {
+                await sleep(60_000, undefined, { signal });
+              } finally {
+                await plainSleep(20); // cleanup well under slowCallbackDuration
+              }
+            },
+            { name: 'slowish' },
+          );
+          await sleep(1);
+          prompt.cancel();
+          slowish.cancel();
+          await gather([prompt, slowish], { returnExceptions: true });
+          assert.equal(prompt.cancelled() && slowish.cancelled(), true);
+          await assert.rejects(
+            waitFor((signal) => sleep(60_000, undefined, { signal }), 10),
+            TimeoutError,
+          );
+          // Its timer is unref'd (getActiveResourcesInfo does not list it): ask debug mode itself.
+          assert.deepEqual(_cancelWatchStats(), { tasks: 0, timerArmed: false });
+          await plainSleep(150); // past the threshold: still nothing
+        },
+        { debug: true },
+      ),
+    );
+    assert.deepEqual(out, []);
+    await assertNoLeaks();
+  });
+
+  void test('with debug mode off, nothing is said and no timer is set', async () => {
+    const out = await captured(() =>
+      run(async () => {
+        const deaf = createTask(async (_signal) => (await plainSleep(200), 'finished'), {
+          name: 'deaf-quiet',
+        });
+        await sleep(1);
+        deaf.cancel();
+        assert.equal(await deaf, 'finished');
+        assert.deepEqual(_cancelWatchStats(), { tasks: 0, timerArmed: false });
+      }),
+    );
+    assert.deepEqual(out, []);
+    await assertNoLeaks();
   });
 });
 
