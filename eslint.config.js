@@ -1,13 +1,28 @@
-// Lint rules for tsaio. `no-floating-promises` is the seed's pitfall 2 (a
-// forgotten `await`) caught before the code runs; `tsaio/eslint`
-// (src/eslint/index.ts) ships the same rules for users, and
+// Lint rules for tsaio. `no-floating-promises` is the forgotten `await` (the
+// second pitfall of docs/pitfalls.md) caught before the code runs, and
+// `tsaio/pass-signal` its cancellation twin, a signal in scope not passed on;
+// `tsaio/eslint` (src/eslint/index.ts) ships the same rules for users, and
 // test/pitfalls.test.ts checks that every one of them is on here too.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { tsImport } from 'tsx/esm/api';
+
+// tsaio's own plugin, from its source: linting needs no build first.
+const { default: tsaio } = await tsImport('./src/eslint/index.ts', import.meta.url);
 
 export default tseslint.config(
-  // The fixture is the pitfall itself: test/pitfalls.test.ts lints it and expects the error.
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'docs/api/', 'test/fixtures/pitfall-floating.ts'] },
+  // The fixtures are the pitfalls themselves: test/pitfalls.test.ts and
+  // test/eslint-pass-signal.test.ts lint them and expect the errors.
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'docs/api/',
+      'test/fixtures/pitfall-floating.ts',
+      'test/fixtures/pass-signal-reported.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -36,6 +51,15 @@ export default tseslint.config(
       '@typescript-eslint/no-base-to-string': 'off',
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
     },
+  },
+  // The library's own code passes every signal on. Not yet on elsewhere: in test/
+  // (25 reports, most on purpose: a body that ignores its signal is what those
+  // tests test), examples/ (5) and src/cli/ (4, the command's own change).
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    plugins: { tsaio },
+    rules: { 'tsaio/pass-signal': 'error' },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -85,7 +85,7 @@ void describe('pitfall 2: a forgotten await', () => {
             // A project of the fixture alone: linting it does not load the whole repo.
             parserOptions: { project: ['test/fixtures/tsconfig.pitfall.json'], tsconfigRootDir: ROOT },
           },
-          plugins: { '@typescript-eslint': tseslint.plugin as never },
+          plugins: { '@typescript-eslint': tseslint.plugin as never, ...recommended.plugins },
           rules: recommended.rules as Linter.RulesRecord,
         },
       ],
