@@ -283,7 +283,7 @@ export function registerBench(program: Command): Command {
   return program
     .command('bench')
     .description(
-      "the seed's experiment: N requests of /delay/D sequentially, all at once, and at most L at once; prints expected vs measured times",
+      'the concurrency experiment: N requests of /delay/D one after another (≈ N·D), all at once (≈ D), and at most L at once (≈ ⌈N/L⌉·D); prints expected vs measured times',
     )
     .option('-n, --requests <n>', 'requests in each mode', integerAtLeast(1), 10)
     .option('-d, --delay <seconds>', "the server's delay per request", numberAtLeastZero(), 1)

@@ -34,7 +34,7 @@ function version(): string {
 function createProgram(): Command {
   const errors = colorsFor(process.stderr);
   const program = new Command('tsaio')
-    .description('asyncio for TypeScript: the seed experiment, a concurrent fetcher and a test server')
+    .description('asyncio for TypeScript: the 10-requests experiment, a concurrent fetcher and a test server')
     .version(version(), '-V, --version')
     .showSuggestionAfterError()
     .showHelpAfterError('(add --help for usage)')
