@@ -321,6 +321,147 @@ void describe('tsaio bench', () => {
     assert.match(r.stderr, /HTTP 500/);
   });
 
+  void test('progress on stderr while it runs: one line per mode when stderr is not a terminal', async () => {
+    await using server = await startTestServer();
+    const child = spawn(
+      process.execPath,
+      [CLI, 'bench', '-n', '2', '-d', '0.6', '-l', '1', '--url', server.url],
+      { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 },
+    );
+    const done = finished(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: string) => (stdout += d));
+    child.stderr.on('data', (d: string) => (stderr += d));
+    // The first mode takes 1.2 s: its line comes before it ends.
+    await until(
+      'the first progress line',
+      () => stderr,
+      (text) => /Sync/.test(text),
+    );
+    assert.doesNotMatch(stdout, /Sync elapsed/, 'progress is shown while the mode runs, not after');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    assert.equal(lines.length, 3, `one line per mode, no more:\n${r.stderr}`);
+    assert.match(lines[0]!, /^Sync: 2 requests one after another, expected ≈ 1\.2s/);
+    assert.match(lines[1]!, /^Async \(unlimited\): 2 requests at once, expected ≈ 0\.6s/);
+    assert.match(lines[2]!, /^Async \(rate-limited 1\): 2 requests, at most 1 at once, expected ≈ 1\.2s/);
+    assert.ok(!r.stderr.includes('\r') && !r.stderr.includes('\u001b'), 'no terminal codes off a terminal');
+    // --no-progress: none.
+    const quiet = await cli(['bench', '-n', '1', '-d', '0', '--no-progress', '--url', server.url]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stderr, '');
+  });
+
+  void test('a live progress line on a terminal, cleared when each mode ends', async () => {
+    assert.ok(
+      existsSync(SCRIPT),
+      `${SCRIPT} is missing: this test needs util-linux's script (Debian's bsdutils)`,
+    );
+    await using server = await startTestServer();
+    const command = [process.execPath, CLI, 'bench', '-n', '3', '-d', '0.3', '-l', '1', '--url', server.url]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = await runProgram(SCRIPT, ['-q', '-e', '-c', command, '/dev/null'], 60_000, { env: childEnv() });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Sync: [0-3]\/3 done, [\d.]+s \(expected ≈ 0\.9s\)/, r.stdout);
+    assert.ok(r.stdout.includes('\r\u001b[K'), 'the line is rewritten in place');
+    assert.equal(tableRows(r.stdout.replace(/\r/g, '\n')).size, 3);
+  });
+
+  void test('--json writes one JSON document for machines on stdout (and the progress on stderr)', async () => {
+    await using server = await startTestServer();
+    const r = await cli(['bench', '-n', '2', '-d', '0.05', '-l', '1', '--url', server.url, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as {
+      url: string;
+      requests: number;
+      delay: number;
+      limit: number;
+      embedded: boolean;
+      interrupted: boolean;
+      ok: boolean;
+      startedAt: string;
+      modes: {
+        mode: string;
+        label: string;
+        expectedMs: number;
+        elapsedMs: number;
+        failed: number;
+        requests: {
+          index: number;
+          startMs: number;
+          endMs: number;
+          status: number | null;
+          error: string | null;
+        }[];
+      }[];
+    };
+    assert.equal(doc.url, `${server.url}/delay/0.05`);
+    assert.deepEqual([doc.requests, doc.delay, doc.limit, doc.embedded], [2, 0.05, 1, false]);
+    assert.deepEqual([doc.interrupted, doc.ok], [false, true]);
+    assert.ok(!Number.isNaN(Date.parse(doc.startedAt)));
+    assert.deepEqual(
+      doc.modes.map((m) => [m.mode, m.label, m.expectedMs, m.failed, m.requests.length]),
+      [
+        ['sync', 'Sync', 100, 0, 2],
+        ['async', 'Async (unlimited)', 50, 0, 2],
+        ['limited', 'Async (rate-limited 1)', 100, 0, 2],
+      ],
+    );
+    for (const m of doc.modes) {
+      assert.ok(m.elapsedMs >= 45, `${m.mode} ${m.elapsedMs} ms`);
+      for (const q of m.requests) {
+        assert.equal(q.status, 200);
+        assert.ok(q.endMs - q.startMs >= 45);
+      }
+    }
+    assert.doesNotMatch(r.stderr, /^\|/m, 'no table anywhere');
+  });
+
+  void test('--html and --trace in a missing directory fail at once, before any request', async () => {
+    await using server = await startTestServer();
+    for (const flag of ['--html', '--trace']) {
+      const target = join(tmp, 'no', 'such', 'dir', 'r.out');
+      const r = await cli(['bench', '-n', '2', '-d', '1', '--url', server.url, flag, target]);
+      assert.equal(r.code, 2, `${flag}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`${flag} .*r\\.out.*no such directory`));
+      assert.equal(r.stdout, '');
+      assert.equal(server.requests, 0, `${flag}: no request was made`);
+    }
+    const dir = await cli(['bench', '-n', '1', '-d', '0', '--url', server.url, '--html', tmp]);
+    assert.equal(dir.code, 2);
+    assert.match(dir.stderr, /is a directory/);
+    assert.equal(server.requests, 0);
+  });
+
+  void test('Ctrl-C prints what was measured so far, says it was interrupted, and exits 130', async () => {
+    await using server = await startTestServer();
+    const child = spawn(
+      process.execPath,
+      // 2 s, 1 s and 2 s: Ctrl-C comes in the second or third mode.
+      [CLI, 'bench', '-n', '2', '-d', '1', '-l', '1', '--url', server.url, '--html', join(tmp, 'never.html')],
+      { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 },
+    );
+    const done = finished(child);
+    let stdout = '';
+    child.stdout.on('data', (d: string) => (stdout += d));
+    await until(
+      'the sync mode to end',
+      () => stdout,
+      (text) => /Sync elapsed/.test(text),
+    );
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /interrupted/);
+    const rows = tableRows(r.stdout);
+    assert.ok(rows.has('Sync'), `the modes measured so far:\n${r.stdout}`);
+    assert.ok(!rows.has('Async (rate-limited 1)'));
+    assert.ok(!existsSync(join(tmp, 'never.html')), 'no report of an unfinished run');
+  });
+
   void test(
     '--html writes a timeline that Chromium draws: one bar per request per mode',
     { timeout: 240_000 },
