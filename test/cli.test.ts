@@ -937,4 +937,62 @@ void describe('tsaio serve', () => {
     assert.equal(r.code, 130, r.stderr);
     assert.doesNotMatch(r.stderr, /GET \/get/);
   });
+
+  void test('-H is --header everywhere (as curl): serve takes --host, and says so when given -H', async () => {
+    const r = await cli(['serve', '-H', '127.0.0.1', '--port', '0'], { timeout: 15_000 });
+    assert.equal(r.code, 2, `exit code (signal ${r.signal}):\n${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /-H is --header .*tsaio fetch.*--host/s);
+    assert.equal(r.stdout, '');
+    const help = await cli(['serve', '--help']);
+    assert.match(help.stdout, /^\s+--host <address>/m);
+    assert.doesNotMatch(help.stdout, /-H\b/);
+    // --host still works.
+    const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet'], {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    const done = finished(child);
+    let stdout = '';
+    child.stdout.on('data', (d: string) => (stdout += d));
+    await until(
+      'the URL',
+      () => stdout,
+      (text) => /http:\/\/127\.0\.0\.1:\d+/.test(text),
+    );
+    child.kill('SIGINT');
+    assert.equal((await done).code, 130);
+  });
+
+  void test('/ip and /uuid answer as httpbin', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    const done = finished(child);
+    let stdout = '';
+    child.stdout.on('data', (d: string) => (stdout += d));
+    await until(
+      'the URL',
+      () => stdout,
+      (text) => /http:\/\/127\.0\.0\.1:\d+/.test(text),
+    );
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)![0];
+    const ip = await fetch(`${url}/ip`);
+    assert.equal(ip.status, 200);
+    assert.match(ip.headers.get('content-type') ?? '', /application\/json/);
+    assert.deepEqual(await ip.json(), { origin: '127.0.0.1' });
+    const uuids = await Promise.all(
+      [1, 2].map(async () => ((await (await fetch(`${url}/uuid`)).json()) as { uuid: string }).uuid),
+    );
+    const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const uuid of uuids) assert.match(uuid, v4);
+    assert.notEqual(uuids[0], uuids[1]);
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /"GET \/ip HTTP\/1\.1" 200/);
+    assert.match(r.stderr, /"GET \/uuid HTTP\/1\.1" 200/);
+  });
 });
