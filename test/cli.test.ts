@@ -996,3 +996,65 @@ void describe('tsaio serve', () => {
     assert.match(r.stderr, /"GET \/uuid HTTP\/1\.1" 200/);
   });
 });
+
+void describe('tsaio worker: loading the module', () => {
+  // No NATS here: a module that loads ends at the connection (exit 1, NoServerError);
+  // one that does not load ends before it (exit 2, a usage error).
+  let project = '';
+  let servers = '';
+  before(async () => {
+    project = await mkdtemp(join(tmp, 'project-'));
+    await writeFile(join(project, 'jobs.js'), 'export function add(a, b) { return a + b; }\n');
+    await writeFile(
+      join(project, 'jobs.ts'),
+      'export function add(a: number, b: number): number {\n  return a + b;\n}\n',
+    );
+    await mkdir(join(project, 'node_modules', 'my-jobs'), { recursive: true });
+    await writeFile(
+      join(project, 'node_modules', 'my-jobs', 'package.json'),
+      '{ "name": "my-jobs", "type": "module", "exports": "./index.js" }\n',
+    );
+    await writeFile(
+      join(project, 'node_modules', 'my-jobs', 'index.js'),
+      'export const double = (n) => 2 * n;\n',
+    );
+    servers = `127.0.0.1:${await freePort()}`;
+  });
+
+  /** Runs `tsaio worker MODULE` in `cwd` against a port nobody listens on. */
+  const worker = (module: string, cwd: string): Promise<Outcome> =>
+    cli(['worker', module, '--servers', servers], { cwd, timeout: 30_000 });
+
+  const loaded = (r: Outcome): void => {
+    assert.equal(r.code, 1, `the module loaded, then no server:\n${r.stderr}`);
+    assert.match(r.stderr, /no NATS server answered/);
+  };
+
+  void test('./jobs.js, jobs.js and a package name resolve from the current directory', async () => {
+    loaded(await worker('./jobs.js', project));
+    loaded(await worker('jobs.js', project));
+    loaded(await worker('my-jobs', project));
+  });
+
+  void test('a missing module names the file looked for in the current directory', async () => {
+    const r = await worker('./missing.js', project);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.includes(join(project, 'missing.js')), r.stderr);
+    assert.doesNotMatch(r.stderr, /dist[\\/]cli/);
+  });
+
+  void test('./jobs.ts runs through tsx when the project has it, and says how when it has not', async () => {
+    // A project with tsx installed (a link to ours).
+    const withTsx = await mkdtemp(join(tmp, 'with-tsx-'));
+    await writeFile(join(withTsx, 'jobs.ts'), await readFile(join(project, 'jobs.ts')));
+    await mkdir(join(withTsx, 'node_modules'));
+    await symlink(join(ROOT, 'node_modules', 'tsx'), join(withTsx, 'node_modules', 'tsx'));
+    loaded(await worker('./jobs.ts', withTsx));
+    // The project without tsx.
+    const r = await worker('./jobs.ts', project);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /npm i -D tsx/);
+    assert.match(r.stderr, /node --import tsx/);
+    assert.doesNotMatch(r.stderr, /Unknown file extension/);
+  });
+});
