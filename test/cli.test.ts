@@ -180,10 +180,10 @@ void describe('tsaio: arguments', () => {
   void test('--help of the program and of every command exits 0', async () => {
     const top = await cli(['--help']);
     assert.equal(top.code, 0, top.stderr);
-    for (const name of ['bench', 'fetch', 'serve'])
+    for (const name of ['bench', 'fetch', 'serve', 'worker'])
       assert.match(top.stdout, new RegExp(`^  ${name}\\b`, 'm'));
     const expected: Record<string, RegExp[]> = {
-      bench: [/--requests/, /--delay/, /--limit/, /--url/, /--html/],
+      bench: [/--requests/, /--delay/, /--limit/, /--url/, /--html/, /--json/, /--no-progress/],
       fetch: [
         /--concurrency/,
         /--rate/,
@@ -193,8 +193,12 @@ void describe('tsaio: arguments', () => {
         /--header/,
         /--out/,
         /--max-body-size/,
+        /-d, --data/,
+        /--json/,
+        /--fail/,
       ],
-      serve: [/--port/, /--quiet/],
+      serve: [/--port/, /--host/, /--quiet/, /\/ip/, /\/uuid/],
+      worker: [/--servers/, /--executor/, /--concurrency/, /--quiet/, /tsx/],
     };
     for (const [name, options] of Object.entries(expected)) {
       const r = await cli([name, '--help']);
