@@ -24,7 +24,7 @@ const JOBS = fileURLToPath(new URL('./jobs/sum.ts', import.meta.url));
 
 /** Starts `tsaio worker` for `executor`; resolves once it takes jobs, with a function that stops it. */
 function startWorker(executor: string, name: string): Promise<() => Promise<void>> {
-  const args = [...process.execArgv, CLI, 'worker', JOBS, '--executor', executor, '--name', name];
+  const args = [...process.execArgv, CLI, 'worker', JOBS, '--executor', executor, '--name', name, '--quiet'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   return new Promise((ready) => {

@@ -4,12 +4,13 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { startTestServer, type TestServer } from '../src/http/index.ts';
 import { MODE_COLORS } from '../src/cli/report.ts';
 
@@ -46,10 +47,14 @@ function finished(child: ChildProcess): Promise<Outcome> {
 }
 
 /** Runs the CLI with `args` (and `input` on stdin) and waits for it to end. */
-async function cli(args: string[], opts: { input?: string; timeout?: number } = {}): Promise<Outcome> {
+async function cli(
+  args: string[],
+  opts: { input?: string; timeout?: number; cwd?: string } = {},
+): Promise<Outcome> {
   assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` first`);
   const child = spawn(process.execPath, [CLI, ...args], {
     env: childEnv(),
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
     stdio: ['pipe', 'pipe', 'pipe'],
     timeout: opts.timeout ?? 60_000,
   });
@@ -67,6 +72,18 @@ async function runProgram(
 ): Promise<Outcome> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout, ...opts });
   return finished(child);
+}
+
+/** A TCP port nothing listens on (it was free a moment ago). */
+function freePort(): Promise<number> {
+  const server = createNetServer();
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Waits until `read()` passes `check`, or fails after `ms`. */
@@ -163,10 +180,10 @@ void describe('tsaio: arguments', () => {
   void test('--help of the program and of every command exits 0', async () => {
     const top = await cli(['--help']);
     assert.equal(top.code, 0, top.stderr);
-    for (const name of ['bench', 'fetch', 'serve'])
+    for (const name of ['bench', 'fetch', 'serve', 'worker'])
       assert.match(top.stdout, new RegExp(`^  ${name}\\b`, 'm'));
     const expected: Record<string, RegExp[]> = {
-      bench: [/--requests/, /--delay/, /--limit/, /--url/, /--html/],
+      bench: [/--requests/, /--delay/, /--limit/, /--url/, /--html/, /--json/, /--no-progress/],
       fetch: [
         /--concurrency/,
         /--rate/,
@@ -176,8 +193,12 @@ void describe('tsaio: arguments', () => {
         /--header/,
         /--out/,
         /--max-body-size/,
+        /-d, --data/,
+        /--json/,
+        /--fail/,
       ],
-      serve: [/--port/, /--quiet/],
+      serve: [/--port/, /--host/, /--quiet/, /\/ip/, /\/uuid/],
+      worker: [/--servers/, /--executor/, /--concurrency/, /--quiet/, /tsx/],
     };
     for (const [name, options] of Object.entries(expected)) {
       const r = await cli([name, '--help']);
@@ -304,6 +325,147 @@ void describe('tsaio bench', () => {
     assert.match(r.stderr, /HTTP 500/);
   });
 
+  void test('progress on stderr while it runs: one line per mode when stderr is not a terminal', async () => {
+    await using server = await startTestServer();
+    const child = spawn(
+      process.execPath,
+      [CLI, 'bench', '-n', '2', '-d', '0.6', '-l', '1', '--url', server.url],
+      { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 },
+    );
+    const done = finished(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: string) => (stdout += d));
+    child.stderr.on('data', (d: string) => (stderr += d));
+    // The first mode takes 1.2 s: its line comes before it ends.
+    await until(
+      'the first progress line',
+      () => stderr,
+      (text) => /Sync/.test(text),
+    );
+    assert.doesNotMatch(stdout, /Sync elapsed/, 'progress is shown while the mode runs, not after');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    assert.equal(lines.length, 3, `one line per mode, no more:\n${r.stderr}`);
+    assert.match(lines[0]!, /^Sync: 2 requests one after another, expected ≈ 1\.2s/);
+    assert.match(lines[1]!, /^Async \(unlimited\): 2 requests at once, expected ≈ 0\.6s/);
+    assert.match(lines[2]!, /^Async \(rate-limited 1\): 2 requests, at most 1 at once, expected ≈ 1\.2s/);
+    assert.ok(!r.stderr.includes('\r') && !r.stderr.includes('\u001b'), 'no terminal codes off a terminal');
+    // --no-progress: none.
+    const quiet = await cli(['bench', '-n', '1', '-d', '0', '--no-progress', '--url', server.url]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stderr, '');
+  });
+
+  void test('a live progress line on a terminal, cleared when each mode ends', async () => {
+    assert.ok(
+      existsSync(SCRIPT),
+      `${SCRIPT} is missing: this test needs util-linux's script (Debian's bsdutils)`,
+    );
+    await using server = await startTestServer();
+    const command = [process.execPath, CLI, 'bench', '-n', '3', '-d', '0.3', '-l', '1', '--url', server.url]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = await runProgram(SCRIPT, ['-q', '-e', '-c', command, '/dev/null'], 60_000, { env: childEnv() });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Sync: [0-3]\/3 done, [\d.]+s \(expected ≈ 0\.9s\)/, r.stdout);
+    assert.ok(r.stdout.includes('\r\u001b[K'), 'the line is rewritten in place');
+    assert.equal(tableRows(r.stdout.replace(/\r/g, '\n')).size, 3);
+  });
+
+  void test('--json writes one JSON document for machines on stdout (and the progress on stderr)', async () => {
+    await using server = await startTestServer();
+    const r = await cli(['bench', '-n', '2', '-d', '0.05', '-l', '1', '--url', server.url, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as {
+      url: string;
+      requests: number;
+      delay: number;
+      limit: number;
+      embedded: boolean;
+      interrupted: boolean;
+      ok: boolean;
+      startedAt: string;
+      modes: {
+        mode: string;
+        label: string;
+        expectedMs: number;
+        elapsedMs: number;
+        failed: number;
+        requests: {
+          index: number;
+          startMs: number;
+          endMs: number;
+          status: number | null;
+          error: string | null;
+        }[];
+      }[];
+    };
+    assert.equal(doc.url, `${server.url}/delay/0.05`);
+    assert.deepEqual([doc.requests, doc.delay, doc.limit, doc.embedded], [2, 0.05, 1, false]);
+    assert.deepEqual([doc.interrupted, doc.ok], [false, true]);
+    assert.ok(!Number.isNaN(Date.parse(doc.startedAt)));
+    assert.deepEqual(
+      doc.modes.map((m) => [m.mode, m.label, m.expectedMs, m.failed, m.requests.length]),
+      [
+        ['sync', 'Sync', 100, 0, 2],
+        ['async', 'Async (unlimited)', 50, 0, 2],
+        ['limited', 'Async (rate-limited 1)', 100, 0, 2],
+      ],
+    );
+    for (const m of doc.modes) {
+      assert.ok(m.elapsedMs >= 45, `${m.mode} ${m.elapsedMs} ms`);
+      for (const q of m.requests) {
+        assert.equal(q.status, 200);
+        assert.ok(q.endMs - q.startMs >= 45);
+      }
+    }
+    assert.doesNotMatch(r.stderr, /^\|/m, 'no table anywhere');
+  });
+
+  void test('--html and --trace in a missing directory fail at once, before any request', async () => {
+    await using server = await startTestServer();
+    for (const flag of ['--html', '--trace']) {
+      const target = join(tmp, 'no', 'such', 'dir', 'r.out');
+      const r = await cli(['bench', '-n', '2', '-d', '1', '--url', server.url, flag, target]);
+      assert.equal(r.code, 2, `${flag}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`${flag} .*r\\.out.*no such directory`));
+      assert.equal(r.stdout, '');
+      assert.equal(server.requests, 0, `${flag}: no request was made`);
+    }
+    const dir = await cli(['bench', '-n', '1', '-d', '0', '--url', server.url, '--html', tmp]);
+    assert.equal(dir.code, 2);
+    assert.match(dir.stderr, /is a directory/);
+    assert.equal(server.requests, 0);
+  });
+
+  void test('Ctrl-C prints what was measured so far, says it was interrupted, and exits 130', async () => {
+    await using server = await startTestServer();
+    const child = spawn(
+      process.execPath,
+      // 2 s, 1 s and 2 s: Ctrl-C comes in the second or third mode.
+      [CLI, 'bench', '-n', '2', '-d', '1', '-l', '1', '--url', server.url, '--html', join(tmp, 'never.html')],
+      { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 },
+    );
+    const done = finished(child);
+    let stdout = '';
+    child.stdout.on('data', (d: string) => (stdout += d));
+    await until(
+      'the sync mode to end',
+      () => stdout,
+      (text) => /Sync elapsed/.test(text),
+    );
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /interrupted/);
+    const rows = tableRows(r.stdout);
+    assert.ok(rows.has('Sync'), `the modes measured so far:\n${r.stdout}`);
+    assert.ok(!rows.has('Async (rate-limited 1)'));
+    assert.ok(!existsSync(join(tmp, 'never.html')), 'no report of an unfinished run');
+  });
+
   void test(
     '--html writes a timeline that Chromium draws: one bar per request per mode',
     { timeout: 240_000 },
@@ -423,12 +585,13 @@ void describe('tsaio fetch', () => {
     assert.ok(by.get('/delay/0.1')!.ms >= 90, 'ms counts the delay');
     const bad = by.get('not a url');
     assert.equal(bad?.status, null);
-    assert.match(bad?.error ?? '', /not a valid URL/);
+    assert.equal(bad?.error, 'invalid URL: not a url');
     for (const r of records) assert.ok(typeof r.ms === 'number' && r.ms >= 0);
   }
 
   function checkSummary(stderr: string): void {
     assert.match(stderr, /5 URLs in [\d.]+s, [\d.]+ requests\/s/);
+    assert.match(stderr, /1 of 5 failed/);
     assert.match(stderr, /status\s+200: 3\s+404: 1\s+error: 1/);
     assert.match(stderr, /p50 [\d.]+ ms\s+p90 [\d.]+ ms\s+p99 [\d.]+ ms/);
   }
@@ -437,7 +600,7 @@ void describe('tsaio fetch', () => {
     const file = join(tmp, 'urls.txt');
     await writeFile(file, urlFile());
     const r = await cli(['fetch', file, '--concurrency', '3']);
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 1, `'not a url' failed:\n${r.stderr}`);
     checkResults(parseLines(r.stdout));
     checkSummary(r.stderr);
   });
@@ -473,7 +636,7 @@ void describe('tsaio fetch', () => {
       ['fetch', '-X', 'get', '-H', 'X-Test: yes', '--rate', '100', '--retries', '1', '--timeout', '5'],
       { input: urlFile() },
     );
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     checkResults(parseLines(r.stdout));
     checkSummary(r.stderr);
     const echo = await cli(['fetch', '-H', 'X-Test: yes', '-X', 'POST'], {
@@ -487,11 +650,11 @@ void describe('tsaio fetch', () => {
     const r = await cli(['fetch', '--timeout', '0.2'], {
       input: `${server.url}/delay/3\n${server.url}/get\n`,
     });
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     const records = parseLines(r.stdout);
     const slow = records.find((x) => x.url.endsWith('/delay/3'));
     assert.equal(slow?.status, null);
-    assert.match(slow?.error ?? '', /Timeout/);
+    assert.equal(slow?.error, 'timed out after 0.2 s (--timeout)');
     assert.ok(slow!.ms < 2_000);
   });
 
@@ -499,11 +662,11 @@ void describe('tsaio fetch', () => {
     const r = await cli(['fetch', '--max-body-size', '1k'], {
       input: `${server.url}/bytes/1024\n${server.url}/bytes/1025\n${server.url}/drip?numbytes=2000&duration=0\n`,
     });
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     const by = new Map(parseLines(r.stdout).map((x) => [x.url.replace(server.url, ''), x]));
     assert.deepEqual([by.get('/bytes/1024')?.bytes, by.get('/bytes/1024')?.error], [1024, null]);
-    assert.match(by.get('/bytes/1025')?.error ?? '', /ResponseTooLargeError.*1024 bytes/);
-    assert.match(by.get('/drip?numbytes=2000&duration=0')?.error ?? '', /ResponseTooLargeError/);
+    assert.match(by.get('/bytes/1025')?.error ?? '', /^body larger than --max-body-size \(1024 bytes\)/);
+    assert.match(by.get('/drip?numbytes=2000&duration=0')?.error ?? '', /^body larger than --max-body-size/);
     const bad = await cli(['fetch', '--max-body-size', 'lots']);
     assert.equal(bad.code, 2);
     // An endless body from a server of our own: the default limit ends it.
@@ -529,9 +692,9 @@ void describe('tsaio fetch', () => {
     try {
       const port = (endless.address() as AddressInfo).port;
       const e = await cli(['fetch', '--timeout', '20'], { input: `http://127.0.0.1:${port}/\n` });
-      assert.equal(e.code, 0, e.stderr);
+      assert.equal(e.code, 1, e.stderr);
       const [line] = parseLines(e.stdout);
-      assert.match(line?.error ?? '', /ResponseTooLargeError.*104857600 bytes/);
+      assert.match(line?.error ?? '', /^body larger than --max-body-size \(104857600 bytes\)/);
       assert.ok(line!.bytes <= 104_857_600, `read ${line!.bytes} bytes`);
     } finally {
       endless.close();
@@ -541,7 +704,7 @@ void describe('tsaio fetch', () => {
   void test('--out writes the lines to a file, not stdout', async () => {
     const out = join(tmp, 'out.jsonl');
     const r = await cli(['fetch', '-', '--out', out], { input: urlFile() });
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stdout, '');
     checkResults(parseLines(await readFile(out, 'utf8')));
     checkSummary(r.stderr);
@@ -551,6 +714,138 @@ void describe('tsaio fetch', () => {
     const r = await cli(['fetch', join(tmp, 'no-such-file.txt')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot read/);
+  });
+
+  void test('exit code: 0 when every URL got a response, 1 when any failed (all of them too); --fail counts HTTP >= 400', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}/`;
+    const allFailed = await cli(['fetch'], { input: `${closed}a\n${closed}b\n` });
+    assert.equal(allFailed.code, 1, `every request failed:\n${allFailed.stderr}`);
+    assert.match(allFailed.stderr, /2 of 2 failed/);
+    const someFailed = await cli(['fetch'], { input: `${server.url}/get\n${closed}\n` });
+    assert.equal(someFailed.code, 1, someFailed.stderr);
+    assert.match(someFailed.stderr, /1 of 2 failed/);
+    // As curl: a 404 is a response; with --fail it is a failure.
+    const statuses = `${server.url}/get\n${server.url}/status/404\n${server.url}/status/503\n`;
+    const plain = await cli(['fetch'], { input: statuses });
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.deepEqual(
+      parseLines(plain.stdout).map((r) => r.error),
+      [null, null, null],
+    );
+    const failing = await cli(['fetch', '--fail'], { input: statuses });
+    assert.equal(failing.code, 1, failing.stderr);
+    const by = new Map(parseLines(failing.stdout).map((r) => [r.url.replace(server.url, ''), r]));
+    assert.deepEqual([by.get('/status/404')?.status, by.get('/status/404')?.error], [404, 'HTTP 404']);
+    assert.deepEqual([by.get('/status/503')?.status, by.get('/status/503')?.error], [503, 'HTTP 503']);
+    assert.equal(by.get('/get')?.error, null);
+    assert.match(failing.stderr, /2 of 3 failed/);
+    const fine = await cli(['fetch', '--fail'], { input: `${server.url}/get\n${server.url}/bytes/3\n` });
+    assert.equal(fine.code, 0, fine.stderr);
+    assert.doesNotMatch(fine.stderr, /failed/);
+    // The rule is in the help.
+    const help = await cli(['fetch', '--help']);
+    assert.match(help.stdout, /--fail/);
+    assert.match(help.stdout, /Exit status: 0 .*\n?.*1 .*failed/);
+  });
+
+  void test('-d/--data (text, @file, @-) and --json send a body, POST unless -X says otherwise', async () => {
+    const seen: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
+    const echo = createHttpServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (d: string) => (body += d));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    const last = () => seen.at(-1)!;
+    try {
+      const form = await cli(['fetch', '-d', 'a=1', '--data', 'b=2'], { input: `${base}/form\n` });
+      assert.equal(form.code, 0, form.stderr);
+      assert.deepEqual([last().method, last().body], ['POST', 'a=1&b=2']);
+      assert.equal(last().headers['content-type'], 'application/x-www-form-urlencoded');
+
+      const json = await cli(['fetch', '--json', '{"x":1}'], { input: `${base}/json\n` });
+      assert.equal(json.code, 0, json.stderr);
+      assert.deepEqual([last().method, last().body], ['POST', '{"x":1}']);
+      assert.equal(last().headers['content-type'], 'application/json');
+      assert.equal(last().headers['accept'], 'application/json');
+
+      const file = join(tmp, 'body.bin');
+      await writeFile(file, 'line 1\nline 2\n');
+      const fromFile = await cli(['fetch', '-X', 'PUT', '-d', `@${file}`, '-H', 'Content-Type: text/plain'], {
+        input: `${base}/file\n`,
+      });
+      assert.equal(fromFile.code, 0, fromFile.stderr);
+      assert.deepEqual([last().method, last().body], ['PUT', 'line 1\nline 2\n']);
+      assert.equal(last().headers['content-type'], 'text/plain', 'an explicit -H Content-Type wins');
+
+      // @-: the body from stdin, the URLs from a file; every URL gets the same body.
+      const urls = join(tmp, 'post-urls.txt');
+      await writeFile(urls, `${base}/one\n${base}/two\n`);
+      const fromStdin = await cli(['fetch', urls, '--json', '@-'], { input: '{"from":"stdin"}' });
+      assert.equal(fromStdin.code, 0, fromStdin.stderr);
+      const two = seen.slice(-2).sort((a, b) => a.url.localeCompare(b.url));
+      assert.deepEqual(
+        two.map((r) => [r.url, r.method, r.body]),
+        [
+          ['/one', 'POST', '{"from":"stdin"}'],
+          ['/two', 'POST', '{"from":"stdin"}'],
+        ],
+      );
+
+      // Without a body, GET as before.
+      await cli(['fetch'], { input: `${base}/plain\n` });
+      assert.deepEqual([last().method, last().body], ['GET', '']);
+
+      // What cannot work is said before any request.
+      const before = seen.length;
+      const both = await cli(['fetch', '-d', '@-'], { input: `${base}/x\n` });
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /@-.*stdin/);
+      const twice = await cli(['fetch', urls, '-d', 'a', '--json', '{}']);
+      assert.equal(twice.code, 2);
+      assert.match(twice.stderr, /either/);
+      const missing = await cli(['fetch', urls, '-d', `@${join(tmp, 'no-such-body')}`]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /cannot read .*no-such-body/);
+      assert.equal(seen.length, before);
+    } finally {
+      echo.close();
+    }
+  });
+
+  void test('a bare host:port/path gets http://; errors are said in user terms, without class names', async () => {
+    const host = server.url.replace('http://', '');
+    const closed = `127.0.0.1:${await freePort()}`;
+    const r = await cli(['fetch', '--timeout', '0.3', '--max-body-size', '10'], {
+      input: [
+        `${host}/bytes/5`,
+        'not a url',
+        'ftp://example.com/file',
+        `${closed}/refused`,
+        `${server.url}/delay/3`,
+        `${server.url}/bytes/11`,
+      ].join('\n'),
+    });
+    assert.equal(r.code, 1, r.stderr);
+    const records = parseLines(r.stdout);
+    const bare = records.find((x) => x.url.endsWith('/bytes/5'));
+    assert.deepEqual(
+      [bare?.url, bare?.status, bare?.bytes, bare?.error],
+      [`${server.url}/bytes/5`, 200, 5, null],
+    );
+    const error = (end: string): string => records.find((x) => x.url.endsWith(end))?.error ?? '';
+    assert.equal(error('not a url'), 'invalid URL: not a url');
+    assert.match(error('/file'), /^unsupported URL scheme 'ftp:'/);
+    assert.match(error('/refused'), /^connection refused/);
+    assert.match(error('/delay/3'), /^timed out after 0\.3 s/);
+    assert.match(error('/bytes/11'), /^body larger than --max-body-size/);
+    for (const record of records) {
+      assert.doesNotMatch(record.error ?? '', /[A-Z][a-z]+Error|ClientSession|TypeError/, record.error ?? '');
+    }
   });
 
   for (const toFile of [false, true]) {
@@ -645,5 +940,125 @@ void describe('tsaio serve', () => {
     const r = await done;
     assert.equal(r.code, 130, r.stderr);
     assert.doesNotMatch(r.stderr, /GET \/get/);
+  });
+
+  void test('-H is --header everywhere (as curl): serve takes --host, and says so when given -H', async () => {
+    const r = await cli(['serve', '-H', '127.0.0.1', '--port', '0'], { timeout: 15_000 });
+    assert.equal(r.code, 2, `exit code (signal ${r.signal}):\n${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /-H is --header .*tsaio fetch.*--host/s);
+    assert.equal(r.stdout, '');
+    const help = await cli(['serve', '--help']);
+    assert.match(help.stdout, /^\s+--host <address>/m);
+    assert.doesNotMatch(help.stdout, /-H\b/);
+    // --host still works.
+    const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet'], {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    const done = finished(child);
+    let stdout = '';
+    child.stdout.on('data', (d: string) => (stdout += d));
+    await until(
+      'the URL',
+      () => stdout,
+      (text) => /http:\/\/127\.0\.0\.1:\d+/.test(text),
+    );
+    child.kill('SIGINT');
+    assert.equal((await done).code, 130);
+  });
+
+  void test('/ip and /uuid answer as httpbin', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    const done = finished(child);
+    let stdout = '';
+    child.stdout.on('data', (d: string) => (stdout += d));
+    await until(
+      'the URL',
+      () => stdout,
+      (text) => /http:\/\/127\.0\.0\.1:\d+/.test(text),
+    );
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)![0];
+    const ip = await fetch(`${url}/ip`);
+    assert.equal(ip.status, 200);
+    assert.match(ip.headers.get('content-type') ?? '', /application\/json/);
+    assert.deepEqual(await ip.json(), { origin: '127.0.0.1' });
+    const uuids = await Promise.all(
+      [1, 2].map(async () => ((await (await fetch(`${url}/uuid`)).json()) as { uuid: string }).uuid),
+    );
+    const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const uuid of uuids) assert.match(uuid, v4);
+    assert.notEqual(uuids[0], uuids[1]);
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /"GET \/ip HTTP\/1\.1" 200/);
+    assert.match(r.stderr, /"GET \/uuid HTTP\/1\.1" 200/);
+  });
+});
+
+void describe('tsaio worker: loading the module', () => {
+  // No NATS here: a module that loads ends at the connection (exit 1, NoServerError);
+  // one that does not load ends before it (exit 2, a usage error).
+  let project = '';
+  let servers = '';
+  before(async () => {
+    project = await mkdtemp(join(tmp, 'project-'));
+    await writeFile(join(project, 'jobs.js'), 'export function add(a, b) { return a + b; }\n');
+    await writeFile(
+      join(project, 'jobs.ts'),
+      'export function add(a: number, b: number): number {\n  return a + b;\n}\n',
+    );
+    await mkdir(join(project, 'node_modules', 'my-jobs'), { recursive: true });
+    await writeFile(
+      join(project, 'node_modules', 'my-jobs', 'package.json'),
+      '{ "name": "my-jobs", "type": "module", "exports": "./index.js" }\n',
+    );
+    await writeFile(
+      join(project, 'node_modules', 'my-jobs', 'index.js'),
+      'export const double = (n) => 2 * n;\n',
+    );
+    servers = `127.0.0.1:${await freePort()}`;
+  });
+
+  /** Runs `tsaio worker MODULE` in `cwd` against a port nobody listens on. */
+  const worker = (module: string, cwd: string): Promise<Outcome> =>
+    cli(['worker', module, '--servers', servers], { cwd, timeout: 30_000 });
+
+  const loaded = (r: Outcome): void => {
+    assert.equal(r.code, 1, `the module loaded, then no server:\n${r.stderr}`);
+    assert.match(r.stderr, /no NATS server answered/);
+  };
+
+  void test('./jobs.js, jobs.js and a package name resolve from the current directory', async () => {
+    loaded(await worker('./jobs.js', project));
+    loaded(await worker('jobs.js', project));
+    loaded(await worker('my-jobs', project));
+  });
+
+  void test('a missing module names the file looked for in the current directory', async () => {
+    const r = await worker('./missing.js', project);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.includes(join(project, 'missing.js')), r.stderr);
+    assert.doesNotMatch(r.stderr, /dist[\\/]cli/);
+  });
+
+  void test('./jobs.ts runs through tsx when the project has it, and says how when it has not', async () => {
+    // A project with tsx installed (a link to ours).
+    const withTsx = await mkdtemp(join(tmp, 'with-tsx-'));
+    await writeFile(join(withTsx, 'jobs.ts'), await readFile(join(project, 'jobs.ts')));
+    await mkdir(join(withTsx, 'node_modules'));
+    await symlink(join(ROOT, 'node_modules', 'tsx'), join(withTsx, 'node_modules', 'tsx'));
+    loaded(await worker('./jobs.ts', withTsx));
+    // The project without tsx.
+    const r = await worker('./jobs.ts', project);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /npm i -D tsx/);
+    assert.match(r.stderr, /node --import tsx/);
+    assert.doesNotMatch(r.stderr, /Unknown file extension/);
   });
 });

@@ -137,6 +137,32 @@ natsTest(
   },
 );
 
+natsTest(
+  'tsaio worker logs one line per job on stderr (done, failed, cancelled); --quiet: none',
+  async () => {
+    await withWorker([], async (pool, worker) => {
+      assert.equal(await pool.submit('add', 2, 3), 5);
+      await rejection(pool.submit('fail', 'no'));
+      const f = pool.submit('slow', 60_000);
+      await worker.line(/^started /);
+      f.cancel();
+      for (let i = 0; i < 200 && !/cancelled/.test(worker.stderr()); i++) await sleep(25);
+      const lines = worker
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('job '));
+      assert.equal(lines.length, 3, worker.stderr());
+      assert.match(lines[0]!, /^job \S+ add: done in [\d.]+ ms$/);
+      assert.match(lines[1]!, /^job \S+ fail: failed in [\d.]+ ms: RangeError: no$/);
+      assert.match(lines[2]!, /^job \S+ slow: cancelled after [\d.]+ ms$/);
+    });
+    await withWorker(['--quiet'], async (pool, worker) => {
+      assert.equal(await pool.submit('add', 1, 1), 2);
+      assert.doesNotMatch(worker.stderr(), /^job /m);
+    });
+  },
+);
+
 natsTest('a worker runs at most --concurrency jobs at once', async () => {
   await withWorker(['--concurrency', '2'], async (pool) => {
     const peaks = await Promise.all(Array.from({ length: 6 }, () => pool.submit<number>('slow', 300)));

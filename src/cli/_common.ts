@@ -6,6 +6,8 @@
  * @module
  */
 
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { CancelledError, run, type RunOptions } from '../index.js';
@@ -78,6 +80,38 @@ export function httpUrl(value: string): string {
     throw new InvalidArgumentError(`expected an http or https URL, got '${value}'.`);
   }
   return url.href;
+}
+
+/**
+ * Why a file cannot be written at `path` (its directory is missing, is not
+ * writable, or `path` is a directory), or `null` when it can: checked before
+ * a long run rather than after it.
+ *
+ * @example
+ * ```ts
+ * outputFileProblem('/no/such/dir/report.html'); // 'no such directory /no/such/dir'
+ * ```
+ */
+export function outputFileProblem(path: string): string | null {
+  const file = resolve(path);
+  const dir = dirname(file);
+  try {
+    if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+  } catch {
+    return `no such directory ${dir}`;
+  }
+  try {
+    if (statSync(file).isDirectory()) return `${file} is a directory`;
+    accessSync(file, constants.W_OK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return `cannot write ${file}`;
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch {
+      return `cannot write in ${dir}`;
+    }
+  }
+  return null;
 }
 
 /** One line of text for an error: `Name: message`. */

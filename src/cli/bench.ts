@@ -4,14 +4,17 @@
  * once with `gather` ("async"), at most five at once with a `Semaphore`
  * ("rate-limited") — on one `ClientSession`, against the embedded test server
  * or `--url`. Prints the seed's table with the expected and the measured time;
- * `--html` writes a timeline of every request.
+ * `--html` writes a timeline of every request, `--json` the whole result for
+ * machines. Progress goes to stderr while it runs (a live line on a terminal,
+ * one line a mode elsewhere). Output paths are checked before the first
+ * request; Ctrl-C prints what was measured so far and says it was interrupted.
  *
  * @module
  */
 
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { Semaphore, createTask, gather } from '../index.js';
+import { CancelledError, Semaphore, createTask, gather } from '../index.js';
 import { ClientSession, startTestServer, type TestServer } from '../http/index.js';
 import {
   EXIT,
@@ -22,8 +25,10 @@ import {
   numberAtLeastZero,
   runCommand,
   seconds,
+  outputFileProblem,
   type Colors,
 } from './_common.js';
+import { PhaseProgress, type Phase } from './_progress.js';
 import { renderReport } from './report.js';
 
 /** The three ways of the experiment. */
@@ -84,6 +89,10 @@ export interface BenchOptions {
   timeout?: number;
   /** Cancels the run. */
   signal?: AbortSignal;
+  /** Called as each mode begins, with the time the seed expects of it (ms). */
+  onModeStart?: (mode: BenchMode, expected: number) => void;
+  /** Called as each request ends (its body read, or failed). */
+  onRequest?: (timing: RequestTiming) => void;
   /** Called as each mode ends. */
   onMode?: (result: ModeResult) => void;
   /** Called once the target URL is known, before the first request. */
@@ -146,6 +155,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       ) => Promise<unknown>,
     ): Promise<void> => {
       const timings: RequestTiming[] = [];
+      opts.onModeStart?.(mode, expectedMs(mode, requests, delay, limit));
       const t0 = performance.now();
       const one = async (
         index: number,
@@ -173,6 +183,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
         } finally {
           timing.end = performance.now() - t0;
         }
+        opts.onRequest?.(timing);
         return timing;
       };
       await body(one);
@@ -267,6 +278,87 @@ export function formatTable(result: BenchResult, colors: Colors): string {
   ].join('\n');
 }
 
+/** One mode in `tsaio bench --json`; times in ms from the mode's start. */
+export interface BenchJsonMode {
+  mode: BenchMode;
+  label: string;
+  expectedMs: number;
+  elapsedMs: number;
+  /** Within 10% (plus 100 ms) of the expected time. */
+  onTarget: boolean;
+  /** Requests that failed. */
+  failed: number;
+  requests: {
+    index: number;
+    /** When it was issued (it may wait for a permit until `startMs`). */
+    queuedMs: number;
+    startMs: number;
+    endMs: number;
+    status: number | null;
+    error: string | null;
+  }[];
+}
+
+/** What `tsaio bench --json` writes: the whole run, for machines. */
+export interface BenchJson {
+  url: string;
+  requests: number;
+  /** The server's delay per request, in seconds. */
+  delay: number;
+  limit: number;
+  embedded: boolean;
+  /** ISO 8601. */
+  startedAt: string;
+  nodeVersion: string;
+  /** True when Ctrl-C stopped the run: `modes` holds the modes that ended. */
+  interrupted: boolean;
+  /** Every mode ran and no request failed. */
+  ok: boolean;
+  modes: BenchJsonMode[];
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/**
+ * `result` as `tsaio bench --json` writes it.
+ *
+ * @example
+ * ```ts
+ * const result = await runBench({ requests: 2, delay: 0.01 });
+ * console.log(benchJson(result, false).modes.length); // 3
+ * ```
+ */
+export function benchJson(result: BenchResult, interrupted: boolean): BenchJson {
+  const modes = result.modes.map((m): BenchJsonMode => ({
+    mode: m.mode,
+    label: m.label,
+    expectedMs: m.expected,
+    elapsedMs: round(m.elapsed),
+    onTarget: onTarget(m),
+    failed: m.requests.filter((r) => r.error !== null).length,
+    requests: m.requests.map((r) => ({
+      index: r.index,
+      queuedMs: round(r.queued),
+      startMs: round(r.start),
+      endMs: round(r.end),
+      status: r.status,
+      error: r.error,
+    })),
+  }));
+  return {
+    url: result.url,
+    requests: result.requests,
+    delay: result.delay,
+    limit: result.limit,
+    embedded: result.embedded,
+    startedAt: result.startedAt.toISOString(),
+    nodeVersion: process.version,
+    interrupted,
+    ok: !interrupted && modes.length === 3 && modes.every((m) => m.failed === 0),
+    modes,
+  };
+}
+
 /** What `tsaio bench` takes on the command line. */
 interface BenchFlags {
   requests: number;
@@ -276,6 +368,8 @@ interface BenchFlags {
   html?: string;
   trace?: string;
   timeout: number;
+  json?: boolean;
+  progress: boolean;
 }
 
 /** Adds `tsaio bench` to `program`. */
@@ -299,46 +393,107 @@ export function registerBench(program: Command): Command {
       'write a trace of every task and wait to <file> (Chrome trace format: open it in Perfetto)',
     )
     .option('--timeout <seconds>', 'time limit of one request', numberAtLeastZero(true), 60)
+    .option('--json', 'write the result as one JSON document on stdout (times in ms), no table')
+    .option('--no-progress', 'no progress on stderr (live on a terminal, else one line a mode)')
     .addHelpText(
       'after',
-      '\nExample:\n  $ tsaio bench                      # 10 × /delay/1, limit 5: ≈ 10s, 1s, 2s\n  $ tsaio bench -n 20 -l 4 --html report.html --trace trace.json',
+      '\nOutput paths (--html, --trace) are checked before the first request. Ctrl-C stops the\n' +
+        'run, prints the modes measured so far and exits 130.\n' +
+        '\nExample:\n  $ tsaio bench                      # 10 × /delay/1, limit 5: ≈ 10s, 1s, 2s\n' +
+        '  $ tsaio bench -n 20 -l 4 --html report.html --trace trace.json\n' +
+        "  $ tsaio bench --json | jq '.modes[] | [.label, .elapsedMs]'",
     )
-    .action(async (flags: BenchFlags) => {
+    .action(async (flags: BenchFlags, command: Command) => {
+      for (const [flag, path] of [
+        ['--html', flags.html],
+        ['--trace', flags.trace],
+      ] as const) {
+        const problem = path === undefined ? null : outputFileProblem(path);
+        if (problem !== null) command.error(`error: ${flag} ${path}: ${problem}`, { exitCode: EXIT.USAGE });
+      }
       const trace = flags.trace;
       process.exitCode = await runCommand(
         (signal) => bench(flags, signal),
         trace === undefined ? {} : { trace },
       );
       // run() writes the trace as it ends, so this comes after.
-      if (trace !== undefined)
-        process.stdout.write(`Trace written to ${trace} (open it in https://ui.perfetto.dev)\n`);
+      if (trace !== undefined && (process.exitCode === EXIT.OK || process.exitCode === EXIT.FAILURE)) {
+        const info = flags.json === true ? process.stderr : process.stdout;
+        info.write(`Trace written to ${trace} (open it in https://ui.perfetto.dev)\n`);
+      }
     });
 }
 
+/** The progress line's words for each mode. */
+function phaseOf(mode: BenchMode, flags: BenchFlags, expected: number): Phase {
+  const n = `${flags.requests} request${flags.requests === 1 ? '' : 's'}`;
+  const what =
+    mode === 'sync'
+      ? `${n} one after another`
+      : mode === 'async'
+        ? `${n} at once`
+        : `${n}, at most ${flags.limit} at once`;
+  return { title: modeLabel(mode, flags.limit), what, total: flags.requests, expected };
+}
+
 async function bench(flags: BenchFlags, signal: AbortSignal): Promise<number> {
+  const json = flags.json === true;
   const colors = colorsFor(process.stdout);
   const out = (text: string): boolean => process.stdout.write(`${text}\n`);
+  // With --json, stdout holds the document only: what a person reads goes to stderr.
+  const info = (text: string): boolean => (json ? process.stderr : process.stdout).write(`${text}\n`);
   const names: Record<BenchMode, string> = { sync: 'Sync', async: 'Async', limited: 'Rate-limited async' };
-  const result = await runBench({
+  const progress = new PhaseProgress(process.stderr, flags.progress);
+  // What was measured so far, for Ctrl-C.
+  const partial: BenchResult = {
+    url: '',
     requests: flags.requests,
     delay: flags.delay,
     limit: flags.limit,
-    timeout: flags.timeout * 1000,
-    signal,
-    ...(flags.url === undefined ? {} : { url: flags.url }),
-    onStart: (url) =>
-      out(
-        colors.dim(
-          `${flags.requests} requests of ${url}${flags.url === undefined ? ' (embedded test server)' : ''}, limit ${flags.limit}`,
-        ),
-      ),
-    onMode: (m) => out(`${names[m.mode]} elapsed: ${(m.elapsed / 1000).toFixed(1)}s`),
-  });
-  out('');
-  out(formatTable(result, colors));
+    embedded: flags.url === undefined,
+    startedAt: new Date(),
+    modes: [],
+  };
+  let result: BenchResult;
+  try {
+    result = await runBench({
+      requests: flags.requests,
+      delay: flags.delay,
+      limit: flags.limit,
+      timeout: flags.timeout * 1000,
+      signal,
+      ...(flags.url === undefined ? {} : { url: flags.url }),
+      onStart: (url) => {
+        partial.url = url;
+        if (json) return;
+        out(
+          colors.dim(
+            `${flags.requests} requests of ${url}${flags.url === undefined ? ' (embedded test server)' : ''}, limit ${flags.limit}`,
+          ),
+        );
+      },
+      onModeStart: (mode, expected) => progress.start(phaseOf(mode, flags, expected)),
+      onRequest: () => progress.step(),
+      onMode: (m) => {
+        progress.end();
+        partial.modes.push(m);
+        if (!json) out(`${names[m.mode]} elapsed: ${(m.elapsed / 1000).toFixed(1)}s`);
+      },
+    });
+  } catch (error) {
+    const current = progress.current;
+    progress.end();
+    if (error instanceof CancelledError && signal.aborted) interrupted(partial, current, json, colors);
+    throw error;
+  }
+  if (json) out(JSON.stringify(benchJson(result, false), null, 2));
+  else {
+    out('');
+    out(formatTable(result, colors));
+  }
   if (flags.html !== undefined) {
     await writeFile(flags.html, renderReport(result));
-    out(`\nTimeline written to ${flags.html}`);
+    info(`${json ? '' : '\n'}Timeline written to ${flags.html}`);
   }
   const failed = result.modes.reduce((n, m) => n + m.requests.filter((r) => r.error !== null).length, 0);
   if (failed > 0) {
@@ -349,4 +504,24 @@ async function bench(flags: BenchFlags, signal: AbortSignal): Promise<number> {
     return EXIT.FAILURE;
   }
   return EXIT.OK;
+}
+
+/** Ctrl-C: the modes measured so far (table or JSON) on stdout, and where it stopped on stderr. */
+function interrupted(
+  partial: BenchResult,
+  current: PhaseProgress['current'],
+  json: boolean,
+  colors: Colors,
+): void {
+  if (json) process.stdout.write(`${JSON.stringify(benchJson(partial, true), null, 2)}\n`);
+  else if (partial.modes.length > 0) process.stdout.write(`\n${formatTable(partial, colors)}\n`);
+  const where =
+    current === null
+      ? ''
+      : ` during ${current.phase.title} (${current.done}/${current.phase.total} requests done)`;
+  const measured =
+    partial.modes.length === 0
+      ? 'nothing measured'
+      : `measured: ${partial.modes.map((m) => modeLabel(m.mode, partial.limit)).join(', ')}`;
+  process.stderr.write(`${colorsFor(process.stderr).yellow('interrupted')}${where}; ${measured}\n`);
 }

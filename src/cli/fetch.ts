@@ -7,6 +7,13 @@
  * an error record: an endless body cannot keep a request going until its
  * timeout.
  *
+ * As curl: a line without a scheme (`localhost:8080/get`) is an `http://`
+ * URL; `-d/--data` (text, `@file`, `@-` for stdin) and `--json` send a body
+ * with every request (POST unless `-X` says otherwise); `--fail` counts a
+ * status >= 400 as a failure. Exit status: 0 when every URL succeeded, 1 when
+ * any failed (or the command could not run), 2 for bad arguments, 130 on
+ * Ctrl-C.
+ *
  * @module
  */
 
@@ -29,6 +36,7 @@ import {
   runCommand,
   type Colors,
 } from './_common.js';
+import { explainError } from './_explain.js';
 
 /** One line of output: what became of one URL. */
 export interface FetchRecord {
@@ -46,6 +54,8 @@ export interface FetchRecord {
 /** Counts and latency of a set of records. */
 export interface FetchSummary {
   total: number;
+  /** Records with an error (no response, or with `--fail` a status >= 400). */
+  failed: number;
   /** Records per status (`"200"`, `"404"`, ...) and `"error"`. */
   byStatus: Record<string, number>;
   /** Latency percentiles of the records with a response, in ms (`null` if none). */
@@ -78,6 +88,7 @@ export function summarize(records: readonly FetchRecord[], elapsed: number): Fet
     .sort((a, b) => a - b);
   return {
     total: records.length,
+    failed: records.filter((r) => r.error !== null).length,
     byStatus,
     p50: percentile(latencies, 50),
     p90: percentile(latencies, 90),
@@ -103,8 +114,9 @@ export function formatSummary(s: FetchSummary, colors: Colors, interrupted = fal
   const statuses = keys.map((k) => paint(k)(`${k}: ${s.byStatus[k]}`)).join('  ') || '-';
   const lat = (v: number | null): string => (v === null ? '-' : `${v.toFixed(1)} ms`);
   const head = interrupted ? colors.yellow('interrupted: ') : '';
+  const failed = s.failed > 0 ? colors.red(`, ${s.failed} of ${s.total} failed`) : '';
   return [
-    `${head}${colors.bold(String(s.total))} URLs in ${(s.elapsed / 1000).toFixed(2)}s, ${s.rps.toFixed(1)} requests/s`,
+    `${head}${colors.bold(String(s.total))} URLs in ${(s.elapsed / 1000).toFixed(2)}s, ${s.rps.toFixed(1)} requests/s${failed}`,
     `  status   ${statuses}`,
     `  latency  p50 ${lat(s.p50)}  p90 ${lat(s.p90)}  p99 ${lat(s.p99)}`,
   ].join('\n');
@@ -114,9 +126,43 @@ export function formatSummary(s: FetchSummary, colors: Colors, interrupted = fal
 export interface FetchOneOptions {
   method?: string;
   headers?: Headers;
+  /** The request body (sent as is; its content type comes from `headers`). */
+  data?: Uint8Array | null;
+  /** As curl's `--fail`: a status >= 400 makes the record an error (`HTTP 404`). */
+  fail?: boolean;
+  /** Says why a request failed (default: `explainError`). */
+  explain?: (error: unknown) => string;
   /** Waits for a token before sending. */
   limiter?: RateLimiter | null;
   signal?: AbortSignal;
+}
+
+/** A scheme at the start of a URL: `http://`, `https://`, `ftp://`... */
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * The URL of a line of input, as curl reads it: without a scheme it is
+ * `http://` (`localhost:8080/get` → `http://localhost:8080/get`). `error`
+ * says why it cannot be fetched (not a URL, not http or https), else `null`.
+ *
+ * @example
+ * ```ts
+ * targetOf('127.0.0.1:8080/get'); // { url: 'http://127.0.0.1:8080/get', error: null }
+ * targetOf('not a url'); // { url: 'not a url', error: 'invalid URL: not a url' }
+ * ```
+ */
+export function targetOf(line: string): { url: string; error: string | null } {
+  const url = SCHEME.test(line) ? line : `http://${line}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url: line, error: `invalid URL: ${line}` };
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return { url: line, error: `unsupported URL scheme '${parsed.protocol}' (http and https only): ${line}` };
+  }
+  return { url, error: null };
 }
 
 /**
@@ -130,19 +176,23 @@ export async function fetchOne(
   opts: FetchOneOptions = {},
 ): Promise<FetchRecord> {
   const { signal } = opts;
+  const target = targetOf(url);
+  const record: FetchRecord = { url: target.url, status: null, bytes: 0, ms: 0, error: target.error };
+  if (target.error !== null) return record;
   await opts.limiter?.acquire(signal === undefined ? undefined : { signal });
   const start = performance.now();
-  const record: FetchRecord = { url, status: null, bytes: 0, ms: 0, error: null };
   try {
-    await using res = await session.request(opts.method ?? 'GET', url, {
+    await using res = await session.request(opts.method ?? 'GET', target.url, {
       ...(opts.headers === undefined ? {} : { headers: opts.headers }),
+      ...(opts.data == null ? {} : { data: opts.data }),
       ...(signal === undefined ? {} : { signal }),
     });
     record.status = res.status;
+    if (opts.fail === true && res.status >= 400) record.error = `HTTP ${res.status}`;
     for await (const chunk of res) record.bytes += chunk.byteLength;
   } catch (error) {
     if (signal?.aborted) throw error;
-    record.error = describeError(error);
+    record.error = (opts.explain ?? explainError)(error);
   }
   record.ms = Math.round((performance.now() - start) * 10) / 10;
   return record;
@@ -202,8 +252,11 @@ interface FetchFlags {
   rate?: number;
   timeout: number;
   retries: number;
-  method: string;
+  method?: string;
   header: string[];
+  data?: string[];
+  json?: string;
+  fail?: boolean;
   out?: string;
   progress: boolean;
   maxBodySize: number | null;
@@ -239,6 +292,55 @@ function collectHeader(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** What `@-` (stdin), `@file` or plain text on the command line stands for. */
+async function bodyPart(spec: string): Promise<Buffer> {
+  if (spec === '@-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+  if (spec.startsWith('@')) {
+    const file = spec.slice(1);
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new Error(`cannot read ${file}: ${describeError(error)}`, { cause: error });
+    }
+  }
+  return Buffer.from(spec);
+}
+
+/** The request body of `-d/--data` or `--json`, and the headers they imply; `null` without one. */
+async function requestBody(
+  flags: FetchFlags,
+  urlsFromStdin: boolean,
+): Promise<{ data: Buffer; headers: Record<string, string> } | null> {
+  const texts = flags.data ?? [];
+  const specs = flags.json === undefined ? texts : [flags.json];
+  if (flags.json !== undefined && texts.length > 0) {
+    throw new UsageError('give either -d/--data or --json, not both');
+  }
+  if (specs.length === 0) return null;
+  if (urlsFromStdin && specs.includes('@-')) {
+    throw new UsageError(
+      '@- reads the body from stdin: give the URLs in a file (tsaio fetch urls.txt -d @-)',
+    );
+  }
+  const parts: Buffer[] = [];
+  for (const spec of specs) parts.push(await bodyPart(spec));
+  // As curl: several -d are joined with '&'.
+  const data = Buffer.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [Buffer.from('&'), p])));
+  const headers: Record<string, string> =
+    flags.json === undefined
+      ? { 'content-type': 'application/x-www-form-urlencoded' }
+      : { 'content-type': 'application/json', accept: 'application/json' };
+  return { data, headers };
+}
+
 function httpMethod(value: string): string {
   if (!/^[A-Za-z]+$/.test(value)) throw new InvalidArgumentError(`expected an HTTP method, got '${value}'.`);
   return value.toUpperCase();
@@ -264,8 +366,15 @@ export function registerFetch(program: Command): Command {
       integerAtLeast(0),
       0,
     )
-    .option('-X, --method <method>', 'HTTP method', httpMethod, 'GET')
+    .option('-X, --method <method>', 'HTTP method (default: GET, or POST with a body)', httpMethod)
     .option('-H, --header <header>', "extra request header 'Name: value' (repeatable)", collectHeader, [])
+    .option(
+      '-d, --data <data>',
+      "request body: text, @file, or @- for stdin (repeatable, joined with '&'); form content type",
+      collect,
+    )
+    .option('--json <data>', 'JSON request body: text, @file, or @- for stdin; JSON content type and accept')
+    .option('-f, --fail', 'count an HTTP status >= 400 as a failure (as curl --fail)')
     .option('-o, --out <file>', 'write the JSON Lines to <file> instead of stdout')
     .option(
       '--max-body-size <size>',
@@ -276,11 +385,15 @@ export function registerFetch(program: Command): Command {
     .option('--no-progress', 'no progress bar (shown on stderr when it is a terminal)')
     .addHelpText(
       'after',
-      '\nEach output line: {"url","status","bytes","ms","error"}; a summary (counts by status,\n' +
+      '\nA line without a scheme is http:// (localhost:8080/get). Each output line:\n' +
+        '{"url","status","bytes","ms","error"}; a summary (counts by status, failures,\n' +
         'p50/p90/p99 latency, requests per second) goes to stderr. Ctrl-C stops and keeps\n' +
         'every line already written.\n' +
+        '\nExit status: 0 when every URL got a response (with --fail: a status < 400),\n' +
+        '1 when any failed (or the command could not run), 2 for bad arguments, 130 on Ctrl-C.\n' +
         '\nExamples:\n  $ tsaio fetch urls.txt -c 20 --rate 50 -o results.jsonl\n' +
-        '  $ seq 100 | sed "s|^|http://127.0.0.1:8080/delay/|" | tsaio fetch -c 50',
+        '  $ seq 100 | sed "s|^|127.0.0.1:8080/delay/|" | tsaio fetch -c 50 --fail\n' +
+        '  $ tsaio fetch urls.txt --json \'{"name":"tsaio"}\'   # POSTs it to every URL',
     )
     .action(async (file: string | undefined, flags: FetchFlags) => {
       process.exitCode = await runCommand((signal) => fetchAll(file, flags, signal));
@@ -290,6 +403,7 @@ export function registerFetch(program: Command): Command {
 async function fetchAll(file: string | undefined, flags: FetchFlags, signal: AbortSignal): Promise<number> {
   const colors = colorsFor(process.stderr);
   const fromStdin = file === undefined || file === '-';
+  const body = await requestBody(flags, fromStdin);
   if (fromStdin && process.stdin.isTTY) {
     throw new UsageError('no URLs: give a file, or pipe them on stdin (tsaio fetch --help)');
   }
@@ -334,11 +448,17 @@ async function fetchAll(file: string | undefined, flags: FetchFlags, signal: Abo
       )
     : null;
 
+  // The user's own Content-Type or Accept replaces the one a body implies.
+  const named = new Set(flags.header.map((h) => h.slice(0, h.indexOf(':')).trim().toLowerCase()));
   const headers = new Headers();
+  for (const [name, value] of Object.entries(body?.headers ?? {}))
+    if (!named.has(name)) headers.set(name, value);
   for (const h of flags.header) {
     const at = h.indexOf(':');
     headers.append(h.slice(0, at).trim(), h.slice(at + 1).trim());
   }
+  const method = flags.method ?? (body === null ? 'GET' : 'POST');
+  const explain = (error: unknown): string => explainError(error, { timeout: flags.timeout });
   const limiter =
     flags.rate === undefined ? null : new RateLimiter({ rate: flags.rate, interval: 1000, burst: 1 });
   const records: FetchRecord[] = [];
@@ -362,7 +482,7 @@ async function fetchAll(file: string | undefined, flags: FetchFlags, signal: Abo
       timeout: { total: flags.timeout * 1000 },
       maxBodySize: flags.maxBodySize,
       retries: flags.retries,
-      retryMethods: [flags.method],
+      retryMethods: [method],
     });
     // The seed's pattern: a Semaphore lets `concurrency` requests run at once;
     // each writes its line the moment it ends.
@@ -379,7 +499,16 @@ async function fetchAll(file: string | undefined, flags: FetchFlags, signal: Abo
           const held = await permits.acquire({ signal: group });
           tg.createTask(async (s) => {
             try {
-              await emit(await fetchOne(session, url, { method: flags.method, headers, limiter, signal: s }));
+              const record = await fetchOne(session, url, {
+                method,
+                headers,
+                data: body?.data ?? null,
+                fail: flags.fail === true,
+                explain,
+                limiter,
+                signal: s,
+              });
+              await emit(record);
             } finally {
               held.release();
             }
@@ -403,5 +532,6 @@ async function fetchAll(file: string | undefined, flags: FetchFlags, signal: Abo
       process.stderr.write(colors.dim(`  results in ${flags.out}\n`));
     }
   }
-  return EXIT.OK;
+  // As curl and xargs: a failure anywhere is a non-zero exit status.
+  return errors > 0 ? EXIT.FAILURE : EXIT.OK;
 }

@@ -3,7 +3,7 @@
  * every example, test and benchmark run with no internet. `tsaio serve`
  * runs it from the command line.
  *
- * Routes: `/get`, `/post` (echo, any method), `/json`, `/headers`,
+ * Routes: `/get`, `/post` (echo, any method), `/json`, `/headers`, `/ip`, `/uuid`,
  * `/delay/:seconds`, `/status/:code`, `/bytes/:n`, `/stream/:n`,
  * `/drip?numbytes=&duration=&delay=` (a slow body), `/redirect/:n`,
  * `/redirect-to?url=&status_code=`.
@@ -18,6 +18,7 @@
  * @module
  */
 
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRunningLoop, type TimerHandle } from '../events.js';
@@ -322,7 +323,7 @@ async function handle(
       send(
         res,
         200,
-        'tsaio test server: /get /post /json /headers /delay/:s /status/:code /bytes/:n /stream/:n /drip /redirect/:n\n',
+        'tsaio test server: /get /post /json /headers /ip /uuid /delay/:s /status/:code /bytes/:n /stream/:n /drip /redirect/:n\n',
         'text/plain',
       );
       return;
@@ -343,6 +344,12 @@ async function handle(
       return;
     case 'headers':
       send(res, 200, { headers: req.headers });
+      return;
+    case 'ip':
+      send(res, 200, { origin: req.socket.remoteAddress });
+      return;
+    case 'uuid':
+      send(res, 200, { uuid: randomUUID() });
       return;
     case 'delay': {
       const seconds = numberParam(parts[1], 'delay', 0, { max: MAX_SECONDS });
