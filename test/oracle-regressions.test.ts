@@ -1,0 +1,75 @@
+// Every difference the asyncio oracle (oracle/asyncio/) found between tsaio
+// and CPython 3.13, shrunk and written out by hand: each test runs the
+// program on runVirtual and expects the trace CPython printed for the same
+// program (hard-coded; no Python needed). Traces are in the oracle's
+// canonical order: by virtual ms, then by who printed the line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Event, sleep, taskGroup, timeout } from '../src/index.ts';
+import { ErrA, fe, fv, traceOf } from './_oracle.ts';
+
+void test('a timeout that expires cancels its body with a CancelledError of no message, as CPython (seed 2)', async () => {
+  // async with asyncio.timeout(5): await E0.wait()
+  const trace = await traceOf(async (log, signal) => {
+    const e0 = new Event();
+    log('main', 'start');
+    try {
+      await timeout(
+        5,
+        async (s) => {
+          try {
+            log('main', `evWait E0 ${fv(await e0.wait({ signal: s }))}`);
+          } catch (e) {
+            log('main', `evWait E0 !${fe(e, s.aborted)}`);
+            throw e;
+          }
+        },
+        { signal },
+      );
+    } catch (e) {
+      log('main', `timeout !${fe(e)}`);
+    }
+    log('main', 'end');
+  });
+  assert.deepEqual(trace, [
+    '0 main start',
+    '5 main evWait E0 !CancelledError()',
+    '5 main timeout !TimeoutError',
+    '5 main end',
+    'END ok',
+  ]);
+});
+
+void test("a task group's child that fails cancels the group's body with a CancelledError of no message, as CPython", async () => {
+  // async with asyncio.TaskGroup() as tg: tg.create_task(c1()); await E0.wait()
+  const trace = await traceOf(async (log, signal) => {
+    const e0 = new Event();
+    try {
+      await taskGroup(
+        async (tg, s) => {
+          tg.createTask(
+            async (cs) => {
+              await sleep(3, undefined, { signal: cs });
+              throw new ErrA('m1');
+            },
+            { name: 'c1' },
+          );
+          try {
+            log('main', `evWait E0 ${fv(await e0.wait({ signal: s }))}`);
+          } catch (e) {
+            log('main', `evWait E0 !${fe(e, s.aborted)}`);
+            throw e;
+          }
+        },
+        { signal },
+      );
+    } catch (e) {
+      log('main', `group !${fe(e)}`);
+    }
+  });
+  assert.deepEqual(trace, [
+    '3 main evWait E0 !CancelledError()',
+    '3 main group !ExceptionGroup[ErrA(m1)]',
+    'END ok',
+  ]);
+});
