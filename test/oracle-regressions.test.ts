@@ -5,7 +5,8 @@
 // canonical order: by virtual ms, then by who printed the line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Event, sleep, taskGroup, timeout } from '../src/index.ts';
+import { Event, FIRST_COMPLETED, createTask, sleep, taskGroup, timeout, wait } from '../src/index.ts';
+import { assertNoLeaks } from './_helpers.ts';
 import { ErrA, fe, fv, traceOf } from './_oracle.ts';
 
 void test('a timeout that expires cancels its body with a CancelledError of no message, as CPython (seed 2)', async () => {
@@ -72,4 +73,21 @@ void test("a task group's child that fails cancels the group's body with a Cance
     '3 main group !ExceptionGroup[ErrA(m1)]',
     'END ok',
   ]);
+});
+
+void test('wait() with a timeout of 0 lets the tasks ready now run their step before it times out, as CPython (seed 46)', async () => {
+  // t = asyncio.create_task(i1()); await asyncio.wait([t], timeout=0, return_when=FIRST_COMPLETED)
+  const trace = await traceOf(async (log, signal) => {
+    const i1 = createTask(
+      async () => {
+        log('i1', 'end');
+        return 'r:i1';
+      },
+      { name: 'i1' },
+    );
+    const { done, pending } = await wait([i1], { timeout: 0, returnWhen: FIRST_COMPLETED, signal });
+    log('main', `wait done=${done.size} pending=${pending.size}`);
+  });
+  assert.deepEqual(trace, ['0 i1 end', '0 main wait done=1 pending=0', 'END ok']);
+  await assertNoLeaks();
 });
