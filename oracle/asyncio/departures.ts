@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Program, Stmt } from './ast.js';
+import type { Item, Program, Stmt, TaskDef } from './ast.js';
 import type { Mismatch } from './compare.js';
 import { bodiesOf, defsOf } from './walk.js';
 
@@ -17,8 +17,48 @@ export interface Departure {
   name: string;
   /** Why tsaio does it, and where that is written. */
   reason: string;
-  /** True if this difference is this departure. */
+  /** True if this difference is this departure (read from the program and the traces). */
   matches: (program: Program, mismatch: Mismatch) => boolean;
+  /**
+   * The program without what this departure is about (or null if it has none of it): when the
+   * difference goes away there, it was this departure's doing, whatever line showed it first.
+   */
+  ablate?: (program: Program) => Program | null;
+}
+
+/** `p` with each statement passed through `f` (at any depth), or null if `f` changed none. */
+function mapStmts(p: Program, f: (s: Stmt) => Stmt | null): Program | null {
+  let changed = false;
+  const body = (stmts: Stmt[]): Stmt[] =>
+    stmts.flatMap((s0) => {
+      const s = f(s0);
+      if (s !== s0) changed = true;
+      if (s === null) return [];
+      return [deep(s)];
+    });
+  const def = (d: TaskDef): TaskDef => ({ ...d, body: body(d.body) });
+  const item = (it: Item): Item => ('def' in it ? { ...it, def: def(it.def) } : it);
+  const deep = (s: Stmt): Stmt => {
+    switch (s.k) {
+      case 'spawn':
+      case 'tgSpawn':
+        return { ...s, def: def(s.def) };
+      case 'gather':
+      case 'wait':
+        return { ...s, items: s.items.map(item) };
+      case 'waitFor':
+      case 'shield':
+        return { ...s, item: item(s.item) };
+      case 'timeout':
+      case 'taskGroup':
+      case 'hold':
+        return { ...s, body: body(s.body) };
+      default:
+        return s;
+    }
+  };
+  const main = body(p.main);
+  return changed ? { ...p, main } : null;
 }
 
 /** A trace line taken apart: virtual time, who printed it, what. */
@@ -78,30 +118,41 @@ function taskViews(what: string): Map<string, string> | null {
   }
   const probe = /^probe (\w+) (pending|done|cancelled|failed)$/.exec(what);
   if (probe !== null) return views.set(probe[1]!, probe[2] === 'pending' ? 'pending' : 'done');
-  const cancel = /^cancel (\w+) (true|false)$/.exec(what);
+  const cancel = /^cancel (\w+)\(\w*\) (true|false)$/.exec(what);
   if (cancel !== null) return views.set(cancel[1]!, cancel[2] === 'true' ? 'pending' : 'done');
   return null;
 }
 
 /**
- * A task whose cancellation was replaced by another error (a lock's release failing as the
- * block it cancelled exits) goes on in CPython, which printed a later line of it; in tsaio its
- * signal is still aborted, and its next wait ends it.
+ * A task whose cancellation was replaced by another error (a lock's or a bounded semaphore's
+ * release failing as the block it cancelled exits), and that caught that error, goes on in
+ * CPython as if never cancelled; in tsaio its signal is still aborted, and its next wait ends
+ * it. The first difference is that task's, or the end of the run.
  */
 function replacedCancellationGoesOn(m: Mismatch): boolean {
+  const py = parse(m.python);
   const ts = parse(m.tsaio);
-  if (!/^cancelled |!CancelledError/.test(ts.what)) return false;
-  const mine = (trace: string[]): Line[] => trace.map(parse).filter((l) => l.who === ts.who);
-  const goesOn = mine(m.pythonTrace).some((l) => Number(l.time) > Number(ts.time));
-  const replaced = (lines: Line[]): boolean => {
-    const now = lines.filter((l) => l.time === ts.time).map((l) => l.what);
-    const cancelled = now.findIndex((w) => w.includes('!CancelledError'));
-    return (
-      cancelled >= 0 &&
-      now.slice(cancelled + 1).some((w) => /![A-Z]\w*$/.test(w) && !w.includes('!Cancelled'))
-    );
+  const limit = Math.min(Number(py.time) || Infinity, Number(ts.time) || Infinity);
+  const replacedBy = (trace: string[]): Set<string> => {
+    const lines = trace.map(parse);
+    const out = new Set<string>();
+    lines.forEach((l, i) => {
+      if (Number(l.time) > limit) return;
+      // A block whose release failed as it exited: if a cancellation was leaving it, that
+      // error replaced it (a block that ended normally fails the same way on both sides).
+      if (/^hold \S+ !(InvalidStateError|RangeError)$/.test(l.what)) out.add(l.who);
+      if (!l.what.includes('!CancelledError')) return;
+      const next = lines.slice(i + 1).find((n) => n.who === l.who);
+      if (next !== undefined && next.time === l.time && /![A-Z]\w*$/.test(next.what)) {
+        if (!next.what.includes('!Cancelled')) out.add(l.who);
+      }
+    });
+    return out;
   };
-  return goesOn && replaced(mine(m.pythonTrace)) && replaced(mine(m.tsaioTrace));
+  const both = [...replacedBy(m.pythonTrace)].filter((x) => replacedBy(m.tsaioTrace).has(x));
+  return both.some(
+    (x) => x === py.who || x === ts.who || m.python.startsWith('END') || m.tsaio.startsWith('END'),
+  );
 }
 
 export const DEPARTURES: Departure[] = [
@@ -121,6 +172,14 @@ export const DEPARTURES: Departure[] = [
           (py === 'timeout ok false' && (ts === 'timeout ok true' || ts === 'timeout !TimeoutError')) ||
           (py.startsWith('reschedule ') && ts === 'reschedule !InvalidStateError'),
       ),
+    ablate: (p) =>
+      mapStmts(p, (s) =>
+        s.k === 'timeout' && s.ms === 0
+          ? { ...s, ms: 1 }
+          : s.k === 'reschedule' && s.delta === 0
+            ? { ...s, delta: 1 }
+            : s,
+      ),
   },
   {
     name: 'cancellation-sticks',
@@ -129,17 +188,54 @@ export const DEPARTURES: Departure[] = [
       'and `waitFor` aborted by its own signal cancels what it waits for, waits for it, "then rejects with ' +
       'CancelledError, whatever aw did". In CPython the cancellation of a task awaiting another is handed ' +
       'to the awaited task; if that one returns a value instead (it caught the cancellation, or it had ' +
-      'nothing left to wait for), the awaiting task gets the value and is not cancelled, and a ' +
-      '`wait_for` that timed out returns that value too.',
+      'nothing left to wait for) or fails with another error, the awaiting task gets that outcome and ' +
+      'is not cancelled, and a `wait_for` that timed out returns that value too. Likewise a task whose ' +
+      'cancellation was replaced by another error it then caught goes on in CPython.',
     matches: (_p, m) =>
       somePair(m, (py, ts) => {
         const verb = /^(await \S+|waitFor|shield) /.exec(py)?.[1];
+        if (verb === undefined) return false;
+        // What the awaited task gave (a value, or an error of its own) in CPython.
+        const gave = py.slice(verb.length + 1);
         return (
-          verb !== undefined &&
-          /^[rs]:\w+$/.test(py.slice(verb.length + 1)) &&
+          (/^[rs]:\w+$/.test(gave) || /^!(?!CancelledError|TimeoutError)\w/.test(gave)) &&
           (ts.startsWith(`${verb} !CancelledError`) || ts === `${verb} !TimeoutError`)
         );
       }) || replacedCancellationGoesOn(m),
+    ablate: (p) => {
+      let swallows = false;
+      const raiseAll = (d: TaskDef): TaskDef => {
+        if (d.onCancel === 'swallow') swallows = true;
+        return { ...d, onCancel: 'raise' };
+      };
+      const out = mapStmts(p, (s) => {
+        if (s.k === 'spawn' || s.k === 'tgSpawn') return { ...s, def: raiseAll(s.def) };
+        if (s.k === 'gather' || s.k === 'wait')
+          return { ...s, items: s.items.map((it) => ('def' in it ? { ...it, def: raiseAll(it.def) } : it)) };
+        if (s.k === 'waitFor' || s.k === 'shield')
+          return { ...s, item: 'def' in s.item ? { ...s.item, def: raiseAll(s.item.def) } : s.item };
+        return s;
+      });
+      return swallows ? out : null;
+    },
+  },
+  {
+    name: 'first-cancellation-message-stays',
+    reason:
+      "design.md (Tasks): `cancel(msg)` aborts the task's signal with `CancelledError(msg)`, and a signal " +
+      'aborts once: a second cancellation of a task already cancelled (another `cancel()`, `run()` ending) ' +
+      'does not change the message its waits reject with. CPython throws each cancellation in anew, and ' +
+      '`Condition.wait` re-raises the last one it caught while taking its lock back.',
+    matches: (_p, m) =>
+      somePair(m, (py, ts) => {
+        const a = /^(.*)!CancelledError\((.*)\)$/.exec(py);
+        const b = /^(.*)!CancelledError\((.*)\)$/.exec(ts);
+        if (a === null || b === null || a[1] !== b[1] || a[2] === b[2] || b[2] === '~') return false;
+        const who = parse(m.tsaio).who;
+        const cancelledWith = (trace: string[]): boolean =>
+          trace.some((l) => l.includes(` cancel ${who}(${b[2]}) true`));
+        return cancelledWith(m.tsaioTrace) && cancelledWith(m.pythonTrace);
+      }),
   },
   {
     name: 'cancelled-condition-waiter-leaves-no-trace',
@@ -151,7 +247,7 @@ export const DEPARTURES: Departure[] = [
     matches: (_p, m) => {
       const { py } = instant(m);
       return py.some((a) => {
-        const cond = /^condWait (C\d+) true$/.exec(a.what)?.[1];
+        const cond = /^condWait(?:For)? (C\d+) true$/.exec(a.what)?.[1];
         if (cond === undefined) return false;
         const cancelled = new RegExp(`^condWait(For)? ${cond} !CancelledError`);
         return py.some((b) => b.who !== a.who && cancelled.test(b.what));
@@ -181,10 +277,42 @@ export const DEPARTURES: Departure[] = [
       'the cancellation is thrown in at the one await the task is suspended at, and a task group hears ' +
       "of it only when it reaches the group's exit: while that await cannot end (a condition taking back " +
       "a lock its group's child holds), the children are not cancelled and the program is stuck.",
-    matches: (p, m) =>
-      m.python === 'END stuck' &&
-      some(p, (s) => s.k === 'taskGroup') &&
-      /!CancelledError|^\S+ \S+ cancelled /.test(m.tsaio),
+    matches: (p, m) => {
+      if (!some(p, (s) => s.k === 'taskGroup')) return false;
+      const cancellation = /!CancelledError|^\S+ \S+ cancelled /;
+      if (!cancellation.test(m.tsaio)) return false;
+      if (m.python === 'END stuck') return true;
+      const ts = parse(m.tsaio);
+      const py = parse(m.python);
+      // A child of a group (named c<n>) cancelled in tsaio where CPython let it go on: the
+      // cancellation reaches a group's children only once it has reached the group's exit.
+      if (/^c\d+$/.test(ts.who) && py.who === ts.who && Number(py.time) >= Number(ts.time)) {
+        return !cancellation.test(m.python);
+      }
+      // The same line, later in CPython: the cancellation reached that wait only once the await
+      // the task was suspended at had ended.
+      return m.pythonTrace.some((line) => {
+        const l = parse(line);
+        return l.who === ts.who && l.what === ts.what && Number(l.time) > Number(ts.time);
+      });
+    },
+  },
+  {
+    name: 'barrier-index-counts-the-waiters-present',
+    reason:
+      'The contract ("Details that code outside the project relies on"): `Barrier.wait()` resolves to the ' +
+      'arrival index `0 .. parties-1`, one each (as asyncio\'s documentation says, "a unique integer"). ' +
+      'CPython takes the count of arrivals as the index, and a waiter that left by cancellation is ' +
+      'counted in it until it resumes, so two waiters can get the same index.',
+    matches: (_p, m) =>
+      somePair(m, (py, ts) => {
+        const a = /^barrier (B\d+) (\d+)$/.exec(py);
+        const b = /^barrier (B\d+) (\d+)$/.exec(ts);
+        if (a === null || b === null || a[1] !== b[1] || a[2] === b[2]) return false;
+        const left = (trace: string[]): boolean =>
+          trace.some((l) => l.includes(` barrier ${a[1]} !CancelledError`));
+        return left(m.pythonTrace) && left(m.tsaioTrace);
+      }),
   },
   {
     name: 'grant-passes-straight-to-waiter',
@@ -193,6 +321,7 @@ export const DEPARTURES: Departure[] = [
       'to the longest waiter". A lock released while a task waits for it stays locked, for that task; ' +
       'CPython unlocks it (or counts the permit) and the waiter takes it when it resumes. A second ' +
       "`release()` in between then raises in CPython, and releases the waiter's lock in tsaio.",
+    ablate: (p) => mapStmts(p, (s) => (s.k === 'release' ? null : s)),
     matches: (p, m) => {
       const released = new Set<string>();
       some(p, (s) => (s.k === 'release' ? (released.add(s.prim), false) : false));

@@ -378,7 +378,7 @@ class Generator {
       held: [],
     };
     const body = this.body(inner, this.rng.int(2, 6));
-    return { name, body, onCancel: this.rng.chance(0.15) ? 'swallow' : 'raise' };
+    return { name, body, onCancel: this.rng.chance(0.08) ? 'swallow' : 'raise' };
   }
 
   private items(ctx: Ctx, n: number, allowBody: boolean): Item[] {
@@ -403,7 +403,7 @@ class Generator {
       const def: TaskDef = {
         name,
         body: this.body(inner, this.rng.int(1, 3)),
-        onCancel: this.rng.chance(0.15) ? 'swallow' : 'raise',
+        onCancel: this.rng.chance(0.08) ? 'swallow' : 'raise',
       };
       const asBody = allowBody && this.rng.chance(0.5);
       if (!asBody) this.names.push(name);

@@ -12,7 +12,7 @@ import type { Difference, OracleOptions, OracleReport } from '../types.js';
 import type { Python } from '../python.js';
 import type { Program } from './ast.js';
 import { firstDifference, type Mismatch } from './compare.js';
-import { classify } from './departures.js';
+import { DEPARTURES, classify } from './departures.js';
 import { runBoth, type Job } from './execute.js';
 import { generate } from './generate.js';
 import { describe } from './describe.js';
@@ -59,10 +59,22 @@ export async function runAsyncioOracle(opts: OracleOptions): Promise<OracleRepor
     });
     opts.log(`asyncio: ${start + n}/${opts.count} programs, ${found.length} differing`);
   }
+  const kinds = await classifyAll(opts.python, found);
   const differences: Difference[] = [];
   const shrunkPerKind = new Map<string, number>();
-  for (const { seed, program, mismatch } of found) {
-    const kind = classify(program, mismatch) ?? DEFECT;
+  for (const [i, { seed, program, mismatch }] of found.entries()) {
+    const kind = kinds[i] ?? DEFECT;
+    if (kind !== DEFECT && classify(program, mismatch) === null) {
+      // Told by ablation: the lines do not show it, so the shrinker could not keep it; report as is.
+      differences.push({
+        seed,
+        program: describe(program),
+        python: mismatch.python,
+        tsaio: mismatch.tsaio,
+        departure: kind,
+      });
+      continue;
+    }
     const done = shrunkPerKind.get(kind) ?? 0;
     let small = program;
     let last = mismatch;
@@ -72,15 +84,42 @@ export async function runAsyncioOracle(opts: OracleOptions): Promise<OracleRepor
       small = await shrinkDifference(opts.python, program, kind);
       last = (await compareAll(opts.python, [small], `s${seed}`))[0] ?? mismatch;
     }
-    differences.push({
-      seed,
-      program: describe(small),
-      python: last.python,
-      tsaio: last.tsaio,
-      departure: classify(small, last),
-    });
+    const departure =
+      kind === DEFECT
+        ? ((await classifyAll(opts.python, [{ program: small, mismatch: last }]))[0] ?? null)
+        : kind;
+    differences.push({ seed, program: describe(small), python: last.python, tsaio: last.tsaio, departure });
   }
   return { name: 'asyncio', ran: opts.count, differences };
+}
+
+/**
+ * The departure of each difference: the one whose lines it shows (`classify`), else the first
+ * whose ablation (the program without what that departure is about) makes it go away, else null.
+ */
+export async function classifyAll(
+  python: Python,
+  found: Array<{ program: Program; mismatch: Mismatch }>,
+): Promise<Array<string | null>> {
+  const out = found.map(({ program, mismatch }) => classify(program, mismatch));
+  const tries: Array<{ index: number; name: string; program: Program }> = [];
+  found.forEach(({ program }, index) => {
+    if (out[index] !== null) return;
+    for (const d of DEPARTURES) {
+      const ablated = d.ablate?.(program) ?? null;
+      if (ablated !== null) tries.push({ index, name: d.name, program: ablated });
+    }
+  });
+  if (tries.length === 0) return out;
+  const results = await compareAll(
+    python,
+    tries.map((t) => t.program),
+    'a',
+  );
+  tries.forEach((t, i) => {
+    if (results[i] === null && out[t.index] === null) out[t.index] = t.name;
+  });
+  return out;
 }
 
 /** The kind of a difference that no departure explains. */

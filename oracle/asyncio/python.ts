@@ -360,7 +360,7 @@ class PyEmitter {
         const msg = s.msg === null ? '' : q(s.msg);
         o.line(
           i,
-          `log('${who}', 'cancel ${s.target} ' + (fv(T['${s.target}'].cancel(${msg})) if '${s.target}' in T else 'absent'))`,
+          `log('${who}', 'cancel ${s.target}(${s.msg ?? ''}) ' + (fv(T['${s.target}'].cancel(${msg})) if '${s.target}' in T else 'absent'))`,
         );
         return;
       }

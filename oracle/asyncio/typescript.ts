@@ -308,7 +308,7 @@ class TsEmitter {
         const msg = s.msg === null ? '' : q(s.msg);
         o.line(
           i,
-          `log('${who}', 'cancel ${s.target} ' + ('${s.target}' in T ? fv(T['${s.target}']!.cancel(${msg})) : 'absent'));`,
+          `log('${who}', 'cancel ${s.target}(${s.msg ?? ''}) ' + ('${s.target}' in T ? fv(T['${s.target}']!.cancel(${msg})) : 'absent'));`,
         );
         return;
       }
