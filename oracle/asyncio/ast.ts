@@ -45,7 +45,7 @@ export type HoldKind = 'lock' | 'sem' | 'bsem' | 'cond';
 export type Probe =
   | { of: 'task'; name: string }
   | { of: 'queue'; name: string }
-  | { of: 'lock'; name: string }
+  | { of: 'lock'; name: string } // locked() of a Lock, a Semaphore or a Condition
   | { of: 'event'; name: string }
   | { of: 'barrier'; name: string };
 

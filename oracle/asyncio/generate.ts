@@ -359,7 +359,9 @@ class Generator {
     const tasks = this.names.filter((n) => n !== ctx.self);
     if (tasks.length > 0) options.push(() => ({ of: 'task', name: r.pick(tasks) }));
     if (p.queues.length > 0) options.push(() => ({ of: 'queue', name: r.pick(p.queues).name }));
-    if (p.locks.length > 0) options.push(() => ({ of: 'lock', name: r.pick(p.locks) }));
+    // locked() of a lock, a semaphore (CPython's also counts waiters not yet resumed) or a condition.
+    const lockables = [...p.locks, ...p.sems.map((x) => x.name), ...p.conds];
+    if (lockables.length > 0) options.push(() => ({ of: 'lock', name: r.pick(lockables) }));
     if (p.events.length > 0) options.push(() => ({ of: 'event', name: r.pick(p.events) }));
     if (p.barriers.length > 0) options.push(() => ({ of: 'barrier', name: r.pick(p.barriers).name }));
     if (options.length === 0) return { of: 'task', name: ctx.self === 'main' ? 'main' : ctx.self };
