@@ -114,7 +114,7 @@ export class TaskGroup implements CancelNode, AsyncDisposable, Observer {
     this._state = EXITING;
     if (failed) {
       if (!isCancellation(error)) this._errors.push(error);
-      this._abort(isCancellation(error) ? error : new CancelledError('the TaskGroup body failed'));
+      this._abort(isCancellation(error) ? error : new CancelledError());
     }
     while (this._tasks.size > 0) await new Promise<void>((resolve) => (this._wake = resolve));
     this._state = FINISHED;
@@ -135,7 +135,8 @@ export class TaskGroup implements CancelNode, AsyncDisposable, Observer {
     task._retrieved();
     if (task._state === REJECTED) {
       this._errors.push(task._value);
-      this._abort(new CancelledError(`a child of the TaskGroup failed: ${task.getName()}`));
+      // No message, as CPython's TaskGroup cancels its parent task with none.
+      this._abort(new CancelledError());
     }
     if (this._tasks.size === 0 && this._wake !== null) {
       const wake = this._wake;

@@ -47,7 +47,8 @@ class TimeoutScope extends CancelScope {
   override _onDeadline(): void {
     if (this._state !== ENTERED) return;
     this._state = EXPIRING;
-    this.cancel(new CancelledError(`deadline of ${describeScope(this)} passed`));
+    // No message, as CPython's timeout cancels its task with none.
+    this.cancel(new CancelledError());
   }
 }
 

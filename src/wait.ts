@@ -7,9 +7,9 @@
 import { cancelledFrom } from './exceptions.js';
 import { REJECTED, type Future } from './futures.js';
 import { ensureFuture } from './tasks.js';
-import { now } from './_timers.js';
+import { addTimer, cancelTimer, now, type Bucket, type Runnable } from './_timers.js';
 import { checkSignal, checkTimeout, describe } from './_validate.js';
-import { ABORTED, Waiter } from './_waiter.js';
+import { ABORTED, TIMEOUT, Waiter } from './_waiter.js';
 
 /**
  * `wait` returns when every input is done (the default). Same as `asyncio.ALL_COMPLETED`.
@@ -72,6 +72,8 @@ export interface WaitResult<T> {
  * them into done and pending. Same as `asyncio.wait`: it never cancels
  * anything and never rejects because an input failed. Bodies become tasks,
  * promises futures; the sets hold those futures.
+ * A timeout of 0 (or less) expires on the loop's next pass over its timers,
+ * after the tasks ready now have run their step, as asyncio's does.
  *
  * @throws {RangeError} (as a rejection) for an empty input, a bad `returnWhen` or a NaN timeout.
  *
@@ -101,7 +103,12 @@ export async function wait<T>(
   for (const aw of aws) futures.add(ensureFuture<T>(aw));
   if (futures.size === 0) throw new RangeError('wait: the set of awaitables is empty');
 
-  const waiter = new Waiter(ms === null ? null : now() + ms, signal);
+  const deadline = ms === null ? null : now() + ms;
+  // A timeout already due fires on the loop's next pass over its timers, as CPython's
+  // `call_later(0)` does: the tasks ready now (just made, just woken) run their step first.
+  const due = deadline !== null && deadline <= now();
+  const waiter = new Waiter(due ? null : deadline, signal);
+  const late = due ? new LateTimeout(waiter, deadline) : null;
   let counter = futures.size;
   const onDone = (f: Future<T>): void => {
     counter--;
@@ -115,6 +122,7 @@ export async function wait<T>(
   };
   for (const f of futures) f._addCallback(onDone);
   const outcome = await waiter.promise;
+  late?.cancel();
   for (const f of futures) f._removeCallback(onDone);
   if (outcome === ABORTED) throw cancelledFrom(signal!.reason);
 
@@ -122,4 +130,27 @@ export async function wait<T>(
   const pending = new Set<Future<T>>();
   for (const f of futures) (f.done() ? done : pending).add(f);
   return { done, pending };
+}
+
+/** A timeout that was due when `wait` began: a timer entry that times the waiter out when it fires. */
+class LateTimeout implements Runnable {
+  private readonly _bucket: Bucket;
+  private _cancelled = false;
+
+  constructor(
+    private readonly _waiter: Waiter,
+    when: number,
+  ) {
+    this._bucket = addTimer(when, this);
+  }
+
+  _fire(): void {
+    if (!this._cancelled) this._waiter.wake(TIMEOUT);
+  }
+
+  cancel(): void {
+    if (this._cancelled) return;
+    this._cancelled = true;
+    cancelTimer(this._bucket);
+  }
 }
