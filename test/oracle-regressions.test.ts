@@ -101,30 +101,26 @@ void test('wait() with a timeout of 0 lets the tasks ready now run their step be
   await assertNoLeaks();
 });
 
-void test(
-  'run() ending lets a task woken by sleep(0) take its turn before it cancels the tasks left, as CPython (seeds 84, 2113)',
-  { todo: 'src/runners.ts cancels the pending tasks before the ready queue turns; reported, not fixed here' },
-  async () => {
-    // t1: sleep(1); sleep(0); log; sleep(5). main: create t1; sleep(1); return (at 1, while t1 is in sleep(0))
-    const trace = await traceOf(async (log, signal) => {
-      createTask(
-        async (s) => {
-          try {
-            await sleep(1, undefined, { signal: s });
-            await sleep(0, undefined, { signal: s });
-            log('t1', 'slept 0');
-            await sleep(5, undefined, { signal: s });
-            log('t1', 'end');
-          } catch (e) {
-            if (e instanceof CancelledError) log('t1', `cancelled ${fe(e, s.aborted)}`);
-            throw e;
-          }
-        },
-        { name: 't1' },
-      );
-      await sleep(1, undefined, { signal });
-      log('main', 'end');
-    });
-    assert.deepEqual(trace, ['1 main end', '1 t1 slept 0', '1 t1 cancelled CancelledError()', 'END ok']);
-  },
-);
+void test('run() ending lets a task woken by sleep(0) take its turn before it cancels the tasks left, as CPython (seeds 84, 2113)', async () => {
+  // t1: sleep(1); sleep(0); log; sleep(5). main: create t1; sleep(1); return (at 1, while t1 is in sleep(0))
+  const trace = await traceOf(async (log, signal) => {
+    createTask(
+      async (s) => {
+        try {
+          await sleep(1, undefined, { signal: s });
+          await sleep(0, undefined, { signal: s });
+          log('t1', 'slept 0');
+          await sleep(5, undefined, { signal: s });
+          log('t1', 'end');
+        } catch (e) {
+          if (e instanceof CancelledError) log('t1', `cancelled ${fe(e, s.aborted)}`);
+          throw e;
+        }
+      },
+      { name: 't1' },
+    );
+    await sleep(1, undefined, { signal });
+    log('main', 'end');
+  });
+  assert.deepEqual(trace, ['1 main end', '1 t1 slept 0', '1 t1 cancelled CancelledError()', 'END ok']);
+});
