@@ -48,6 +48,7 @@ const CODES: Record<string, string> = {
   'http/errors.ClientError': 'TSAIO_HTTP_ERR',
   'http/errors.ClientConnectionError': 'TSAIO_HTTP_ERR_CONNECTION',
   'http/errors.ClientResponseError': 'TSAIO_HTTP_ERR_RESPONSE',
+  'http/errors.ResponseTooLargeError': 'TSAIO_HTTP_ERR_RESPONSE_TOO_LARGE',
   'fs/errors.UnsupportedOperation': 'TSAIO_ERR_UNSUPPORTED_OPERATION',
   'executor/errors.BrokenExecutorError': 'TSAIO_ERR_BROKEN_EXECUTOR',
   'nats/errors.NatsError': 'TSAIO_NATS_ERR',

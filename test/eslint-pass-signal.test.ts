@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint, type Rule } from 'eslint';
 import tseslint from 'typescript-eslint';
@@ -16,8 +17,27 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REPORTED = 'test/fixtures/pass-signal-reported.ts';
 const OK = 'test/fixtures/pass-signal-ok.ts';
 
-/** ESLint with the recommended config of `tsaio/eslint`, over a project of the two fixtures alone. */
-function linter(): ESLint {
+/**
+ * The fixtures' TypeScript program, with `file` read as `text` when given.
+ * The linter is handed this program (`parserOptions.programs`) rather than
+ * building and caching one of its own, so that what other test files do to
+ * the disk meanwhile cannot change the types the rule sees.
+ */
+function fixtureProgram(file?: string, text?: string): ts.Program {
+  const config = ts.getParsedCommandLineOfConfigFile(
+    `${ROOT}/test/fixtures/tsconfig.pass-signal.json`,
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+  )!;
+  const host = ts.createCompilerHost(config.options);
+  const read = host.readFile;
+  const target = file === undefined ? undefined : resolve(file);
+  host.readFile = (name) => (resolve(name) === target ? text : read(name));
+  return ts.createProgram(config.fileNames, config.options, host);
+}
+
+/** ESLint with the recommended config of `tsaio/eslint`, over a program of the two fixtures alone. */
+function linter(program: ts.Program = fixtureProgram()): ESLint {
   return new ESLint({
     cwd: ROOT,
     overrideConfigFile: true,
@@ -26,7 +46,7 @@ function linter(): ESLint {
         files: ['**/*.ts'],
         languageOptions: {
           parser: tseslint.parser,
-          parserOptions: { project: ['test/fixtures/tsconfig.pass-signal.json'], tsconfigRootDir: ROOT },
+          parserOptions: { programs: [program] },
         },
         plugins: { '@typescript-eslint': tseslint.plugin as never, ...recommended.plugins },
         rules: { 'tsaio/pass-signal': 'error' },
@@ -42,15 +62,7 @@ function applyFix(text: string, fix: Rule.Fix): string {
 
 /** The type errors of the fixture's project with `file` read as `text`. */
 function typeErrors(file: string, text: string): string[] {
-  const config = ts.getParsedCommandLineOfConfigFile(
-    `${ROOT}/test/fixtures/tsconfig.pass-signal.json`,
-    {},
-    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
-  )!;
-  const host = ts.createCompilerHost(config.options);
-  const read = host.readFile;
-  host.readFile = (name) => (name === file ? text : read(name));
-  const program = ts.createProgram([file], config.options, host);
+  const program = fixtureProgram(file, text);
   return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
 }
 
@@ -100,12 +112,12 @@ void describe('tsaio/pass-signal', () => {
 
   void test('with every suggestion applied, the file type-checks and nothing is left to report', async () => {
     const text = readFileSync(`${ROOT}/${REPORTED}`, 'utf8');
-    const eslint = linter();
-    const [result] = await eslint.lintFiles([REPORTED]);
+    const [result] = await linter().lintFiles([REPORTED]);
     // Applied from the end of the file back, so that earlier ranges stay where they were.
     const fixes = result!.messages.map((m) => m.suggestions![0]!.fix).sort((a, b) => b.range[0] - a.range[0]);
     const fixed = fixes.reduce(applyFix, text);
-    const [again] = await eslint.lintText(fixed, { filePath: `${ROOT}/${REPORTED}` });
+    const file = `${ROOT}/${REPORTED}`;
+    const [again] = await linter(fixtureProgram(file, fixed)).lintText(fixed, { filePath: file });
     assert.deepEqual(
       again!.messages.map((m) => `${m.line}: ${m.message}`),
       [],
