@@ -1,5 +1,5 @@
 /**
- * `tsaio bench`: the seed's performance experiment (section 14). Ten
+ * `tsaio bench`: the concurrency experiment of the Python asyncio notes (section 14). Ten
  * requests of `/delay/1`, three ways — one after another ("sync"), all at
  * once with `gather` ("async"), at most five at once with a `Semaphore`
  * ("rate-limited") — on one `ClientSession`, against the embedded test server
@@ -492,7 +492,7 @@ async function bench(flags: BenchFlags, signal: AbortSignal): Promise<number> {
     out(formatTable(result, colors));
   }
   if (flags.html !== undefined) {
-    await writeFile(flags.html, renderReport(result));
+    await writeFile(flags.html, renderReport(result), { signal });
     info(`${json ? '' : '\n'}Timeline written to ${flags.html}`);
   }
   const failed = result.modes.reduce((n, m) => n + m.requests.filter((r) => r.error !== null).length, 0);

@@ -208,9 +208,8 @@ export function urlLines(text: string): string[] {
 
 /** The URLs of a stream read line by line; ends early (without error) once `signal` aborts. */
 async function* streamLines(input: Readable, signal: AbortSignal, seen: () => void): AsyncGenerator<string> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  const stop = (): void => lines.close();
-  signal.addEventListener('abort', stop, { once: true });
+  // The signal closes the interface (readline's own option), which ends the loop.
+  const lines = createInterface({ input, crlfDelay: Infinity, signal });
   try {
     for await (const raw of lines) {
       const line = raw.trim();
@@ -219,7 +218,6 @@ async function* streamLines(input: Readable, signal: AbortSignal, seen: () => vo
       yield line;
     }
   } finally {
-    signal.removeEventListener('abort', stop);
     lines.close();
   }
 }
@@ -421,10 +419,17 @@ async function fetchAll(file: string | undefined, flags: FetchFlags, signal: Abo
   let writer: LineWriter;
   if (flags.out === undefined) writer = new LineWriter(process.stdout);
   else {
+    // Not given the signal: an abort must not destroy the file, which keeps
+    // the results written before it.
+    // eslint-disable-next-line tsaio/pass-signal
     const stream = createWriteStream(flags.out);
     try {
-      await once(stream, 'open');
+      await once(stream, 'open', { signal });
     } catch (error) {
+      if (signal.aborted) {
+        stream.destroy();
+        throw error;
+      }
       throw new Error(`cannot write ${flags.out}: ${describeError(error)}`, { cause: error });
     }
     writer = new LineWriter(stream);
