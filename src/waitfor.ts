@@ -22,7 +22,8 @@ export interface WaitForOptions {
  * body or a future), waits until it has finished cancelling, and rejects with
  * `TimeoutError`; if `aw` ignores the cancellation and returns a value, that
  * value is the result. Aborting `signal` also cancels `aw` and waits for it,
- * then rejects with `CancelledError` whatever `aw` did. A plain promise cannot be cancelled: the wait for it is
+ * then rejects with `CancelledError` whatever `aw` did — also when it aborts
+ * after the timeout, while `aw` is still stopping. A plain promise cannot be cancelled: the wait for it is
  * abandoned. `ms` of `null` waits without a limit; `0` cancels a task that has
  * not started before it runs, and gives a done future's result. Same as
  * `asyncio.wait_for`.
@@ -58,8 +59,10 @@ export async function waitFor<T>(
     future._removeCallback(waiter);
   }
   await whenDone(future);
-  // Aborted: the inner work was cancelled with the message of the cancellation, as in CPython.
-  if (waiter.outcome === ABORTED) throw cancelledFrom(signal!.reason);
+  // Aborted, first or while the timeout was still cancelling the work (CPython: a second
+  // cancel request wins over the timeout): the inner work was cancelled with the message
+  // of the cancellation, as in CPython.
+  if (waiter.outcome === ABORTED || signal?.aborted === true) throw cancelledFrom(signal!.reason);
   if (future._state !== CANCELLED) return future.result();
   throw new TimeoutError(`waitFor: timed out after ${delay} ms`, { cause: future._value });
 }

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CancelledError,
+  Condition,
   Event,
   FIRST_COMPLETED,
   createTask,
@@ -14,6 +15,7 @@ import {
   taskGroup,
   timeout,
   wait,
+  waitFor,
 } from '../src/index.ts';
 import { assertNoLeaks } from './_helpers.ts';
 import { ErrA, fe, fv, traceOf } from './_oracle.ts';
@@ -123,4 +125,64 @@ void test('run() ending lets a task woken by sleep(0) take its turn before it ca
     log('main', 'end');
   });
   assert.deepEqual(trace, ['1 main end', '1 t1 slept 0', '1 t1 cancelled CancelledError()', 'END ok']);
+});
+
+void test('waitFor cancelled while its timeout is still cancelling the work rejects with CancelledError, as CPython (seed 20265787)', async () => {
+  // i3: async with C: await C.wait()   holder: sleep(5); async with C: sleep(25)
+  // i2: await asyncio.wait_for(create_task(i3()), 10)   main: sleep(20); i2.cancel()
+  // At 10 the timeout cancels i3, which must take C back from holder (until 30) before it
+  // ends; i2 is cancelled at 20, meanwhile. CPython: the cancellation that came while the
+  // timeout was expiring wins (timeouts.Timeout.__aexit__ sees a second cancel request).
+  const trace = await traceOf(async (log, signal) => {
+    const c = new Condition();
+    const i3 = async (s: AbortSignal): Promise<void> => {
+      await c.acquire({ signal: s });
+      try {
+        await c.wait({ signal: s });
+      } finally {
+        c.release();
+      }
+    };
+    const i2 = createTask(
+      async (s) => {
+        try {
+          await waitFor(createTask(i3, { name: 'i3' }), 10, { signal: s });
+          log('i2', 'waitFor ok');
+        } catch (e) {
+          log('i2', `waitFor !${fe(e)}`);
+          throw e;
+        }
+      },
+      { name: 'i2' },
+    );
+    const holder = createTask(
+      async (s) => {
+        await sleep(5, undefined, { signal: s });
+        await c.acquire({ signal: s });
+        try {
+          await sleep(25, undefined, { signal: s });
+        } finally {
+          c.release();
+        }
+        log('holder', 'released');
+      },
+      { name: 'holder' },
+    );
+    await sleep(20, undefined, { signal });
+    log('main', `cancel i2 ${String(i2.cancel())}`);
+    try {
+      await i2;
+    } catch (e) {
+      log('main', `await i2 !${fe(e)}`);
+    }
+    await holder;
+  });
+  assert.deepEqual(trace, [
+    '20 main cancel i2 true',
+    '30 holder released',
+    '30 i2 waitFor !CancelledError(~)',
+    '30 main await i2 !CancelledError(~)',
+    'END ok',
+  ]);
+  await assertNoLeaks();
 });
