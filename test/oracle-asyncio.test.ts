@@ -81,3 +81,27 @@ void test('a difference no departure explains is a defect', () => {
     null,
   );
 });
+
+void test(
+  'the differences the 10,000-program run met are recognised as their departures (seeds 20264901, 20265715, 20265872)',
+  { skip },
+  async () => {
+    // Two same-instant races of a value and a cancellation, and a group's child that CPython
+    // lets go on until the cancellation reaches the group's exit (docs/fidelity.md).
+    const expected: Array<[number, string]> = [
+      [20_264_901, 'microtasks-are-not-loop-iterations'],
+      [20_265_715, 'microtasks-are-not-loop-iterations'],
+      [20_265_872, 'cancellation-reaches-every-linked-wait'],
+    ];
+    const programs = expected.map(([seed]) => generate(seed));
+    const mismatches = await compareAll(python!, programs, 'k');
+    const kinds = await classifyAll(
+      python!,
+      programs.map((program, i) => ({ program, mismatch: mismatches[i]! })),
+    );
+    assert.deepEqual(
+      expected.map(([seed], i) => [seed, mismatches[i] === null ? 'no difference' : kinds[i]]),
+      expected,
+    );
+  },
+);
