@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { ConnectionOptions } from 'node:tls';
 import type { Client, ClientConfig, QueryConfig } from './_client.js';
 import { Semaphore, type Held } from '../locks.js';
 import { checkCount, debugState, describe, hooks } from '../_lowlevel.js';
@@ -42,7 +43,7 @@ export interface ConnectOptions {
   password?: string;
   database?: string;
   /** TLS: `true`, or node's `tls.connect` options. */
-  ssl?: ClientConfig['ssl'];
+  ssl?: boolean | ConnectionOptions;
   /** Run-time parameters set at connect (`{ search_path: 'app', application_name: 'worker' }`). */
   serverSettings?: Record<string, string>;
   /** Default timeout of every query on this connection, in ms (default none). */
