@@ -23,3 +23,4 @@ export { debugState, hooks } from './_debug.js';
 export { warnBlockingCall } from './_diagnostics.js';
 export { registerDefaultExecutor } from './_executor.js';
 export { brand } from './_brand.js';
+export { loadDriver, resolveDriver } from './_driver.js';

@@ -10,7 +10,7 @@
 
 import type { Command } from 'commander';
 import { CancelledError } from '../index.js';
-import { connect, currentJob, serve, type JobFunctions } from '../nats/index.js';
+import type { JobFunctions, currentJob as CurrentJob } from '../nats/index.js';
 import { UsageError, colorsFor, describeError, integerAtLeast, runCommand } from './_common.js';
 import { importFromCwd } from './_load.js';
 
@@ -76,7 +76,12 @@ function isCancellation(error: unknown): boolean {
  * (with the error), cancelled by its submitter, or handed back because the
  * worker stops (`stopping` aborted).
  */
-function logged(functions: JobFunctions, log: (line: string) => void, stopping: AbortSignal): JobFunctions {
+function logged(
+  functions: JobFunctions,
+  log: (line: string) => void,
+  stopping: AbortSignal,
+  currentJob: typeof CurrentJob,
+): JobFunctions {
   const wrapped: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const [name, fn] of Object.entries(functions)) {
     wrapped[name] = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
@@ -104,12 +109,15 @@ function logged(functions: JobFunctions, log: (line: string) => void, stopping: 
 }
 
 async function work(module: string, flags: WorkerFlags, signal: AbortSignal): Promise<number> {
+  // tsaio/nats's client is an optional peer dependency: of the commands, only this one needs it,
+  // and without it this fails with the error that says what to install.
+  const { connect, currentJob, serve } = await import('../nats/index.js');
   const colors = colorsFor(process.stdout);
   const exported = await load(module);
   const functions =
     flags.quiet === true
       ? exported
-      : logged(exported, (line) => void process.stderr.write(`${line}\n`), signal);
+      : logged(exported, (line) => void process.stderr.write(`${line}\n`), signal, currentJob);
   const servers = flags.servers.split(',').map((s) => s.trim());
   await using conn = await connect({ servers, name: `tsaio worker ${module}`, signal });
   const stats = await serve(conn, functions, {

@@ -6,7 +6,7 @@
  */
 
 import type { StreamConfig, StreamInfo } from '@nats-io/jetstream';
-import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy } from './_driver.js';
 import type { Connection } from './connection.js';
 import type { Layout } from './_layout.js';
 

@@ -8,14 +8,11 @@
  * @module
  */
 
-import {
-  connect as natsConnect,
-  type NatsConnection,
-  type NodeConnectionOptions,
-} from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
 import { CancelScope, ParkingLot, checkSignal, describe } from '../_lowlevel.js';
+import { jetstream, jetstreamManager, natsConnect } from './_driver.js';
 import { NatsError, NoServerError } from './errors.js';
 
 /** The address `connect()` uses when given none: the usual local server. */

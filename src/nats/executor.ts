@@ -5,11 +5,12 @@
  * @module
  */
 
-import { nuid, type Msg, type Subscription } from '@nats-io/transport-node';
+import type { Msg, Subscription } from '@nats-io/transport-node';
 import { InvalidStateError } from '../exceptions.js';
 import { Future, whenDone } from '../futures.js';
 import { describe } from '../_lowlevel.js';
 import type { Connection } from './connection.js';
+import { nuid } from './_driver.js';
 import { RemoteError } from './errors.js';
 import { DistributedQueue } from './queue.js';
 import {

@@ -21,8 +21,8 @@
  */
 
 import type { Consumer, JsMsg, StreamInfo } from '@nats-io/jetstream';
-import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { headers, nuid, type Subscription } from '@nats-io/transport-node';
+import type { Subscription } from '@nats-io/transport-node';
+import { DiscardPolicy, RetentionPolicy, StorageType, headers, nuid } from './_driver.js';
 import {
   CancelledError,
   InvalidStateError,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import pg from 'pg';
+import { pg } from './_driver.js';
 import { describe } from '../_lowlevel.js';
 
 type Parser = (text: string) => unknown;

@@ -8,7 +8,9 @@
  * @module
  */
 
-import pg from 'pg';
+import type Pg from 'pg';
+import type { Client, ClientConfig } from './_client.js';
+import { pg } from './_driver.js';
 import { typeParsers } from './_types.js';
 import {
   ConnectionDoesNotExistError,
@@ -17,9 +19,6 @@ import {
   errorClassFor,
   type PostgresErrorFields,
 } from './errors.js';
-
-/** Where and how to connect: node-postgres's client config, less what tsaio sets itself. */
-export type ClientConfig = Omit<pg.ClientConfig, 'types' | 'Promise'>;
 
 /** What a statement's Describe said: its parameters' type OIDs and its columns. */
 export interface Description {
@@ -38,13 +37,14 @@ export interface WireConnection {
 }
 
 /** The socket-level view of a node-postgres `Client`. */
-export function wireOf(client: pg.Client): WireConnection {
+export function wireOf(client: Client): WireConnection {
   return (client as unknown as { connection: WireConnection }).connection;
 }
 
 /** A `Client` with tsaio's type parsers; not connected yet. */
-export function newClient(config: ClientConfig): pg.Client {
-  return new pg.Client({ ...config, types: typeParsers });
+export function newClient(config: ClientConfig): Client {
+  const client: Pg.Client = new pg.Client({ ...config, types: typeParsers });
+  return client;
 }
 
 /**
@@ -108,7 +108,7 @@ export class DescribeStatement {
  * the backend). Never rejects: a cancel request that cannot be delivered
  * changes nothing.
  */
-export function sendCancelRequest(client: pg.Client): Promise<void> {
+export function sendCancelRequest(client: Client): Promise<void> {
   const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
   const params = client as unknown as { host: string; port: number };
   const con = new pg.Connection() as unknown as WireConnection & {

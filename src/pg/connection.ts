@@ -10,7 +10,8 @@
  * @module
  */
 
-import type pg from 'pg';
+import type { ConnectionOptions } from 'node:tls';
+import type { Client, ClientConfig, QueryConfig } from './_client.js';
 import { Semaphore, type Held } from '../locks.js';
 import { checkCount, debugState, describe, hooks } from '../_lowlevel.js';
 import { checkOptions } from './_args.js';
@@ -27,7 +28,6 @@ import {
   sendCancelRequest,
   serverError,
   wireOf,
-  type ClientConfig,
   type Description,
 } from './_wire.js';
 import { PostgresError } from './errors.js';
@@ -43,7 +43,7 @@ export interface ConnectOptions {
   password?: string;
   database?: string;
   /** TLS: `true`, or node's `tls.connect` options. */
-  ssl?: ClientConfig['ssl'];
+  ssl?: boolean | ConnectionOptions;
   /** Run-time parameters set at connect (`{ search_path: 'app', application_name: 'worker' }`). */
   serverSettings?: Record<string, string>;
   /** Default timeout of every query on this connection, in ms (default none). */
@@ -243,7 +243,7 @@ export async function openConnection(
  * ```
  */
 export class Connection extends ConnectionLike implements AsyncDisposable {
-  /** @internal */ readonly _client: pg.Client;
+  /** @internal */ readonly _client: Client;
   /** @internal Open transactions and savepoints, outermost first. */
   readonly _transactions: Transaction[] = [];
   /** @internal Statements run since it opened (for the pool's `maxQueries`). */
@@ -265,7 +265,7 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
   private _closing: Promise<void> | null = null;
 
   /** @internal Use `connect()`. */
-  constructor(client: pg.Client, options: ConnectOptions) {
+  constructor(client: Client, options: ConnectOptions) {
     super();
     this._client = client;
     const checked = checkConnectOptions(options);
@@ -453,10 +453,10 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
       );
     }
     this._status = '';
-    const config: pg.QueryConfig & { rowMode?: 'array' } = { text: req.text, values };
+    const config: QueryConfig = { text: req.text, values };
     if (statement !== null) config.name = statement.name;
     if (req.mode === 'arrays') config.rowMode = 'array';
-    let result: pg.QueryResult;
+    let result: { rows: unknown[]; fields: Column[] };
     try {
       result = await this._client.query(config);
     } catch (error) {
@@ -523,7 +523,7 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
     const describing = new DescribeStatement(name, text);
     this._describing = describing;
     try {
-      void this._client.query(describing as unknown as pg.QueryConfig);
+      void this._client.query(describing as unknown as QueryConfig);
       const d: Description = await describing.promise;
       return { name, params: d.params, fields: d.fields };
     } catch (error) {

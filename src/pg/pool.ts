@@ -21,7 +21,7 @@ import { checkOptions } from './_args.js';
 import { inScope, scopeFor } from './_call.js';
 import { ConnectionLike, Queryable } from './_queryable.js';
 import { Scope, scopeError } from './_scope.js';
-import type { ClientConfig } from './_wire.js';
+import type { ClientConfig } from './_client.js';
 import {
   Connection,
   checkConnectOptions,

@@ -10,7 +10,15 @@ import { existsSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { startWorkerThread } from '../executor/execargv.js';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
-import { CancelScope, ParkingLot, checkFunction, checkSignal, checkSql, describe } from '../_lowlevel.js';
+import {
+  CancelScope,
+  ParkingLot,
+  checkFunction,
+  checkSignal,
+  checkSql,
+  describe,
+  resolveDriver,
+} from '../_lowlevel.js';
 import {
   CANCEL_SLOTS,
   type OpenOptions,
@@ -21,6 +29,10 @@ import {
 } from './_messages.js';
 import { Cursor, type RowMode } from './cursor.js';
 import { WorkerCrashedError, errorFromWorker } from './errors.js';
+
+// better-sqlite3 (an optional peer dependency) loads on the connections' worker threads; fail at
+// import, with what to install, when it is missing, rather than at the first connect.
+resolveDriver('better-sqlite3', 'tsaio/sqlite', ['better-sqlite3']);
 
 /** Options of `connect`. */
 export interface ConnectOptions {
