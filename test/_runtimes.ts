@@ -78,13 +78,23 @@ function parse(output: string): Outcome[] {
   return JSON.parse(line.slice(MARK.length)) as Outcome[];
 }
 
-/** Runs `bin args... <bundle>` and waits for it to exit on its own (it must: nothing may be left pending). */
-export async function runScript(bin: string, args: string[], limit = 120_000): Promise<RuntimeRun> {
+/** The file: URL of `dist/<path>`. */
+export const distUrl = (path: string): string => pathToFileURL(join(dist, path)).href;
+
+/**
+ * Runs `bin args... <script>` and waits for it to exit on its own (it must:
+ * nothing may be left pending); `script` defaults to the portable checks.
+ */
+export async function runScript(
+  bin: string,
+  args: string[],
+  script?: string,
+  limit = 120_000,
+): Promise<RuntimeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'tsaio-portable-'));
   try {
     const file = join(dir, 'portable.mjs');
-    const url = (p: string): string => pathToFileURL(join(dist, p)).href;
-    writeFileSync(file, await bundle(url('index.js'), url('testing.js')));
+    writeFileSync(file, script ?? (await bundle(distUrl('index.js'), distUrl('testing.js'))));
     const start = performance.now();
     const child = spawn(bin, [...args, file], {
       cwd: dir,
@@ -100,7 +110,7 @@ export async function runScript(bin: string, args: string[], limit = 120_000): P
     const ms = performance.now() - start;
     if (code !== 0)
       throw new Error(`${bin} exited with ${code} after ${ms.toFixed(0)} ms:\n${output.slice(-4000)}`);
-    return { outcomes: parse(output), output, ms };
+    return { outcomes: script === undefined ? parse(output) : [], output, ms };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { checks, runCheck, type Outcome } from './portable/checks.ts';
-import { binaries, runBrowser, runScript, type RuntimeRun } from './_runtimes.ts';
+import { binaries, distUrl, runBrowser, runScript, type RuntimeRun } from './_runtimes.ts';
 
 const required = process.env['TSAIO_REQUIRE_RUNTIMES'] === '1' || (process.env['CI'] ?? '') !== '';
 
@@ -54,6 +54,16 @@ void test('the portable checks pass in Deno', { timeout: 180_000 }, async (t) =>
   const deno = binaryOr(t, 'deno');
   if (deno === null) return;
   assertAllPassed(t, 'deno', await runScript(deno, ['run', '-A', '--no-config', '--no-lock']));
+});
+
+void test('the core loads and runs in Deno with no permission granted', { timeout: 60_000 }, async (t) => {
+  const deno = binaryOr(t, 'deno');
+  if (deno === null) return;
+  // Debug mode on, with TSAIO_DEBUG in an environment Deno does not let the core read.
+  const script = `import { createTask, run, sleep } from ${JSON.stringify(distUrl('index.js'))};
+console.log(await run(async () => { await createTask(() => sleep(5, 'ran')); return 'ran'; }, { debug: true }));`;
+  const { output } = await runScript(deno, ['run', '--no-config', '--no-lock', '--no-prompt'], script);
+  assert.equal(output.trim(), 'ran');
 });
 
 void test('the portable checks pass in Bun', { timeout: 180_000 }, async (t) => {
