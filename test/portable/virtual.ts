@@ -1,6 +1,6 @@
 // Portable checks: runVirtual from tsaio/testing.
 import { getRunningLoop, sleep, timeout, TimeoutError } from 'tsaio';
-import { runVirtual } from 'tsaio/testing';
+import { StallError, runVirtual } from 'tsaio/testing';
 import { assert, describe, test } from './_runner.ts';
 
 describe('runVirtual', () => {
@@ -22,5 +22,19 @@ describe('runVirtual', () => {
         TimeoutError,
       );
     });
+  });
+  test('a run waiting on a real timer fails with StallError', async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await assert.rejects(
+        runVirtual(() => new Promise((resolve) => (timer = setTimeout(resolve, 60_000))), {
+          stallTimeout: 50,
+        }),
+        StallError,
+        (e: StallError) => Array.isArray(e.resources),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   });
 });
