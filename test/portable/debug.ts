@@ -37,8 +37,14 @@ describe('debug mode', () => {
     const seen = await warnings(() =>
       run(
         async () => {
-          getRunningLoop().slowCallbackDuration = 20;
-          await createTask(() => block(40), { name: 'hog' });
+          const loop = getRunningLoop();
+          const threshold = loop.slowCallbackDuration;
+          loop.slowCallbackDuration = 20;
+          try {
+            await createTask(() => block(40), { name: 'hog' });
+          } finally {
+            loop.slowCallbackDuration = threshold;
+          }
         },
         { debug: true },
       ),
