@@ -11,8 +11,10 @@
  * @module
  */
 
+import { envVar } from './_host.js';
+
 function fromEnv(): boolean {
-  const value = process.env['TSAIO_DEBUG'];
+  const value = envVar('TSAIO_DEBUG');
   return value !== undefined && value !== '' && value !== '0';
 }
 

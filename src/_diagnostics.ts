@@ -24,11 +24,11 @@
  * @module
  */
 
-import { fileURLToPath } from 'node:url';
 import { Task, createTask } from './tasks.js';
 import { debugState, setDebugHooks, setFlags, type DebugHooks } from './_debug.js';
 import { reportError, setCreationSites } from './_report.js';
 import { runningTask, setStretchListener } from './_tracker.js';
+import { nodeModule, unref } from './_host.js';
 
 /** What debug mode knows of one task. It never holds the task itself. */
 interface TaskRecord {
@@ -52,10 +52,19 @@ const bodyCollected = new FinalizationRegistry<{ task: Task<any>; record: TaskRe
   },
 );
 
-// tsaio's own frames: files under the folder of this one (the core and the I/O parts).
-const ownDir = fileURLToPath(new URL('.', import.meta.url));
+// tsaio's own frames: files under the folder of this one (the core and the I/O parts),
+// named by path (Node's file: frames) or by URL (a browser's, Deno's remote modules).
 const ownUrl = new URL('.', import.meta.url).href;
+let ownDir: string | null = null;
 const FRAMES = 8;
+
+/** This folder as a path, found when debug mode first needs it ('' where there is no node:url). */
+function ownPath(): string {
+  if (ownDir !== null) return ownDir;
+  const url = nodeModule('node:url');
+  ownDir = url !== undefined && ownUrl.startsWith('file:') ? url.fileURLToPath(ownUrl) : '';
+  return ownDir;
+}
 
 /**
  * Where a task was made: up to three frames of the code that called
@@ -67,12 +76,18 @@ export function creationSite(): string {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = FRAMES;
   const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder, createTask);
+  // V8 and JavaScriptCore cut the stack at `createTask`; elsewhere tsaio's frames are filtered out below.
+  if (typeof Error.captureStackTrace === 'function') Error.captureStackTrace(holder, createTask);
+  else holder.stack = new Error().stack;
   Error.stackTraceLimit = limit;
+  const dir = ownPath();
   return (holder.stack ?? '')
     .split('\n')
     .slice(1)
-    .filter((line) => !line.includes(ownDir) && !line.includes(ownUrl) && !/\(node:|at node:/.test(line))
+    .filter(
+      (line) =>
+        (dir === '' || !line.includes(dir)) && !line.includes(ownUrl) && !/\(node:|at node:/.test(line),
+    )
     .slice(0, 3)
     .map((line) => line.trim())
     .join('\n');
@@ -105,7 +120,7 @@ function slow(task: Task<any>, took: number): void {
  * oldest while any is left; a task that ends takes itself off at once.
  */
 const cancelledAt = new Map<Task<any>, number>();
-let deafTimer: NodeJS.Timeout | null = null;
+let deafTimer: ReturnType<typeof setTimeout> | null = null;
 
 function watchCancelled(task: Task<any>): void {
   if (task.done() || cancelledAt.has(task)) return;
@@ -123,7 +138,7 @@ function armDeafTimer(): void {
   const oldest = cancelledAt.values().next().value!;
   const delay = Math.max(0, oldest + debugState.slowCallbackDuration - performance.now());
   deafTimer = setTimeout(checkCancelled, Math.ceil(delay));
-  deafTimer.unref();
+  unref(deafTimer);
 }
 
 /** Warns of each task still running past the threshold since its cancellation (once per task). */

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { hostProcess } from './_host.js';
+
 /** What an exception handler receives, as in `loop.call_exception_handler`. */
 export interface ErrorContext {
   message: string;
@@ -85,7 +87,8 @@ export function watchFailure(task: object, error: unknown): Failure {
   if (error instanceof Error) void error.stack;
   if (!exitWatched) {
     exitWatched = true;
-    process.once('exit', () => reportUnreadFailures(0, null));
+    // No `process` (a browser): no exit to report at; `run` still reports when it ends.
+    hostProcess?.once?.('exit', () => reportUnreadFailures(0, null));
   }
   return failure;
 }

@@ -17,6 +17,8 @@
  * @module
  */
 
+import { setMacrotask, type Macrotask } from './_host.js';
+
 /** Something the ready queue or a timer bucket can run. */
 export interface Runnable {
   _fire(): void;
@@ -40,7 +42,7 @@ export interface Bucket {
 const MAX_NODE_DELAY = 2 ** 31 - 1;
 
 let ready: Entry[] = [];
-let immediate: NodeJS.Immediate | null = null;
+let immediate: Macrotask | null = null;
 let nextTurn: Promise<void> | null = null;
 
 const buckets = new Map<number, Bucket>();
@@ -74,7 +76,7 @@ function run(entry: Entry): void {
 export function scheduleReady(entry: Entry): void {
   activity++;
   ready.push(entry);
-  if (immediate === null) immediate = setImmediate(flushReady);
+  if (immediate === null) immediate = setMacrotask(flushReady);
 }
 
 /**

@@ -15,15 +15,18 @@
  * in this format: the later one goes on a second track of the same task,
  * named `<task> (2)`.
  *
+ * The file is written with `node:fs`, asked of the runtime when a trace
+ * starts (Node, Deno and Bun have it; in a browser `trace` fails at once).
+ *
  * @module
  */
 
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { CANCELLED, REJECTED } from './futures.js';
 import type { Task } from './tasks.js';
 import { setFlags, setTraceHooks, type DebugHooks } from './_debug.js';
 import { runningTask } from './_tracker.js';
 import { now } from './_timers.js';
+import { hostProcess, nodeModule } from './_host.js';
 
 /** One event of the trace-event format (times in µs). */
 export interface TraceEvent {
@@ -59,7 +62,9 @@ interface Track {
   trace: number;
 }
 
-const pid = process.pid;
+let pid = 0;
+/** `node:fs`, while a trace is being written. */
+let fs: typeof import('node:fs') | null = null;
 /** Written out in pieces of about this many characters: a trace of a million tasks never sits in one string. */
 const CHUNK = 1 << 20;
 // A task's track rides on the task itself (in trace mode only): no map lookup per event.
@@ -116,7 +121,7 @@ function emit(event: TraceEvent): void {
 }
 
 function flush(): void {
-  if (fd !== null && pending.length > 0) writeSync(fd, pending.join(''));
+  if (fd !== null && pending.length > 0) fs!.writeSync(fd, pending.join(''));
   pending = [];
   pendingLength = 0;
 }
@@ -189,13 +194,17 @@ setTraceHooks(traceHooks);
 
 /** Starts recording into `path` (`run` calls it when given `trace`); a file that cannot be opened fails at once. */
 export function startTrace(path: string): void {
-  fd = openSync(path, 'w');
+  const files = nodeModule('node:fs');
+  if (files === undefined) throw new Error(`cannot write the trace ${path}: this runtime has no node:fs`);
+  fd = files.openSync(path, 'w');
+  fs = files;
+  pid = hostProcess?.pid ?? 0;
   traceNumber++;
   live = new Set();
   outside = null;
   nextTid = 1;
   count = 0;
-  writeSync(fd, '{"displayTimeUnit":"ms","traceEvents":[\n');
+  fs.writeSync(fd, '{"displayTimeUnit":"ms","traceEvents":[\n');
   emit({ name: 'process_name', ph: 'M', pid, tid: 0, ts: 0, args: { name: `tsaio (pid ${pid})` } });
   setFlags({ tracing: true });
 }
@@ -206,9 +215,10 @@ export function stopTrace(): void {
   if (fd === null) return;
   for (const track of live) writeTrack(track, track.spans, track.instants, 0);
   flush();
-  writeSync(fd, '\n]}\n');
-  closeSync(fd);
+  fs!.writeSync(fd, '\n]}\n');
+  fs!.closeSync(fd);
   fd = null;
+  fs = null;
   live = new Set();
   outside = null;
 }

@@ -10,13 +10,18 @@
  * are installed only while a flag is on: with both off, promises cost what
  * they cost without tsaio.
  *
+ * `node:v8` is asked of the runtime when a flag first turns on. Where it has
+ * no promise hooks (Bun, a browser), `runningTask()` is `currentTask()`: a
+ * task is seen up to its first `await`, and debug mode's per-stretch timing
+ * and the trace's placing of later waits go without.
+ *
  * @module
  */
 
-import { promiseHooks } from 'node:v8';
 import { currentTask, type Task } from './tasks.js';
 import { debugState, onFlagsChange } from './_debug.js';
 import { now } from './_timers.js';
+import { nodeModule } from './_host.js';
 
 // A promise's task rides on the promise itself (a WeakMap entry per promise costs
 // several times more, and ephemerons slow every collection down).
@@ -55,9 +60,21 @@ function after(): void {
   if (task !== null && onStretch !== null) onStretch(task, now() - startedAt);
 }
 
+/** Installs the promise hooks, if the runtime has them; else a no-op to stop. */
+function install(): () => void {
+  try {
+    const v8 = nodeModule('node:v8');
+    if (v8?.promiseHooks !== undefined)
+      return v8.promiseHooks.createHook({ init, before, after }) as () => void;
+  } catch {
+    // Bun has node:v8 but throws "not yet implemented" here.
+  }
+  return () => {};
+}
+
 function follow(): void {
   if (debugState.watching && stopHooks === null) {
-    stopHooks = promiseHooks.createHook({ init, before, after }) as () => void;
+    stopHooks = install();
   } else if (!debugState.watching && stopHooks !== null) {
     stopHooks();
     stopHooks = null;

@@ -25,6 +25,7 @@ import {
   readyPending,
   type VirtualClock,
 } from './_timers.js';
+import { clearMacrotask, hostProcess, setMacrotask, type Macrotask } from './_host.js';
 
 /** The settings of one virtual run. */
 export interface VirtualSettings {
@@ -40,7 +41,7 @@ export interface VirtualSettings {
 export class VirtualTime {
   private _time: number;
   private readonly _state: VirtualClock;
-  private _check: NodeJS.Immediate | null = null;
+  private _check: Macrotask | null = null;
   private _quiet: NodeJS.Timeout | null = null;
   private _quietSince = -1;
   private _stopped = false;
@@ -66,7 +67,7 @@ export class VirtualTime {
   stop(): void {
     if (this._stopped) return;
     this._stopped = true;
-    if (this._check !== null) clearImmediate(this._check);
+    if (this._check !== null) clearMacrotask(this._check);
     if (this._quiet !== null) clearTimeout(this._quiet);
     this._check = this._quiet = null;
     leaveVirtualTime(this._state, this._time);
@@ -74,7 +75,7 @@ export class VirtualTime {
 
   /** Something may have changed: look again once what is ready has run. */
   private _wake(): void {
-    if (this._check === null && !this._stopped) this._check = setImmediate(() => this._look());
+    if (this._check === null && !this._stopped) this._check = setMacrotask(() => this._look());
   }
 
   private _look(): void {
@@ -98,7 +99,8 @@ export class VirtualTime {
       if (activity !== this._quietSince || readyPending()) return this._wake();
       const next = nextDeadline();
       if (next !== null) return this._jump(next);
-      const resources = process.getActiveResourcesInfo();
+      // What the runtime still has pending, where it can tell (Node's process.getActiveResourcesInfo).
+      const resources = hostProcess?.getActiveResourcesInfo?.() ?? [];
       const own = resources.indexOf('Timeout'); // this timer's own entry
       if (own >= 0) resources.splice(own, 1);
       this._settings.onStall(resources);

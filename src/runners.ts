@@ -14,6 +14,7 @@ import { reportPendingAtRunEnd, setDebug } from './_diagnostics.js';
 import { startTrace, stopTrace } from './_trace.js';
 import { failuresSoFar, reportError, reportUnreadFailures } from './_report.js';
 import { checkFunction, describe } from './_validate.js';
+import { hostProcess } from './_host.js';
 
 /** Options of `run`. */
 export interface RunOptions {
@@ -120,8 +121,13 @@ export async function run<T>(main: TaskBody<T>, opts?: RunOptions): Promise<Awai
   }
 }
 
-/** Cancels `task` on SIGINT/SIGTERM; a second signal gets Node's default action. */
+/**
+ * Cancels `task` on SIGINT/SIGTERM; a second signal gets Node's default
+ * action. Where there is no `process` (a browser) there are no signals.
+ */
 function cancelOnSignals(task: Task<unknown>): () => void {
+  const process = hostProcess;
+  if (typeof process?.on !== 'function') return () => {};
   const handlers = new Map<NodeJS.Signals, () => void>();
   const remove = (): void => {
     for (const [signal, handler] of handlers) process.off(signal, handler);

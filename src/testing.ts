@@ -38,7 +38,8 @@ export interface VirtualRunOptions extends RunOptions {
  * and for `stallTimeout` real ms nothing happened. The program awaits
  * something the virtual clock cannot move: usually a real `setTimeout` (use
  * tsaio's `sleep`) or a promise nobody settles. `resources` is what Node
- * still had pending (`process.getActiveResourcesInfo()`).
+ * still had pending (`process.getActiveResourcesInfo()`; empty in a runtime
+ * that cannot tell).
  *
  * @example
  * ```ts
