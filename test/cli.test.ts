@@ -208,6 +208,16 @@ void describe('tsaio: arguments', () => {
     }
   });
 
+  void test("the help names the concurrency experiment, never 'the seed' (a word users cannot know)", async () => {
+    const texts = [(await cli(['--help'])).stdout];
+    for (const name of ['bench', 'fetch', 'serve', 'worker'])
+      texts.push((await cli([name, '--help'])).stdout);
+    for (const text of texts) assert.doesNotMatch(text, /\bseed\b/i);
+    assert.match(texts[1]!, /concurrency experiment/);
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    assert.doesNotMatch(readme, /\bthe seed\b/i);
+  });
+
   void test(
     'installed from its tarball, `npx tsaio --help` works and `tsaio/http` imports',
     { timeout: 300_000 },
