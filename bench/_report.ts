@@ -102,6 +102,14 @@ export function verdictLines(r: WorkloadResult, targets: Target[], runs: number)
 
 const load = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
 
+/** A loud mark when the 1-minute load exceeded the cores at the start or the end: figures of a busy machine are noisy. */
+function busy(meta: RunMeta, cores: number): string {
+  const peak = Math.max(meta.load[0][0] ?? 0, meta.load[1][0] ?? 0);
+  return peak > cores
+    ? ` — **busy machine** (load above its ${cores} cores): noisy figures, not results`
+    : '';
+}
+
 function runLines(meta: RunMeta, orders: string[][]): string[] {
   const cpus = os.cpus();
   const code =
@@ -116,7 +124,8 @@ function runLines(meta: RunMeta, orders: string[][]): string[] {
     `- Code: ${code}`,
     `- Node: ${process.version} (V8 ${process.versions.v8}), ${process.platform} ${os.release()}`,
     `- CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores; RAM ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    `- Load average (1, 5, 15 min): at the start ${load(meta.load[0])}; at the end ${load(meta.load[1])}`,
+    `- Load average (1, 5, 15 min): at the start ${load(meta.load[0])}; at the end ${load(meta.load[1])}` +
+      busy(meta, cpus.length),
     `- Variant order per round (shuffled, seed ${meta.seed}): ` +
       orders.map((o, i) => `${i + 1}: ${o.join(' ')}`).join('; '),
     VERDICTS_LINE,

@@ -340,6 +340,16 @@ async function main(argv: string[]): Promise<void> {
     printSummary(r, runs);
     results.push(r);
   }
+  // The tree must also be the same at the end: code changed during the run is not what was measured.
+  const after = codeState();
+  if (after.commit !== code.commit) code.dirty.push(`HEAD moved to ${after.commit} during the run`);
+  for (const path of after.dirty)
+    if (!code.dirty.includes(path)) code.dirty.push(`${path} (changed during the run)`);
+  if (write && code.dirty.length > 0 && !argv.includes('--dirty')) {
+    throw new Error(
+      `the tree changed during the run (${code.dirty.join(', ')}): docs/benchmarks.md not written.`,
+    );
+  }
   const meta: RunMeta = {
     date,
     command: commandLine(argv),

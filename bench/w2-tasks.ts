@@ -33,7 +33,11 @@ export const w2: Workload = {
   note:
     'Every body calls `mark()` right after its yield; only the first call counts, and by then every ' +
     'body has started and parked and none has finished, so **ms to peak** is the time to create and ' +
-    'park all N and the heap figure is the live data of N parked tasks (plus their gather).',
+    'park all N and the heap figure is the live data of N parked tasks (plus their gather). ' +
+    "`raw-shared-yield` is raw yielding as tsaio's `sleep(0)` does (the bodies parked in one turn share one " +
+    "promise and one `setImmediate`); `tsaio-tasks-raw-yield` is `tsaio-tasks` with raw's own yield. The " +
+    '`tsaio-run*` variants run the gather inside `run()`, with debug mode or tracing on (the trace is written ' +
+    'to the temporary directory inside the timed body).',
   unit: 'task',
   baseline: 'raw',
   variants: [

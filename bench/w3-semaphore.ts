@@ -15,9 +15,10 @@
 // `Promise.all`, the same yield, the same try/finally release. It compares
 // the semaphores and nothing else. The issue's target ("tsaio Semaphore vs
 // p-limit, ...") is judged on the documented idiom, `tsaio-acquire`, with
-// `tsaio-plain` and `tsaio-run` judged beside it (bench/targets.json). `Effect.yieldNow()` is not
-// used: Effect's default scheduler resumes a yielded fiber on a microtask (a
-// `setTimeout(0)` only after 2,048 nested ones), which is not a turn of the loop.
+// `tsaio-plain` and `tsaio-run` judged beside it (bench/targets.json).
+// `Effect.yieldNow()` is not used: Effect's default scheduler resumes a
+// yielded fiber on a microtask (a `setTimeout(0)` only after 2,048 nested
+// ones), which is not a turn of the loop.
 //
 // Each variant counts the bodies inside the semaphore; the run fails unless
 // the highest count seen is exactly 100 and all N bodies ran.
@@ -26,10 +27,11 @@
 // but one find no permit and wait again. With 99,900 waiters that makes each
 // release cost ~100,000 fiber resumptions: the variant as written runs out of
 // heap (or gives up after EFFECT_LIMIT_MS): its elapsed is then only known
-// to be at least that long, which the verdict uses as a bound. `effect-forEach` is the idiomatic Effect way to run at most 100 at
-// once (`Effect.forEach` with `concurrency: 100`, no semaphore); it starts
-// only 100 bodies at a time instead of N tasks up front, so it is shown for
-// reference and left out of the target.
+// to be at least that long, which the verdicts use as a bound.
+// `effect-forEach` is the idiomatic Effect way to run at most 100 at once
+// (`Effect.forEach` with `concurrency: 100`, no semaphore); it starts only
+// 100 bodies at a time instead of N tasks up front, so it is shown for
+// reference and left out of the targets (W3B compares that shape).
 //
 // Every body calls `mark()` after its yield; only the first call counts, and
 // by then all N bodies exist: 100 hold a permit and the rest wait for one.
