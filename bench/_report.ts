@@ -237,11 +237,9 @@ export function sections(text: string): Map<string, string> {
   return out;
 }
 
-/** Whether a section was written with the verdicts of bench/targets.json (else it predates them). */
-export function isCurrent(text: string): boolean {
-  return (
-    text.includes(VERDICTS_LINE) || text.includes('Not measured yet with the verdicts of bench/targets.json')
-  );
+/** Whether a section holds a run judged with the verdicts of bench/targets.json (else it is a placeholder, or predates them). */
+export function isMeasured(text: string): boolean {
+  return text.includes(VERDICTS_LINE);
 }
 
 /** The table of contents: a link to each section, with the verdict of each target written in it. */
@@ -261,9 +259,9 @@ export function contents(ids: string[], all: Map<string, string>): string {
 }
 
 /**
- * docs/benchmarks.md with the sections of `results` new, every other current
- * section kept, and a placeholder for each workload whose section predates
- * the verdicts of bench/targets.json (or is missing).
+ * docs/benchmarks.md with the sections of `results` new, every other
+ * measured section kept as it was, and a placeholder, written anew from
+ * bench/targets.json, for each workload with no measured section.
  */
 export function document(
   workloads: Workload[],
@@ -277,7 +275,7 @@ export function document(
     const own = targets.filter((t) => t.workload === w.id);
     const r = results.find((x) => x.workload === w);
     if (r !== undefined && meta !== null) all.set(w.id, section(r, meta, own));
-    else if (!isCurrent(all.get(w.id) ?? '')) all.set(w.id, placeholder(w, own));
+    else if (!isMeasured(all.get(w.id) ?? '')) all.set(w.id, placeholder(w, own));
   }
   const ids = workloads.map((w) => w.id);
   for (const id of all.keys()) if (!ids.includes(id)) all.delete(id);

@@ -162,7 +162,7 @@ export function judge(
     interval: [lowCi![0], highCi![1]] as [number, number],
   };
   if (ranges.length < MIN_ROUNDS)
-    return { ...result, word: 'inconclusive', why: `${ranges.length} rounds, fewer than ${MIN_ROUNDS}` };
+    return { ...result, word: 'inconclusive', why: `fewer than ${MIN_ROUNDS} rounds` };
   if (within(highCi![1], target.op, target.bound)) return { ...result, word: 'met' };
   if (!within(lowCi![0], target.op, target.bound)) return { ...result, word: 'MISSED' };
   return { ...result, word: 'inconclusive', why: 'the interval straddles the bound' };
@@ -204,7 +204,15 @@ function verdictText(target: Target, j: Judgement): string {
   const suffix = ratio ? '×' : ` ${unitOf(target.metric)}`;
   if (j.word === 'not measured') return `**not measured** — ${j.why}`;
   const [m0, m1] = j.median;
-  const med = m0 === m1 ? num(m0, ratio) : `${num(m0, ratio)}–${num(m1, ratio)} (bounded rounds)`;
+  // Rounds that did not finish leave the median known only between two values.
+  const med =
+    m0 === m1
+      ? num(m0, ratio)
+      : m0 === 0
+        ? `≤ ${num(m1, ratio)}`
+        : m1 === Infinity
+          ? `≥ ${num(m0, ratio)}`
+          : `${num(m0, ratio)}–${num(m1, ratio)}`;
   const [i0, i1] = j.interval;
   const why = j.why ? `; ${j.why}` : '';
   return (
