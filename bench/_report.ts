@@ -136,7 +136,10 @@ function runLines(meta: RunMeta, orders: string[][]): string[] {
 export function section(r: WorkloadResult, meta: RunMeta, targets: Target[]): string {
   const w = r.workload;
   const failures = [...r.summaries.values()].flatMap((s) =>
-    s.failures.map((f) => `- ${s.name} failed: ${f}`),
+    [...new Set(s.failures)].map((f) => {
+      const count = s.failures.filter((x) => x === f).length;
+      return `- ${s.name} failed${count > 1 ? ` (${count} runs)` : ''}: ${f}`;
+    }),
   );
   return [
     `## ${w.id} — ${w.title}`,
