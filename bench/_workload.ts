@@ -1,9 +1,8 @@
 // The shapes shared by the workload files and the runner (bench/run.ts).
 //
-// A workload file exports one `Workload`: its size, its variants, the target
-// the issue set for it, and a `judge` that reads the measured summaries and
-// says whether the target was met. The runner knows nothing about any
-// particular workload.
+// A workload file exports one `Workload`: its size and its variants. Its
+// targets are in bench/targets.json, judged by bench/_verdict.ts on the
+// per-round figures; the runner knows nothing about any particular workload.
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -57,8 +56,8 @@ export interface VariantSummary {
   heapLeft: Stats | null;
   /** The variant's own figures (`Extras`) over its time runs, by name. */
   extra: Record<string, Stats>;
-  /** Elapsed ms of each round's time run, in round order; `null` where that run failed. */
-  elapsedByRound: (number | null)[];
+  /** Each round's time run, in round order: what the targets are judged on. */
+  rounds: RoundOutcome[];
   /** Median over rounds of this variant's elapsed / the baseline's elapsed in the same round. */
   elapsedRatio: number | null;
   /** Same pairing for peak RSS. */
@@ -67,20 +66,22 @@ export interface VariantSummary {
   rssGrowthRatio: number | null;
 }
 
-export interface Verdict {
-  /** The target as the issue states it. */
-  target: string;
-  /** true: met; false: missed; null: not measured (a variant failed). */
-  met: boolean | null;
-  /** The measured figures behind the verdict, in one sentence. */
-  detail: string;
-  /**
-   * A comparison shown beside the issue's targets, not one of them (say, the
-   * same work in a heavier idiom no peer has): written under its own heading
-   * with "yes"/"no", and left out of the table of contents.
-   */
-  aside?: boolean;
+/** The figures of one time run. */
+export interface RoundFigures {
+  elapsed: number;
+  cpu: number;
+  peakRss: number;
+  rssGrowth: number;
+  extra: Record<string, number>;
 }
+
+/**
+ * One round's time run: its figures, or its failure. A run that gave up
+ * (`within`) or ran out of heap did not finish: `atLeastMs` is how long its
+ * body ran at least.
+ */
+export type RoundOutcome =
+  { ok: true; figures: RoundFigures } | { ok: false; error: string; atLeastMs: number | null };
 
 export interface Workload {
   /** 'W2', 'W6' — what `--only` matches. */
@@ -95,30 +96,7 @@ export interface Workload {
   /** Name of the variant every ratio is taken against. */
   baseline: string;
   variants: Variant[];
-  judge(summaries: ReadonlyMap<string, VariantSummary>): Verdict[];
 }
-
-/**
- * Median over rounds of a's elapsed / b's elapsed, using only rounds where both
- * succeeded: how two variants compare when measured in the same rounds.
- * `null` if no round has both.
- */
-export function pairedElapsedRatio(a: VariantSummary, b: VariantSummary): number | null {
-  const ratios: number[] = [];
-  a.elapsedByRound.forEach((x, i) => {
-    const y = b.elapsedByRound[i];
-    if (x !== null && y !== null && y !== undefined) ratios.push(x / y);
-  });
-  if (ratios.length === 0) return null;
-  ratios.sort((x, y) => x - y);
-  const mid = ratios.length >> 1;
-  return ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
-}
-
-/** What a variant that gives up throws: `aheadOfVerdict` reads the limit back from the failure. */
-const GAVE_UP = /did not finish within ([\d,]+) ms/;
-/** How a child that exhausts V8's heap fails. */
-const OUT_OF_MEMORY = /heap out of memory/;
 
 /**
  * Runs `work`, but throws if it has not finished within `ms`: for a peer that
@@ -146,44 +124,6 @@ export async function within<T>(ms: number, what: string, work: Promise<T>): Pro
     clearTimeout(timer);
     void watchdog.terminate();
   }
-}
-
-/**
- * "`subject` ahead of every one of `peers`": met when, for every peer, the
- * median over rounds of subject / peer elapsed is below 1. A peer that never
- * finished counts as behind if the subject finished every run and the peer,
- * in every run, either gave up (`within`) after a limit longer than the
- * subject's slowest run or ran out of heap. `null` (not measured) otherwise
- * when a peer has no round to compare.
- */
-export function aheadOfVerdict(
-  target: string,
-  subject: VariantSummary | undefined,
-  peers: (VariantSummary | undefined)[],
-): Verdict {
-  if (subject === undefined || peers.includes(undefined))
-    return { target, met: null, detail: 'variant missing' };
-  const slowest = subject.elapsed?.max ?? null;
-  const rows = (peers as VariantSummary[]).map((p) => {
-    const r = pairedElapsedRatio(subject, p);
-    if (r !== null) return { ahead: r < 1, text: `${times(r)} ${p.name}` };
-    // The peer never finished: it is behind if it gave up later than the subject's slowest
-    // run, or ran out of memory, in every run (and the subject finished every run).
-    const subjectDone = slowest !== null && subject.failures.length === 0;
-    const gaveUp = p.failures.map((f) => GAVE_UP.exec(f)?.[1]);
-    if (subjectDone && p.runs === 0 && gaveUp.length > 0 && gaveUp.every((l) => l !== undefined)) {
-      const limit = Math.min(...gaveUp.map((l) => Number(l.replace(/,/g, ''))));
-      if (slowest < limit) return { ahead: true, text: `${p.name} did not finish within ${int(limit)} ms` };
-    }
-    const oom = p.failures.filter((f) => OUT_OF_MEMORY.test(f)).length;
-    if (subjectDone && p.runs === 0 && oom > 0 && oom === p.failures.length) {
-      return { ahead: true, text: `${p.name} ran out of heap in every run` };
-    }
-    return { ahead: null, text: `${p.name} not measured` };
-  });
-  const met = rows.some((x) => x.ahead === null) ? null : rows.every((x) => x.ahead === true);
-  const detail = `${subject.name} elapsed / peer, median over rounds: ${rows.map((x) => x.text).join(', ')}`;
-  return { target, met, detail };
 }
 
 /** `1.234` → `'1.23×'`; `null` → `'n/a'`. */

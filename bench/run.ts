@@ -1,42 +1,40 @@
-// The benchmark runner: `npm run bench [-- --runs N --only W2,W6 --no-write]`;
+// The benchmark runner: `npm run bench [-- --runs N --only W2,W6 --seed S --no-write --dirty]`;
 // `node --import tsx bench/run.ts --contents` rewrites the header and the
 // table of contents of docs/benchmarks.md from its sections, measuring nothing.
 //
 // Every run of every variant happens in a fresh child process, so the peak
-// RSS of one variant never includes another's. Variants are interleaved
-// (A B C, A B C, ...) so that drift in the machine's speed hits all of them.
-// Each round makes two kinds of run per variant:
-//   time — measures elapsed ms and peak RSS; nothing is forced;
+// RSS of one variant never includes another's. Each round runs every
+// variant once, in an order shuffled per round (seeded by `--seed`, else a
+// random seed; both written into the docs), so that drift in the machine's
+// speed does not favour whichever runs first. Each round makes two kinds of
+// run per variant:
+//   time — measures elapsed ms, CPU and peak RSS; nothing is forced;
 //   heap — forces a GC at the workload's peak (the variant's `mark`) to read
 //          the live heap; its elapsed time is not used.
-// The figures are medians (with min–max); ratios are the median over rounds
-// of variant / baseline within the same round.
+// The table figures are medians (with min–max); the verdicts are those of
+// bench/_verdict.ts on the targets of bench/targets.json, from the per-round
+// figures of the time runs.
 //
 // Unless `--no-write` is given, the sections of the workloads measured are
-// rewritten in docs/benchmarks.md; the other sections stay as they were.
+// rewritten in docs/benchmarks.md; the other sections stay as they were. The
+// runner refuses to write figures measured on a dirty tree (anything changed
+// but docs/benchmarks.md): with `--dirty` it writes them marked as not a
+// result, and test/bench-verdicts.test.ts fails on them.
 //
 // To profile one variant, run its child directly, e.g.
 //   node --import tsx --expose-gc --cpu-prof bench/run.ts --child W2 tsaio-tasks time
 import { spawn, execFileSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Stats, VariantSummary, Verdict, Workload } from './_workload.ts';
-import { int, times } from './_workload.ts';
-import { slug } from '../scripts/check-links.ts';
-import { w2 } from './w2-tasks.ts';
-import { w3 } from './w3-semaphore.ts';
-import { w4 } from './w4-queue.ts';
-import { w5 } from './w5-lock.ts';
-import { w6 } from './w6-sleep.ts';
-import { w7 } from './w7-http.ts';
-import { w8 } from './w8-pg.ts';
-import { w9 } from './w9-files.ts';
-import { w10 } from './w10-cpu.ts';
-import { w11 } from './w11-nats.ts';
-import { w12 } from './w12-sqlite.ts';
+import type { RoundOutcome, Stats, VariantSummary, Workload } from './_workload.ts';
+import { int } from './_workload.ts';
+import { WORKLOADS } from './_all.ts';
+import { loadTargets, rng } from './_verdict.ts';
+import type { RunMeta, WorkloadResult } from './_report.ts';
+import { document, verdictLines } from './_report.ts';
 
-const WORKLOADS: Workload[] = [w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12];
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 const MB = 1024 * 1024;
 
@@ -57,7 +55,15 @@ interface Sample {
   extra?: Record<string, number>;
 }
 
-type Outcome = { ok: true; sample: Sample } | { ok: false; error: string };
+/** A failed run has `atLeastMs` when it did not finish (gave up or ran out of heap): how long its body ran. */
+type Outcome = { ok: true; sample: Sample } | { ok: false; error: string; atLeastMs: number | null };
+
+/** What a variant that gives up throws (`within` in bench/_workload.ts). */
+const GAVE_UP = /did not finish within ([\d,]+) ms/;
+/** How a child that exhausts V8's heap fails. */
+const OUT_OF_MEMORY = /heap out of memory/;
+/** The line a child writes just before its body starts: the parent times a body that never ends from it. */
+const BODY_START = 'body starts';
 
 // ---------------------------------------------------------------- child side
 
@@ -83,6 +89,7 @@ async function child(workloadId: string, variantName: string, mode: Mode): Promi
     heapAtPeak = process.memoryUsage().heapUsed;
   };
 
+  process.stdout.write(BODY_START + '\n');
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const extra = await body(n, mark);
@@ -118,7 +125,11 @@ function runChild(w: Workload, variant: string, mode: Mode): Promise<Outcome> {
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    let started: number | null = null;
+    p.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (started === null && out.includes(BODY_START)) started = performance.now();
+    });
     p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     p.on('close', (code, signal) => {
@@ -128,7 +139,14 @@ function runChild(w: Workload, variant: string, mode: Mode): Promise<Outcome> {
         return resolve({ ok: true, sample: JSON.parse(line) as Sample });
       const lines = err.trim().split('\n');
       const why = lines.find((l) => /^\w*Error\b|^Error|FATAL|heap out of memory/.test(l)) ?? lines.pop();
-      resolve({ ok: false, error: `exit ${code ?? signal}: ${why || line || 'no output'}` });
+      const limit = GAVE_UP.exec(err)?.[1];
+      const atLeastMs =
+        limit !== undefined
+          ? Number(limit.replace(/,/g, ''))
+          : OUT_OF_MEMORY.test(err) && started !== null
+            ? performance.now() - started
+            : null;
+      resolve({ ok: false, error: `exit ${code ?? signal}: ${why || line || 'no output'}`, atLeastMs });
     });
   });
 }
@@ -162,29 +180,53 @@ function extraStats(samples: Sample[]): Record<string, Stats> {
   return out;
 }
 
-interface WorkloadResult {
-  workload: Workload;
-  summaries: Map<string, VariantSummary>;
-  verdicts: Verdict[];
+/** `xs` in an order drawn from `random` (Fisher–Yates). */
+function shuffled<T>(xs: readonly T[], random: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
-async function measure(w: Workload, runs: number): Promise<WorkloadResult> {
+const roundOutcome = (o: Outcome): RoundOutcome =>
+  o.ok
+    ? {
+        ok: true,
+        figures: {
+          elapsed: o.sample.elapsedMs,
+          cpu: o.sample.cpuMs,
+          peakRss: o.sample.peakRssMB,
+          rssGrowth: o.sample.peakRssMB - o.sample.startRssMB,
+          extra: o.sample.extra ?? {},
+        },
+      }
+    : o;
+
+async function measure(w: Workload, runs: number, random: () => number): Promise<WorkloadResult> {
   const time = new Map<string, Outcome[]>(w.variants.map((v) => [v.name, []]));
   const heap = new Map<string, Outcome[]>(w.variants.map((v) => [v.name, []]));
+  const orders: string[][] = [];
   for (let round = 1; round <= runs; round++) {
+    const order = shuffled(
+      w.variants.map((v) => v.name),
+      random,
+    );
+    orders.push(order);
     for (const [mode, store] of [
       ['time', time],
       ['heap', heap],
     ] as const) {
-      for (const v of w.variants) {
-        const o = await runChild(w, v.name, mode);
-        store.get(v.name)!.push(o);
+      for (const name of order) {
+        const o = await runChild(w, name, mode);
+        store.get(name)!.push(o);
         const what = !o.ok
           ? `FAILED ${o.error}`
           : mode === 'time'
             ? `${int(o.sample.elapsedMs)} ms, peak RSS ${o.sample.peakRssMB.toFixed(1)} MB`
             : `heap at peak ${(o.sample.heapAtPeakBytes! / MB).toFixed(1)} MB`;
-        console.error(`${w.id} round ${round}/${runs} ${mode} ${v.name}: ${what}`);
+        console.error(`${w.id} round ${round}/${runs} ${mode} ${name}: ${what}`);
       }
     }
   }
@@ -208,91 +250,13 @@ async function measure(w: Workload, runs: number): Promise<WorkloadResult> {
       heapAtPeak: stats(ok(h).map((s) => s.heapAtPeakBytes ?? NaN)),
       heapLeft: stats(ok(h).map((s) => s.heapLeftBytes)),
       extra: extraStats(ok(t)),
-      elapsedByRound: t.map((o) => (o.ok ? o.sample.elapsedMs : null)),
+      rounds: t.map(roundOutcome),
       elapsedRatio: pairedRatio(t, base, (s) => s.elapsedMs),
       peakRssRatio: pairedRatio(t, base, (s) => s.peakRssMB),
       rssGrowthRatio: pairedRatio(t, base, growth),
     });
   }
-  return { workload: w, summaries, verdicts: w.judge(summaries) };
-}
-
-// ------------------------------------------------------------------- report
-
-const range = (s: Stats | null, f: (x: number) => string) =>
-  s === null ? 'failed' : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
-const mb = (x: number) => x.toFixed(1);
-const verdictWord = (v: Verdict) => (v.met === null ? 'not measured' : v.met ? 'met' : 'MISSED');
-const asideWord = (v: Verdict) => (v.met === null ? 'not measured' : v.met ? 'yes' : 'no');
-
-function table(r: WorkloadResult): string {
-  const w = r.workload;
-  const head =
-    `| variant | elapsed ms | × ${w.baseline} | ms to peak | CPU ms | peak RSS MB | × ${w.baseline} | RSS growth MB | ` +
-    `live heap at peak, bytes per ${w.unit} | heap left after, KB |`;
-  const rows = [...r.summaries.values()].map((s) =>
-    [
-      s.name,
-      range(s.elapsed, int),
-      times(s.elapsedRatio),
-      range(s.toPeak, int),
-      range(s.cpu, int),
-      range(s.peakRss, mb),
-      times(s.peakRssRatio),
-      range(s.rssGrowth, mb),
-      range(s.heapAtPeak, (x) => int(x / w.n)),
-      range(s.heapLeft, (x) => int(x / 1024)),
-    ].join(' | '),
-  );
-  return [head, '|' + ' --- |'.repeat(10), ...rows.map((row) => `| ${row} |`)].join('\n');
-}
-
-/** A table of the variants' own figures, or nothing when none has any. */
-function extraTable(r: WorkloadResult): string[] {
-  const keys = [...new Set([...r.summaries.values()].flatMap((s) => Object.keys(s.extra)))];
-  if (keys.length === 0) return [];
-  const rows = [...r.summaries.values()].map(
-    (s) =>
-      `| ${[s.name, ...keys.map((k) => (s.extra[k] ? range(s.extra[k], (x) => x.toFixed(1)) : 'n/a'))].join(' | ')} |`,
-  );
-  return ['', `| variant | ${keys.join(' | ')} |`, '|' + ' --- |'.repeat(keys.length + 1), ...rows];
-}
-
-function section(r: WorkloadResult, meta: string): string {
-  const w = r.workload;
-  const failures = [...r.summaries.values()].flatMap((s) =>
-    s.failures.map((f) => `- ${s.name} failed: ${f}`),
-  );
-  const targets = r.verdicts.filter((v) => v.aside !== true);
-  const asides = r.verdicts.filter((v) => v.aside === true);
-  return [
-    `## ${w.id} — ${w.title}`,
-    '',
-    meta,
-    '',
-    `N = ${int(w.n)}. Baseline for the ratios: \`${w.baseline}\`. ${w.note}`,
-    '',
-    table(r),
-    ...extraTable(r),
-    '',
-    '**Targets (from the issue)**',
-    '',
-    ...targets.map((v) => `- ${v.target}: **${verdictWord(v)}** — ${v.detail}`),
-    ...(asides.length
-      ? [
-          '',
-          '**Beside the targets**',
-          '',
-          ...asides.map((v) => `- ${v.target}: ${asideWord(v)} — ${v.detail}`),
-        ]
-      : []),
-    ...(failures.length ? ['', '**Failed runs**', '', ...failures] : []),
-    '',
-    '**Variants**',
-    '',
-    ...w.variants.map((v) => `- \`${v.name}\`: \`${v.code}\``),
-    '',
-  ].join('\n');
+  return { workload: w, summaries, orders };
 }
 
 function sh(cmd: string, args: string[]): string | null {
@@ -311,118 +275,22 @@ function commandLine(argv: string[]): string {
   return `\`${['node', ...process.execArgv, 'bench/run.ts', ...argv].join(' ')}\``;
 }
 
-/** The run's circumstances, written under each section it measured. */
-interface RunMeta {
-  date: string;
-  command: string;
-  runs: number;
-  load: string;
+/** The commit measured and what differs from it (docs/benchmarks.md, the runner's own output, aside). */
+function codeState(): { commit: string | null; dirty: string[] } {
+  const commit = sh('git', ['rev-parse', '--short=12', 'HEAD']);
+  const status = sh('git', ['status', '--porcelain', '--untracked-files=all']) ?? '';
+  const dirty = status
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => l.slice(3))
+    .filter((path) => path !== 'docs/benchmarks.md');
+  return { commit, dirty };
 }
 
-function runLines(meta: RunMeta): string[] {
-  const cpus = os.cpus();
-  const commit = sh('git', ['rev-parse', '--short', 'HEAD']);
-  const dirty = sh('git', ['status', '--porcelain', '--', 'src']);
-  const code =
-    commit === null
-      ? 'no commit yet (working tree)'
-      : `${commit}${dirty ? ' with uncommitted changes in src/' : ''}`;
-  return [
-    `- Measured: ${meta.date}, ${meta.runs} round${meta.runs === 1 ? '' : 's'}`,
-    `- Command: ${meta.command}`,
-    `- Node: ${process.version} (V8 ${process.versions.v8}), ${process.platform} ${os.release()}`,
-    `- CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores; RAM ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    `- Load average (1 min) at start / end of the run: ${meta.load}`,
-    `- Code: ${code}`,
-  ];
-}
-
-const HEADER = [
-  '# Benchmarks',
-  '',
-  'Written by `bench/run.ts` (`npm run bench`); do not edit by hand. Each section says when and how',
-  'it was measured; every figure in a section comes from that one run, with all its variants',
-  'side by side. `npm run bench -- --only W3` measures one workload again and rewrites only its',
-  'section.',
-  '',
-  '## How to read it',
-  '',
-  '- Each section is one workload of an issue (W2 … W12): what is measured, its table, the',
-  "  issue's targets with **met** or **MISSED** and the figures behind the verdict, and the code of",
-  '  every variant. The table of contents below repeats every verdict.',
-  '- Read the ratio columns (`× baseline`) first: both figures of a ratio come from the same round,',
-  '  so a machine that is slower for a while slows both. Absolute times depend on the machine and',
-  '  on its load, which each section records; the CPU column is the better guide on a busy machine.',
-  '- A variant that could not finish (a peer that runs out of memory or gives up after a limit) is',
-  '  listed under **Failed runs** with the reason, and counts as behind.',
-  '- Where a target is an absolute time that even the raw Node floor misses on this machine, the',
-  '  section gives the ratio to that floor, measured in the same run, as well.',
-  '',
-  '## Method',
-  '',
-  '- In each round every variant runs once in a fresh child process for',
-  '  timing, then once more in a fresh child process for the heap figure. Variants run in a fixed',
-  '  order inside each round (A B C, A B C, ...) so that drift in machine speed hits all of them.',
-  '- Figures are the median over rounds, with min–max in parentheses. A ratio `× raw` is the',
-  '  median over rounds of (variant / baseline) with both measured in the same round.',
-  '- **elapsed ms**: wall time of the workload body (`performance.now()`), excluding process',
-  '  start-up and module loading. **ms to peak**: from the start of the body to the moment',
-  '  everything is pending (the first `mark()`, see below). **CPU ms**: user + system CPU time of',
-  '  the child (all its threads, GC helpers included) during the body; less sensitive than',
-  '  elapsed time to other processes on the machine.',
-  '- **peak RSS MB**: `process.resourceUsage().maxRSS` of the child at the end; it includes the',
-  '  Node + tsx start-up footprint, which **RSS growth** (peak RSS minus RSS just before the body)',
-  '  leaves out.',
-  '- **live heap at peak**: in the heap run, the variant calls `mark()` once everything is',
-  '  pending; `mark` forces a full GC and reads `heapUsed`. The figure is that minus `heapUsed`',
-  '  (after a forced GC) just before the body, divided by N.',
-  '- **heap left after**: `heapUsed` after the body and a forced GC, minus the same before: what',
-  '  the workload leaves behind.',
-  '',
-].join('\n');
-
-/** The sections of an existing docs/benchmarks.md, by workload id (`W3`), each with its text. */
-function oldSections(text: string): Map<string, string> {
-  const sections = new Map<string, string>();
-  const parts = text.split(/^(?=## W\d+ — )/m);
-  for (const part of parts.slice(1)) {
-    const id = /^## (W\d+) — /.exec(part)![1]!;
-    sections.set(id, part.replace(/\n+$/, '\n'));
-  }
-  return sections;
-}
-
-/** The table of contents: a link to each section, with the verdicts written in it. */
-function contents(ids: string[], sections: Map<string, string>): string {
-  const lines = ['## Contents', ''];
-  for (const id of ids) {
-    const text = sections.get(id)!;
-    const heading = text.slice(3, text.indexOf('\n'));
-    const measured = /^- Measured: (.*)$/m.exec(text)?.[1] ?? 'not measured';
-    lines.push(`- [${heading}](#${slug(heading)}) — measured ${measured}`);
-    for (const m of text.matchAll(/^- (.+?): \*\*(met|MISSED|not measured)\*\*/gm)) {
-      lines.push(`  - ${m[1]}: **${m[2]}**`);
-    }
-  }
-  return [...lines, ''].join('\n');
-}
-
-/** docs/benchmarks.md with the sections of `results` new and every other section kept as it was. */
-function document(results: WorkloadResult[], meta: RunMeta, previous: string): string {
-  const sections = oldSections(previous);
-  const measured = runLines(meta).join('\n');
-  for (const r of results) sections.set(r.workload.id, section(r, measured));
-  const order = [...WORKLOADS.map((w) => w.id), ...[...sections.keys()].sort()];
-  const ids = [...new Set(order)].filter((id) => sections.has(id));
-  return [HEADER, contents(ids, sections), ...ids.map((id) => sections.get(id)!)].join('\n');
-}
-
-function printSummary(r: WorkloadResult): void {
+function printSummary(r: WorkloadResult, runs: number): void {
+  const own = loadTargets().filter((t) => t.workload === r.workload.id);
   console.log(`\n${r.workload.id} — ${r.workload.title}\n`);
-  console.log(table(r));
-  for (const line of extraTable(r)) console.log(line);
-  for (const v of r.verdicts)
-    console.log(`  ${v.target}: ${(v.aside ? asideWord : verdictWord)(v)} — ${v.detail}`);
+  for (const line of verdictLines(r, own, runs)) console.log(line);
 }
 
 // --------------------------------------------------------------------- main
@@ -434,10 +302,9 @@ function option(argv: string[], name: string): string | undefined {
 
 const DOC = new URL('../docs/benchmarks.md', import.meta.url);
 
-/** Rewrites the header and the table of contents of docs/benchmarks.md, measuring nothing. */
+/** Rewrites the header and the table of contents of docs/benchmarks.md (and placeholders), measuring nothing. */
 function rewriteContents(): void {
-  const meta = { date: '', command: '', runs: 0, load: '' };
-  writeFileSync(DOC, document([], meta, readFileSync(DOC, 'utf8')));
+  writeFileSync(DOC, document(WORKLOADS, loadTargets(), [], null, readFileSync(DOC, 'utf8')));
   console.log('Rewrote the header and contents of docs/benchmarks.md');
 }
 
@@ -445,30 +312,59 @@ async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--child') return child(argv[1]!, argv[2]!, argv[3] as Mode);
   if (argv[0] === '--contents') return rewriteContents();
 
-  const runs = Number(option(argv, '--runs') ?? 5);
+  const runs = Number(option(argv, '--runs') ?? 6);
   if (!Number.isInteger(runs) || runs < 1)
     throw new RangeError(`--runs must be a positive integer, received ${runs}`);
+  const seed = Number(option(argv, '--seed') ?? randomInt(2 ** 31));
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new RangeError(`--seed must be a non-negative integer, received ${seed}`);
   const only = option(argv, '--only')?.toUpperCase().split(',');
   const selected = WORKLOADS.filter((w) => only === undefined || only.includes(w.id));
   if (selected.length === 0)
     throw new RangeError(`--only matched no workload (have ${WORKLOADS.map((w) => w.id)})`);
+  const write = !argv.includes('--no-write');
+  const code = codeState();
+  if (write && code.dirty.length > 0 && !argv.includes('--dirty')) {
+    throw new Error(
+      `the tree differs from HEAD (${code.dirty.join(', ')}): figures of uncommitted code are not results. ` +
+        'Commit first, or pass --no-write (print only) or --dirty (write them marked as not a result).',
+    );
+  }
 
   const date = sh('date', ['-u']) ?? new Date().toUTCString();
-  const loadStart = os.loadavg()[0]!.toFixed(2);
+  const loadStart = os.loadavg();
+  const random = rng(seed);
   const results: WorkloadResult[] = [];
   for (const w of selected) {
-    const r = await measure(w, runs);
-    printSummary(r);
+    const r = await measure(w, runs, random);
+    printSummary(r, runs);
     results.push(r);
   }
-  const load = `${loadStart} / ${os.loadavg()[0]!.toFixed(2)}`;
+  // The tree must also be the same at the end: code changed during the run is not what was measured.
+  const after = codeState();
+  if (after.commit !== code.commit) code.dirty.push(`HEAD moved to ${after.commit} during the run`);
+  for (const path of after.dirty)
+    if (!code.dirty.includes(path)) code.dirty.push(`${path} (changed during the run)`);
+  if (write && code.dirty.length > 0 && !argv.includes('--dirty')) {
+    throw new Error(
+      `the tree changed during the run (${code.dirty.join(', ')}): docs/benchmarks.md not written.`,
+    );
+  }
+  const meta: RunMeta = {
+    date,
+    command: commandLine(argv),
+    runs,
+    load: [loadStart, os.loadavg()],
+    seed,
+    ...code,
+  };
 
-  if (argv.includes('--no-write')) {
+  if (!write) {
     console.log('\ndocs/benchmarks.md not written (--no-write).');
     return;
   }
   const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '';
-  writeFileSync(DOC, document(results, { date, command: commandLine(argv), runs, load }, previous));
+  writeFileSync(DOC, document(WORKLOADS, loadTargets(), results, meta, previous));
   console.log(`\nWrote ${selected.map((w) => w.id).join(', ')} into docs/benchmarks.md`);
 }
 

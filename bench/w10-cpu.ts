@@ -10,15 +10,13 @@
 // threads for nothing (tsaio's workers load it only for TypeScript jobs).
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import type { Verdict, Workload } from './_workload.ts';
-import { pairedElapsedRatio, times } from './_workload.ts';
+import type { Workload } from './_workload.ts';
 
 const JOB = new URL('./_w10-job.mjs', import.meta.url);
 const CHILD = new URL('./_w10-child.mjs', import.meta.url);
 const N = 10 ** 7;
 const EXPECTED = '333333283333335000000';
 const WORKERS = 2;
-const TARGET = 1.05;
 
 function check(results: unknown[], n: number): void {
   if (results.length !== n || results.some((r) => r !== EXPECTED)) {
@@ -138,30 +136,4 @@ export const w10: Workload = {
       },
     },
   ],
-  judge(s): Verdict[] {
-    const base = s.get('piscina');
-    const verdicts = ['tsaio-thread', 'tsaio-process'].map((name): Verdict => {
-      const target = `${name}: elapsed within 5% of piscina (≤ ${TARGET}×)`;
-      const v = s.get(name);
-      const r = v && base ? pairedElapsedRatio(v, base) : null;
-      if (r === null) return { target, met: null, detail: 'not measured' };
-      const tiny = s.get('tinypool');
-      const vsTiny = tiny && v ? pairedElapsedRatio(v, tiny) : null;
-      return {
-        target,
-        met: r <= TARGET,
-        detail: `${name} elapsed / piscina, median over rounds: ${times(r)} (/ tinypool: ${times(vsTiny)})`,
-      };
-    });
-    const fork = s.get('raw-fork');
-    const proc = s.get('tsaio-process');
-    const r = proc && fork ? pairedElapsedRatio(proc, fork) : null;
-    verdicts.push({
-      target: `(beside the issue's target) tsaio-process: elapsed within 5% of raw-fork, the floor for processes (≤ ${TARGET}×)`,
-      met: r === null ? null : r <= TARGET,
-      detail:
-        r === null ? 'not measured' : `tsaio-process elapsed / raw-fork, median over rounds: ${times(r)}`,
-    });
-    return verdicts;
-  },
 };

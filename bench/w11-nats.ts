@@ -14,12 +14,10 @@
 // the count, then the stream is empty). Each variant fails unless every
 // item was taken exactly once.
 import type { Workload } from './_workload.ts';
-import { times } from './_workload.ts';
 
 const CONSUMERS = 4;
 const WINDOW = 100;
 const SERVER = '127.0.0.1:4222';
-const LIMIT = 1.15;
 
 /** Records what consumers took; `check` throws unless each item came once; `figures` are the latency percentiles. */
 function ledger(n: number) {
@@ -166,22 +164,4 @@ export const w11: Workload = {
       },
     },
   ],
-  judge(s) {
-    const tsaio = s.get('tsaio');
-    const raw = s.get('raw-jetstream');
-    const r = tsaio?.elapsedRatio ?? null;
-    const fmt = (v: typeof tsaio, k: string, digits: number) => {
-      const x = v?.extra[k]?.median;
-      return x === undefined ? 'n/a' : x.toFixed(digits);
-    };
-    const figures = (v: typeof tsaio) =>
-      `${v?.name}: ${fmt(v, 'itemsPerSec', 0)} items/s, put→get p50 ${fmt(v, 'p50Ms', 2)} ms, p99 ${fmt(v, 'p99Ms', 2)} ms`;
-    return [
-      {
-        target: `tsaio elapsed within ${LIMIT}× of the raw JetStream client`,
-        met: r === null ? null : r <= LIMIT,
-        detail: `tsaio / raw elapsed, median over rounds: ${times(r)}; ${figures(tsaio)}; ${figures(raw)} (medians over rounds)`,
-      },
-    ];
-  },
 };

@@ -15,8 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Body, Extras, Mark, VariantSummary, Workload } from './_workload.ts';
-import { pairedElapsedRatio, times } from './_workload.ts';
+import type { Body, Extras, Mark, Workload } from './_workload.ts';
 
 const TASKS = 4;
 const SCHEMA = 'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)';
@@ -54,11 +53,6 @@ async function selects(n: number, mark: Mark, select: (id: number) => Promise<un
       }
     }),
   );
-}
-
-function ms(s: VariantSummary | undefined, key: string): string {
-  const st = s?.extra[key];
-  return st ? `${st.median.toFixed(1)} ms` : 'n/a';
 }
 
 export const w12: Workload = {
@@ -135,27 +129,4 @@ export const w12: Workload = {
       },
     },
   ],
-  judge(s) {
-    const raw = s.get('raw');
-    const tsaio = s.get('tsaio');
-    const many = s.get('tsaio-executemany');
-    const p99 = 'loop delay p99 ms';
-    const max = 'loop delay max ms';
-    return [
-      {
-        target: 'measure the cost of the worker hop, tsaio against raw (the issue sets no number)',
-        met: tsaio?.elapsed && raw?.elapsed ? true : null,
-        detail:
-          `tsaio / raw, median over rounds: ${times(tsaio && raw ? pairedElapsedRatio(tsaio, raw) : null)}; ` +
-          `tsaio-executemany / raw: ${times(many && raw ? pairedElapsedRatio(many, raw) : null)}`,
-      },
-      {
-        target: "the event loop's latency during the run, both sides",
-        met: raw?.extra[max] && tsaio?.extra[max] ? tsaio.extra[max].median < raw.extra[max].median : null,
-        detail:
-          `loop delay max (median over rounds): raw ${ms(raw, max)}, tsaio ${ms(tsaio, max)}, tsaio-executemany ${ms(many, max)}; ` +
-          `p99: raw ${ms(raw, p99)}, tsaio ${ms(tsaio, p99)}, tsaio-executemany ${ms(many, p99)}`,
-      },
-    ];
-  },
 };

@@ -13,16 +13,18 @@
 // V8's promise hooks follow each task across its awaits, failures and
 // collections are watched), and with tracing on (the trace file is written to
 // the temporary directory, inside the timed body, and removed after). Debug
-// mode and tracing are meant to cost when on and nothing when off; the targets
-// of W2 are the issue's and apply to the variants with both off.
-import type { Variant, Verdict, VariantSummary, Workload } from './_workload.ts';
-import { pairedElapsedRatio, times } from './_workload.ts';
+// mode and tracing cost when on: their targets bound that cost against
+// `tsaio-run`.
+//
+// Two variants make the comparison with raw like for like. `raw-shared-yield`
+// is raw with tsaio's way of yielding: every body parked in the same turn
+// awaits one shared promise, resolved by one `setImmediate` (as `sleep(0)`
+// does through tsaio's ready queue), instead of a `setImmediate` and a promise
+// each. `tsaio-tasks-raw-yield` is `tsaio-tasks` with raw's own yield.
+import type { Variant, Workload } from './_workload.ts';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const ELAPSED_LIMIT = 2;
-const MEMORY_LIMIT = 1.5;
 
 export const w2: Workload = {
   id: 'W2',
@@ -31,7 +33,11 @@ export const w2: Workload = {
   note:
     'Every body calls `mark()` right after its yield; only the first call counts, and by then every ' +
     'body has started and parked and none has finished, so **ms to peak** is the time to create and ' +
-    'park all N and the heap figure is the live data of N parked tasks (plus their gather).',
+    'park all N and the heap figure is the live data of N parked tasks (plus their gather). ' +
+    "`raw-shared-yield` is raw yielding as tsaio's `sleep(0)` does (the bodies parked in one turn share one " +
+    "promise and one `setImmediate`); `tsaio-tasks-raw-yield` is `tsaio-tasks` with raw's own yield. The " +
+    '`tsaio-run*` variants run the gather inside `run()`, with debug mode or tracing on (the trace is written ' +
+    'to the temporary directory inside the timed body).',
   unit: 'task',
   baseline: 'raw',
   variants: [
@@ -81,6 +87,45 @@ export const w2: Workload = {
         };
       },
     },
+    {
+      name: 'raw-shared-yield',
+      code: 'let turn = null; const yieldOnce = () => (turn ??= new Promise((r) => setImmediate(() => { turn = null; r(); }))); await Promise.all(Array.from({ length: N }, async () => { await yieldOnce(); }))',
+      async load() {
+        let turn: Promise<void> | null = null;
+        const yieldOnce = () =>
+          (turn ??= new Promise<void>((r) =>
+            setImmediate(() => {
+              turn = null;
+              r();
+            }),
+          ));
+        return async (n, mark) => {
+          await Promise.all(
+            Array.from({ length: n }, async () => {
+              await yieldOnce();
+              mark();
+            }),
+          );
+        };
+      },
+    },
+    {
+      name: 'tsaio-tasks-raw-yield',
+      code: 'await gather(Array.from({ length: N }, () => createTask(async () => { await new Promise((r) => setImmediate(r)); })))',
+      async load() {
+        const { createTask, gather } = await import('tsaio');
+        return async (n, mark) => {
+          await gather(
+            Array.from({ length: n }, () =>
+              createTask(async () => {
+                await new Promise<void>((r) => setImmediate(r));
+                mark();
+              }),
+            ),
+          );
+        };
+      },
+    },
     runVariant(
       'tsaio-run',
       'await run(() => gather(Array.from({ length: N }, () => async () => { await sleep(0); })))',
@@ -95,53 +140,7 @@ export const w2: Workload = {
       { trace: true },
     ),
   ],
-  judge(s) {
-    const tsaio = [...s.values()].filter((v) => v.name.startsWith('tsaio') && !WATCHED.includes(v.name));
-    return [
-      ratioVerdict(
-        `tsaio elapsed within ${ELAPSED_LIMIT}× of raw`,
-        tsaio,
-        ELAPSED_LIMIT,
-        (v) => v.elapsedRatio,
-      ),
-      ratioVerdict(
-        `tsaio peak memory within ${MEMORY_LIMIT}× of raw`,
-        tsaio,
-        MEMORY_LIMIT,
-        (v) => v.peakRssRatio,
-        (v) => ` (RSS growth ${times(v.rssGrowthRatio)})`,
-      ),
-      watchedVerdict(s),
-    ];
-  },
 };
-
-/**
- * What debug mode and tracing cost when on, next to the same run with both
- * off; "met" when the run with both off is within 10% of the bare gather
- * (run() and the flags' checks add nothing measurable).
- */
-function watchedVerdict(s: ReadonlyMap<string, VariantSummary>): Verdict {
-  const off = s.get('tsaio-run');
-  const bare = s.get('tsaio-bodies');
-  const target =
-    'debug mode and tracing off cost nothing measurable (tsaio-run within 1.10× of tsaio-bodies)';
-  if (off === undefined || bare === undefined) return { target, met: null, detail: 'variant missing' };
-  const ratio = pairedElapsedRatio(off, bare);
-  const cost = WATCHED.map((name) => {
-    const v = s.get(name);
-    const r = v === undefined ? null : pairedElapsedRatio(v, off);
-    return `${name} ${times(r)} of tsaio-run`;
-  });
-  return {
-    target,
-    met: ratio === null ? null : ratio <= 1.1,
-    detail: `tsaio-run ${times(ratio)} of tsaio-bodies; when on: ${cost.join(', ')}`,
-  };
-}
-
-/** The variants with debug mode or tracing on: measured for their cost, outside the targets. */
-const WATCHED = ['tsaio-run-debug', 'tsaio-run-trace'];
 
 /** The tsaio-bodies gather inside `run()`, with debug mode or tracing as asked. */
 function runVariant(name: string, code: string, opts: { debug?: boolean; trace?: boolean }): Variant {
@@ -169,19 +168,4 @@ function runVariant(name: string, code: string, opts: { debug?: boolean; trace?:
       };
     },
   };
-}
-
-/** Met when every variant's paired ratio is at most `limit`. */
-function ratioVerdict(
-  target: string,
-  variants: VariantSummary[],
-  limit: number,
-  ratio: (v: VariantSummary) => number | null,
-  extra: (v: VariantSummary) => string = () => '',
-): Verdict {
-  const ratios = variants.map(ratio);
-  const met =
-    ratios.length === 0 || ratios.includes(null) ? null : ratios.every((r) => r !== null && r <= limit);
-  const detail = variants.map((v) => `${v.name} ${times(ratio(v))}${extra(v)}`).join('; ');
-  return { target, met, detail };
 }

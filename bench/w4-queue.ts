@@ -18,12 +18,10 @@
 // had a chance to fill: its live data is bounded, so the heap figure per item
 // is ~0 by design.
 import type { Mark, Workload } from './_workload.ts';
-import { aheadOfVerdict, times } from './_workload.ts';
 
 const MAXSIZE = 100;
 const CONSUMERS = 4;
 const END = -1;
-const FLOOR_LIMIT = 1.3;
 
 /** The minimal bounded queue: what the floor variant measures. */
 class FloorQueue<T> {
@@ -206,16 +204,4 @@ export const w4: Workload = {
       },
     },
   ],
-  judge(s) {
-    const tsaio = s.get('tsaio');
-    const r = tsaio?.elapsedRatio ?? null;
-    return [
-      {
-        target: `tsaio elapsed within ${FLOOR_LIMIT}× of the hand-written floor`,
-        met: r === null ? null : r <= FLOOR_LIMIT,
-        detail: `tsaio / floor elapsed, median over rounds: ${times(r)}`,
-      },
-      aheadOfVerdict('tsaio ahead of Effect', tsaio, [s.get('effect')]),
-    ];
-  },
 };

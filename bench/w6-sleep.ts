@@ -5,11 +5,9 @@
 // with all sleeps pending and before they are handed to gather/Promise.all,
 // so it counts the sleeps themselves (and the array holding them, 8 bytes
 // each, the same for every variant).
-import type { Verdict, VariantSummary, Workload } from './_workload.ts';
-import { int, times } from './_workload.ts';
+import type { Workload } from './_workload.ts';
 
 const DELAY_MS = 1000;
-const ELAPSED_LIMIT_MS = 1050;
 
 export const w6: Workload = {
   id: 'W6',
@@ -71,24 +69,4 @@ export const w6: Workload = {
       },
     },
   ],
-  judge(s) {
-    const raw = s.get('raw');
-    const rawMs = raw?.elapsed?.median ?? null;
-    const rawMisses = rawMs !== null && rawMs > ELAPSED_LIMIT_MS;
-    return [...s.values()]
-      .filter((v) => v.name.startsWith('tsaio'))
-      .map((v) => elapsedVerdict(v, rawMs, rawMisses));
-  },
 };
-
-function elapsedVerdict(v: VariantSummary, rawMs: number | null, rawMisses: boolean): Verdict {
-  const target = `${v.name}: elapsed ≤ ${int(ELAPSED_LIMIT_MS)} ms`;
-  if (v.elapsed === null) return { target, met: null, detail: 'no successful run' };
-  const ms = v.elapsed.median;
-  const vsRaw = `${times(v.elapsedRatio)} raw in the same rounds`;
-  if (ms <= ELAPSED_LIMIT_MS) return { target, met: true, detail: `median ${int(ms)} ms (${vsRaw})` };
-  const why = rawMisses
-    ? `raw misses it too on this machine (raw median ${int(rawMs ?? 0)} ms), so compare against raw: ${vsRaw}`
-    : vsRaw;
-  return { target, met: false, detail: `median ${int(ms)} ms; ${why}` };
-}

@@ -14,14 +14,12 @@
 // the time wrk would need for N requests.
 import { execFile } from 'node:child_process';
 import http from 'node:http';
-import type { Body, Mark, Verdict, VariantSummary, Workload } from './_workload.ts';
-import { aheadOfVerdict, int, pairedElapsedRatio, times } from './_workload.ts';
+import type { Body, Mark, Workload } from './_workload.ts';
 import { NGINX_FILES, startNginx } from '../test/_nginx.ts';
 
 const FILE_BYTES = NGINX_FILES['1k.bin'];
 
 const IN_FLIGHT = 100;
-const UNDICI_LIMIT = 1.1;
 const WRK = '/usr/bin/wrk';
 const WRK_ARGS = ['-t2', `-c${IN_FLIGHT}`, '-d5s'];
 
@@ -64,11 +62,6 @@ function runWrk(url: string): Promise<number> {
       resolve(Number(rps[1]));
     });
   });
-}
-
-/** Requests per second at the median elapsed time. */
-function rps(n: number, s: VariantSummary | undefined): string {
-  return s?.elapsed ? int(n / (s.elapsed.median / 1000)) : 'n/a';
 }
 
 export const w7: Workload = {
@@ -177,21 +170,4 @@ export const w7: Workload = {
       },
     },
   ],
-  judge(s) {
-    const n = w7.n;
-    const tsaio = s.get('tsaio');
-    const undici = s.get('undici-pool');
-    const ratio = tsaio && undici ? pairedElapsedRatio(tsaio, undici) : null;
-    const floor: Verdict = {
-      target: `tsaio elapsed within ${UNDICI_LIMIT.toFixed(2)}× of undici-pool`,
-      met: ratio === null ? null : ratio <= UNDICI_LIMIT,
-      detail:
-        `tsaio / undici-pool, median over rounds: ${times(ratio)}; requests/s at the median: ` +
-        `tsaio ${rps(n, tsaio)}, undici-pool ${rps(n, undici)}; server ceiling (wrk) ${rps(n, s.get('wrk'))}`,
-    };
-    const peers = ['fetch', 'axios', 'got'].map((name) => s.get(name));
-    const ahead = aheadOfVerdict('tsaio faster than fetch, axios and got', tsaio, peers);
-    ahead.detail += `; requests/s at the median: ${peers.map((p) => `${p?.name} ${rps(n, p)}`).join(', ')}`;
-    return [floor, ahead];
-  },
 };

@@ -9,12 +9,10 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Mark, Verdict, Workload } from './_workload.ts';
-import { pairedElapsedRatio, times } from './_workload.ts';
+import type { Mark, Workload } from './_workload.ts';
 
 const SIZE = 64 * 1024;
 const LIMIT = 64;
-const TARGET = 1.2;
 const DIR = join(tmpdir(), 'tsaio-bench-w9');
 
 /** The n files, written once (ASCII text, so text and binary reads see the same bytes). */
@@ -53,18 +51,6 @@ async function readAll(
   await Promise.all(Array.from({ length: LIMIT }, loop));
   if (total !== paths.length * SIZE)
     throw new Error(`W9 check failed: read ${total} of ${paths.length * SIZE}`);
-}
-
-function within(target: string, subject: string, base: string, s: Parameters<Workload['judge']>[0]): Verdict {
-  const a = s.get(subject);
-  const b = s.get(base);
-  const r = a && b ? pairedElapsedRatio(a, b) : null;
-  if (r === null) return { target, met: null, detail: 'not measured' };
-  return {
-    target,
-    met: r <= TARGET,
-    detail: `${subject} elapsed / ${base}, median over rounds: ${times(r)}`,
-  };
 }
 
 export const w9: Workload = {
@@ -121,15 +107,4 @@ export const w9: Workload = {
       },
     },
   ],
-  judge(s) {
-    return [
-      within(`tsaio-open-read: elapsed within ${TARGET}× raw-readFile`, 'tsaio-open-read', 'raw-readFile', s),
-      within(
-        `tsaio-open-read-text: elapsed within ${TARGET}× raw-readFile-text`,
-        'tsaio-open-read-text',
-        'raw-readFile-text',
-        s,
-      ),
-    ];
-  },
 };
