@@ -15,8 +15,8 @@ import {
   type Connection,
   type WorkerStats,
 } from '../src/nats/index.ts';
-import { assertNoLeaks } from './_helpers.ts';
-import { startNatsCluster, uniqueName, type NatsCluster } from './_nats.ts';
+import { assertNoLeaks, rejection } from './_helpers.ts';
+import { NATS_URL, natsTest, startNatsCluster, uniqueName, type NatsCluster } from './_nats.ts';
 
 /** The server (`n1`…) leading stream `stream`, asked through `conn`, once it has one. */
 async function leaderOf(conn: Connection, stream: string, ms = 30_000): Promise<string> {
@@ -99,6 +99,32 @@ void test('DistributedQueue.open, RemoteExecutor.open and serve refuse a bad rep
   }
   await assert.rejects(DistributedQueue.open(conn, 'q', { replicas: 6 }), /replicas must be at most 5/);
 });
+
+natsTest(
+  'a put that no stream takes (its stream deleted) is tried again until putTimeout, then a TimeoutError that says so, with the id',
+  async () => {
+    const conn = await connect(NATS_URL);
+    try {
+      const q = await DistributedQueue.open<string>(conn, uniqueName('nostream'), { putTimeout: 800 });
+      await conn.jsm.streams.delete(q.stream);
+      const start = performance.now();
+      const e = await rejection(q.put('x', { id: 'the-x' }));
+      const took = performance.now() - start;
+      assert.ok(e instanceof TimeoutError, String(e));
+      assert.equal((e as TimeoutError & { id: string }).id, 'the-x');
+      assert.match(
+        (e as Error).message,
+        /no JetStream stream took the put .* within 800 ms: \d+ tries met no stream leader/,
+      );
+      assert.match((e as Error).message, /nothing was stored/);
+      assert.ok(took >= 600 && took < 5000, `${Math.round(took)} ms`);
+      await q.destroy();
+    } finally {
+      await conn.close();
+    }
+    await assertNoLeaks();
+  },
+);
 
 void test(
   'a cluster of three, replicas 3: the stream leader killed with SIGKILL under producers and consumers loses no acknowledged item, and the queue and the executor go on',

@@ -136,9 +136,10 @@ export function publishOnce(
         finish(translate(error, conn, opts));
         return;
       }
-      const wait = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (tries - 1));
-      if (performance.now() + wait >= deadline) finish(noLeader(opts, tries));
-      else again.start(wait);
+      // The last try leaves itself FIRST_RETRY_MS for the server's answer.
+      const left = deadline - performance.now() - FIRST_RETRY_MS;
+      if (left <= 0) finish(noLeader(opts, tries));
+      else again.start(Math.min(left, MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (tries - 1)));
     };
     const send = (): void => {
       if (settled) return;
