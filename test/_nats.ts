@@ -13,7 +13,7 @@
 //   and store; `stop()` ends it and removes the store.
 // - `startNatsCluster()` runs three such servers as one JetStream cluster
 //   (each its own client port, route port and store) and waits until the
-//   cluster has a JetStream meta leader; `node.kill()` sends one SIGKILL,
+//   cluster can place a stream on all three; `node.kill()` sends one SIGKILL,
 //   `node.start()` brings it back on the same ports and store.
 // - `spawnFixture(file, args)` runs a test fixture in a child process and
 //   reads its stdout line by line.
@@ -24,6 +24,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { StorageType, jetstreamManager } from '@nats-io/jetstream';
 import { freePort } from './_nginx.ts';
 import { requireServer } from './_helpers.ts';
 
@@ -246,42 +248,13 @@ export interface NatsCluster extends AsyncDisposable {
   readonly urls: readonly string[];
   /** The node called `name` (a stream's `cluster.leader`). */
   node(name: string): ClusterNode;
-  /** Waits until the cluster has a JetStream meta leader (it answers `$JS.API.INFO`) and every live server is routed to the others. */
+  /** Waits until the cluster can place a stream on every live server (a meta leader that knows them all). */
   ready(ms?: number): Promise<void>;
   /** Ends every server and removes the stores. */
   stop(): Promise<void>;
 }
 
-/** Sends `subject` as a request to the server at `port` on a raw socket; the reply's payload, or `null` after `ms`. */
-export function rawRequest(port: number, subject: string, ms = 2000): Promise<string | null> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let buffer = '';
-    const done = (reply: string | null): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(reply);
-    };
-    const timer = setTimeout(() => done(null), ms);
-    socket.setEncoding('latin1');
-    socket.once('error', () => done(null));
-    socket.on('data', (d: string) => {
-      buffer += d;
-      if (buffer.startsWith('INFO ') && !buffer.includes('SUB ')) {
-        buffer = 'SUB ';
-        socket.write(
-          `CONNECT {"verbose":false,"pedantic":false}\r\nSUB _R.x 1\r\nPUB ${subject} _R.x 0\r\n\r\n`,
-        );
-        return;
-      }
-      const m = /MSG _R\.x 1 (\d+)\r\n/.exec(buffer);
-      if (m !== null) {
-        const start = m.index + m[0].length;
-        if (buffer.length >= start + Number(m[1])) done(buffer.slice(start, start + Number(m[1])));
-      }
-    });
-  });
-}
+const READY_PROBE = 'TSAIO_CLUSTER_READY';
 
 /**
  * Starts `size` private `nats-server -js` processes as one JetStream cluster
@@ -356,15 +329,34 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     async ready(ms = 30_000) {
       const deadline = performance.now() + ms;
       const live = nodes.filter((n) => n.alive);
-      for (;;) {
-        const answers = await Promise.all(live.map((n) => rawRequest(n.port, '$JS.API.INFO', 1000)));
-        if (answers.every((a) => a !== null && !a.includes('"error"'))) return;
-        if (performance.now() > deadline) {
-          throw new Error(
-            `the private NATS cluster has no JetStream meta leader after ${ms} ms: ${answers.join(' | ')}`,
-          );
+      const nc = await natsConnect({ servers: live.map((n) => n.url), reconnectTimeWait: 100 });
+      let last: unknown;
+      try {
+        const jsm = await jetstreamManager(nc, { checkAPI: false });
+        // A meta leader is not enough: it must know every live server to place a stream on each.
+        for (;;) {
+          try {
+            await jsm.streams.add({
+              name: READY_PROBE,
+              subjects: ['tsaio.cluster.ready'],
+              num_replicas: live.length,
+              storage: StorageType.Memory,
+            });
+            await jsm.streams.delete(READY_PROBE);
+            return;
+          } catch (error) {
+            last = error;
+            await jsm.streams.delete(READY_PROBE).catch(() => {});
+          }
+          if (performance.now() > deadline) {
+            throw new Error(
+              `the private NATS cluster cannot place a stream on its ${live.length} servers after ${ms} ms: ${String(last)}`,
+            );
+          }
+          await new Promise((r) => setTimeout(r, 200));
         }
-        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        await nc.close();
       }
     },
     stop() {
