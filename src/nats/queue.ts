@@ -331,6 +331,8 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
    * @throws {QueueShutDown} Once the queue was shut down.
    * @throws {CodecError} If the codec cannot encode the item (nothing is sent).
    * @throws {ConnectionLostError} If the connection was lost before the server confirmed it.
+   * @throws {TimeoutError} If the server did not confirm it within `putTimeout` (in a cluster,
+   *   also when no stream leader took it meanwhile); its `id` makes a retry safe.
    * @throws {CancelledError} If `signal` aborts first.
    */
   async put(item: T, opts?: PutOptions): Promise<void> {
