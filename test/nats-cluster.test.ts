@@ -2,7 +2,11 @@
 // replicas: the stream leader is killed with SIGKILL while producers put and
 // consumers take items, and while a RemoteExecutor's worker runs jobs. Every
 // put the server confirmed must be received (0 lost); duplicates are counted
-// and reported; the queue and the executor go on after the failover.
+// and reported; the queue and the executor go on after the failover. Also: a
+// get made just after its consumer's leader died resumes within seconds; a
+// put no stream takes ends in a TimeoutError after putTimeout; a bad
+// `replicas` is refused. The servers are private (free ports, temporary
+// stores), so these tests never skip: without nats-server they fail.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { QueueShutDown, TimeoutError, sleep } from '../src/index.ts';
