@@ -11,6 +11,10 @@
 //   its own temporary store, under a watchdog that kills it if this process
 //   dies; `restart()` stops it (SIGTERM) and starts it again on the same port
 //   and store; `stop()` ends it and removes the store.
+// - `startNatsCluster()` runs three such servers as one JetStream cluster
+//   (each its own client port, route port and store) and waits until the
+//   cluster can place a stream on all three; `node.kill()` sends one SIGKILL,
+//   `node.start()` brings it back on the same ports and store.
 // - `spawnFixture(file, args)` runs a test fixture in a child process and
 //   reads its stdout line by line.
 import { after, test, type TestContext } from 'node:test';
@@ -20,6 +24,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { StorageType, jetstreamManager } from '@nats-io/jetstream';
 import { freePort } from './_nginx.ts';
 import { requireServer } from './_helpers.ts';
 
@@ -140,8 +146,9 @@ interface Running {
   exited: Promise<void>;
 }
 
-function launch(port: number, dir: string): Promise<Running> {
+function launch(port: number, dir: string, extra: readonly string[] = []): Promise<Running> {
   const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, '-l', join(dir, 'server.log')];
+  args.push(...extra);
   const child = spawn('/bin/sh', ['-c', WATCHDOG, 'tsaio-nats-watchdog', natsServerBinary(), ...args], {
     stdio: ['pipe', 'pipe', 'ignore'],
   });
@@ -216,6 +223,159 @@ export async function startPrivateNats(): Promise<PrivateNats> {
     [Symbol.asyncDispose]: () => server.stop(),
   };
   return server;
+}
+
+/** One server of a private cluster. */
+export interface ClusterNode {
+  /** Its `server_name`: `n1`, `n2`, `n3` (what JetStream names as a stream's leader). */
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  /** The server's process (changes on start). */
+  readonly pid: number;
+  /** False from `kill()` until `start()`. */
+  readonly alive: boolean;
+  /** Sends SIGKILL to the server and waits until it has exited. */
+  kill(): Promise<void>;
+  /** Starts it again (after `kill`) on the same ports and store. */
+  start(): Promise<void>;
+}
+
+/** A private JetStream cluster. */
+export interface NatsCluster extends AsyncDisposable {
+  readonly nodes: readonly ClusterNode[];
+  /** Every server's client address, for `connect({ servers })`. */
+  readonly urls: readonly string[];
+  /** The node called `name` (a stream's `cluster.leader`). */
+  node(name: string): ClusterNode;
+  /** Waits until the cluster can place a stream on every live server (a meta leader that knows them all). */
+  ready(ms?: number): Promise<void>;
+  /** Ends every server and removes the stores. */
+  stop(): Promise<void>;
+}
+
+const READY_PROBE = 'TSAIO_CLUSTER_READY';
+
+/**
+ * Starts `size` private `nats-server -js` processes as one JetStream cluster
+ * (`tsaio-test`): free client and route ports picked now, a fresh store each,
+ * each routed to the others; resolves once the cluster has a meta leader.
+ */
+export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  const specs: { name: string; port: number; routePort: number; dir: string }[] = [];
+  for (let i = 1; i <= size; i++) {
+    specs.push({
+      name: `n${i}`,
+      port: await freePort(),
+      routePort: await freePort(),
+      dir: mkdtempSync(join(tmpdir(), `tsaio-nats-n${i}-`)),
+    });
+  }
+  const nodes = specs.map((spec) => {
+    const routes = specs.filter((o) => o !== spec).map((o) => `nats://127.0.0.1:${o.routePort}`);
+    const extra = [
+      '-server_name',
+      spec.name,
+      '-cluster_name',
+      'tsaio-test',
+      '-cluster',
+      `nats://127.0.0.1:${spec.routePort}`,
+      '-routes',
+      routes.join(','),
+    ];
+    let running: Running | null = null;
+    const node = {
+      name: spec.name,
+      url: `127.0.0.1:${spec.port}`,
+      port: spec.port,
+      dir: spec.dir,
+      get pid() {
+        return running?.pid ?? 0;
+      },
+      get alive() {
+        return running !== null;
+      },
+      async start() {
+        if (running !== null) return;
+        running = await launch(spec.port, spec.dir, extra);
+        await waitUp(spec.port);
+      },
+      async end(sig: NodeJS.Signals) {
+        const r = running;
+        if (r === null) return;
+        running = null;
+        try {
+          process.kill(r.pid, sig);
+        } catch {
+          // gone already
+        }
+        r.child.stdin!.destroy();
+        await r.exited;
+        r.child.stdout!.destroy();
+      },
+      kill: () => node.end('SIGKILL'),
+    };
+    return node;
+  });
+  let stopped: Promise<void> | null = null;
+  const cluster: NatsCluster = {
+    nodes,
+    urls: nodes.map((n) => n.url),
+    node(name) {
+      const found = nodes.find((n) => n.name === name);
+      if (found === undefined) throw new Error(`no node ${JSON.stringify(name)} in the cluster`);
+      return found;
+    },
+    async ready(ms = 30_000) {
+      const deadline = performance.now() + ms;
+      const live = nodes.filter((n) => n.alive);
+      const nc = await natsConnect({ servers: live.map((n) => n.url), reconnectTimeWait: 100 });
+      let last: unknown;
+      try {
+        const jsm = await jetstreamManager(nc, { checkAPI: false });
+        // A meta leader is not enough: it must know every live server to place a stream on each.
+        for (;;) {
+          try {
+            await jsm.streams.add({
+              name: READY_PROBE,
+              subjects: ['tsaio.cluster.ready'],
+              num_replicas: live.length,
+              storage: StorageType.Memory,
+            });
+            await jsm.streams.delete(READY_PROBE);
+            return;
+          } catch (error) {
+            last = error;
+            await jsm.streams.delete(READY_PROBE).catch(() => {});
+          }
+          if (performance.now() > deadline) {
+            throw new Error(
+              `the private NATS cluster cannot place a stream on its ${live.length} servers after ${ms} ms: ${String(last)}`,
+            );
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        await nc.close();
+      }
+    },
+    stop() {
+      stopped ??= (async () => {
+        await Promise.all(nodes.map((n) => n.end('SIGTERM')));
+        for (const n of nodes) rmSync(n.dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+    [Symbol.asyncDispose]: () => cluster.stop(),
+  };
+  try {
+    await Promise.all(nodes.map((n) => n.start()));
+    await cluster.ready();
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
 }
 
 /** A child process running a fixture, with its stdout as lines. */

@@ -19,6 +19,8 @@ interface WorkerFlags {
   servers: string;
   executor: string;
   concurrency: number;
+  /** Copies of the job queue's streams in a JetStream cluster, if this worker makes them. */
+  replicas?: number;
   name?: string;
   /** No line per job. */
   quiet?: boolean;
@@ -36,6 +38,11 @@ export function registerWorker(program: Command): Command {
     .option('-s, --servers <list>', 'NATS server addresses, comma-separated', '127.0.0.1:4222')
     .option('-e, --executor <name>', 'the executor whose jobs to run', 'default')
     .option('-c, --concurrency <n>', 'jobs run at once', integerAtLeast(1), 1)
+    .option(
+      '--replicas <n>',
+      "copies of the job queue's streams in a NATS cluster, if this worker is the first to open the executor (1 to 5; default 1)",
+      integerAtLeast(1),
+    )
     .option('--name <name>', "this worker's name in results (default host:pid)")
     .option('-q, --quiet', 'no line per job (by default one on stderr as each job ends)')
     .addHelpText(
@@ -123,6 +130,7 @@ async function work(module: string, flags: WorkerFlags, signal: AbortSignal): Pr
   const stats = await serve(conn, functions, {
     executor: flags.executor,
     concurrency: flags.concurrency,
+    ...(flags.replicas !== undefined ? { replicas: flags.replicas } : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     signal,
     onReady: (name) =>

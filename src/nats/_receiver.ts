@@ -25,6 +25,11 @@
  * next get, here or anywhere, reports the item's delivery count unchanged and
  * never dead-letters it for deliveries nobody received (see `_handback.ts`).
  *
+ * In a cluster, a pull request sent while its consumer has no leader (the
+ * server leading it died, a new one is not elected yet) reaches nobody and
+ * nobody answers: the pull would wait until it expires. Pulls ask for a
+ * heartbeat every 2 s, and one that misses two ends and is made again.
+ *
  * nats-server before 2.11 mishandles a message given back while the
  * consumer's only pending pull requests are ones nobody listens to any more
  * (ours, just stopped): it loses the message until `ackWait` and delivers
@@ -70,6 +75,13 @@ interface Pull {
 const MAX_BATCH = 256;
 /** How long a pull waits at the server for messages (the client's minimum is 1,000 ms). */
 const PULL_EXPIRES_MS = 30_000;
+/**
+ * How often the server tells a waiting pull it is still there. Two missed
+ * heartbeats end the pull (and a new one is made): a pull request lost with
+ * its consumer's leader, in a cluster, is noticed in seconds, not once it
+ * would have expired.
+ */
+const PULL_HEARTBEAT_MS = 2000;
 /** Wait before pulling again after a pull failed while connected. */
 const RETRY_MS = 250;
 
@@ -258,7 +270,11 @@ export class Receiver {
   /** Runs one pull to its end; resolves with its error, if it failed. */
   private async _run(pull: Pull): Promise<unknown> {
     try {
-      const messages = await this._consumer.fetch({ max_messages: pull.batch, expires: PULL_EXPIRES_MS });
+      const messages = await this._consumer.fetch({
+        max_messages: pull.batch,
+        expires: PULL_EXPIRES_MS,
+        idle_heartbeat: PULL_HEARTBEAT_MS,
+      });
       pull.messages = messages;
       if (pull.stopped && this._stop(messages, pull.drain)) this._sweepNow();
       for await (const msg of messages) this._arrive(pull, msg);

@@ -7,10 +7,24 @@
 
 import type { StreamConfig, StreamInfo } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy } from './_driver.js';
+import { checkCount } from '../_lowlevel.js';
 import type { Connection } from './connection.js';
 import type { Layout } from './_layout.js';
 
 const NANOS_PER_MS = 1_000_000;
+/** The most copies JetStream keeps of a stream. */
+const MAX_REPLICAS = 5;
+
+/** The `replicas` option (default 1): an integer from 1 to 5 (JetStream's range), else a `RangeError`. */
+export function checkReplicas(value: unknown, where: string): number {
+  const replicas = checkCount(value, where, 'replicas', 1, 1);
+  if (replicas > MAX_REPLICAS) {
+    throw new RangeError(
+      `${where}: replicas must be at most ${MAX_REPLICAS} (JetStream keeps 1 to 5 copies of a stream), received ${replicas}`,
+    );
+  }
+  return replicas;
+}
 
 /** True for JetStream's "stream not found" / "consumer not found". */
 export function isNotFound(error: unknown): boolean {

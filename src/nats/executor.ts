@@ -6,13 +6,15 @@
  */
 
 import type { Msg, Subscription } from '@nats-io/transport-node';
-import { InvalidStateError } from '../exceptions.js';
+import { InvalidStateError, TimeoutError } from '../exceptions.js';
 import { Future, whenDone } from '../futures.js';
 import { describe } from '../_lowlevel.js';
+import { sleep } from '../sleep.js';
 import type { Connection } from './connection.js';
 import { nuid } from './_driver.js';
-import { RemoteError } from './errors.js';
+import { ConnectionLostError, RemoteError } from './errors.js';
 import { DistributedQueue } from './queue.js';
+import { checkReplicas } from './_streams.js';
 import {
   cancelSubject,
   checkExecutorName,
@@ -26,6 +28,10 @@ import {
   type JobMessage,
 } from './_jobs.js';
 
+/** Wait before a job's put is made again after the server did not confirm it; grows by this much each time, up to `RESEND_MAX_MS`. */
+const RESEND_MS = 100;
+const RESEND_MAX_MS = 1000;
+
 /** Options of `RemoteExecutor.open`. */
 export interface RemoteExecutorOptions {
   /** The executor's name: workers started with the same `--executor` run its jobs (default `'default'`). */
@@ -34,6 +40,12 @@ export interface RemoteExecutorOptions {
   ackWait?: number;
   /** Runs after which a job whose workers keep dying is given up, to the dead letters (default 3). */
   maxDeliveries?: number;
+  /**
+   * Copies of the job queue's streams in a JetStream cluster, when this open
+   * makes them (default 1; 3 in production, to survive the loss of a server).
+   * An existing queue keeps its own. A positive integer.
+   */
+  replicas?: number;
   /** Aborting it abandons the open. */
   signal?: AbortSignal;
 }
@@ -104,6 +116,8 @@ export class RemoteExecutor implements AsyncDisposable {
   private _shutdown = false;
   private _closing: Promise<void> | null = null;
   private readonly _unadopt: () => unknown;
+  /** Aborted by `close()`: ends the puts of jobs still being sent again. */
+  private readonly _closer = new AbortController();
 
   private constructor(
     private readonly _conn: Connection,
@@ -121,12 +135,14 @@ export class RemoteExecutor implements AsyncDisposable {
    *
    * @returns The executor; `shutdown()` (or `await using`) ends it.
    * @throws {TypeError} For a bad name.
+   * @throws {RangeError} For a bad `ackWait`, `maxDeliveries` or `replicas`.
    */
   static async open(conn: Connection, opts: RemoteExecutorOptions = {}): Promise<RemoteExecutor> {
     const name = checkExecutorName(opts.name ?? 'default', 'RemoteExecutor.open');
     const queue = await DistributedQueue.open<JobMessage>(conn, jobQueueName(name), {
       maxDeliveries: opts.maxDeliveries ?? 3,
       ...(opts.ackWait !== undefined ? { ackWait: opts.ackWait } : {}),
+      replicas: checkReplicas(opts.replicas, 'RemoteExecutor.open'),
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     });
     return new RemoteExecutor(conn, name, queue);
@@ -155,7 +171,9 @@ export class RemoteExecutor implements AsyncDisposable {
 
   /**
    * Schedules `fn(...args)` on a worker. The arguments and the result travel
-   * as JSON.
+   * as JSON. A job the server does not confirm (the connection lost, a
+   * cluster electing a new leader) is sent again with its id until it does:
+   * the future stays pending meanwhile, and the job is queued once.
    *
    * @param fn The name of a function the workers' module exports.
    * @param args Its arguments.
@@ -176,16 +194,38 @@ export class RemoteExecutor implements AsyncDisposable {
     this._pending.set(id, entry);
     future.addDoneCallback(() => this._settled(id, entry));
     const job: JobMessage = { id, fn, args, submitter: this._submitter, token: entry.token };
-    this._queue._put(job, { id }, false).then(
-      (seq) => {
-        entry.seq = seq;
-        if (future.cancelled()) this._cancelRemote(id, entry);
-      },
-      (error: unknown) => {
-        if (!future.done()) future.setException(error);
-      },
-    );
+    void this._send(job, entry, future);
     return future;
+  }
+
+  /**
+   * Puts `job` in the queue. While the server does not confirm it (the
+   * connection lost, a cluster electing a new leader for the queue's stream)
+   * it is put again, with the same id (the server keeps it once), until the
+   * server does, the future is done, or the executor closes; any other
+   * failure rejects the future.
+   */
+  private async _send(job: JobMessage, entry: Pending, future: Future<unknown>): Promise<void> {
+    const signal = this._closer.signal;
+    for (let tries = 1; ; tries++) {
+      try {
+        entry.seq = await this._queue._put(job, { id: job.id, signal }, false);
+        if (future.cancelled()) this._cancelRemote(job.id, entry);
+        return;
+      } catch (error) {
+        if (future.done()) return;
+        if (!(error instanceof TimeoutError || error instanceof ConnectionLostError) || signal.aborted) {
+          future.setException(error);
+          return;
+        }
+      }
+      try {
+        await sleep(Math.min(RESEND_MAX_MS, RESEND_MS * tries), undefined, { signal });
+      } catch {
+        return; // closed: the future was cancelled
+      }
+      if (future.done()) return;
+    }
   }
 
   /**
@@ -207,6 +247,7 @@ export class RemoteExecutor implements AsyncDisposable {
     this._closing ??= (async () => {
       this._shutdown = true;
       for (const { future } of [...this._pending.values()]) future.cancel();
+      this._closer.abort();
       for (const [id, entry] of this._pending) this._cancelRemote(id, entry);
       this._pending.clear();
       this._results.unsubscribe();

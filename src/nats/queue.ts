@@ -49,7 +49,7 @@ import {
 import { layoutOf, type Layout } from './_layout.js';
 import { StreamFull, publishOnce } from './_publish.js';
 import { Receiver } from './_receiver.js';
-import { ensureConsumer, ensureStream, isNotFound, readState } from './_streams.js';
+import { checkReplicas, ensureConsumer, ensureStream, isNotFound, readState } from './_streams.js';
 import { Timer } from './_timer.js';
 
 /** Options of `DistributedQueue.open`. */
@@ -70,7 +70,12 @@ export interface DistributedQueueOptions<T> {
   prefetch?: number;
   /** Where the server keeps the items of a new queue (default `'file'`). */
   storage?: 'file' | 'memory';
-  /** Copies of a new queue's streams in a cluster (default 1; 3 in production). */
+  /**
+   * Copies of a new queue's streams in a JetStream cluster: the items, dead
+   * letters, hand-back records and state, and the consumer with them
+   * (default 1; 3 in production, to survive the loss of a server). 1 to 5; an
+   * existing queue keeps its own.
+   */
   replicas?: number;
   /** How long a put waits for the server's confirmation, in ms (default 5,000). */
   putTimeout?: number;
@@ -230,7 +235,7 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     const maxDeliveries = checkCount(opts.maxDeliveries ?? 5, 'DistributedQueue.open', 'maxDeliveries', 1);
     const prefetch = checkCount(opts.prefetch ?? 0, 'DistributedQueue.open', 'prefetch', 0);
     const putTimeout = checkCount(opts.putTimeout ?? 5000, 'DistributedQueue.open', 'putTimeout', 1);
-    const replicas = checkCount(opts.replicas ?? 1, 'DistributedQueue.open', 'replicas', 1);
+    const replicas = checkReplicas(opts.replicas, 'DistributedQueue.open');
     const codec = opts.codec ?? new JsonCodec<T>();
     if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') {
       throw new TypeError(
@@ -326,6 +331,8 @@ export class DistributedQueue<T> implements AsyncIterable<T>, AsyncDisposable {
    * @throws {QueueShutDown} Once the queue was shut down.
    * @throws {CodecError} If the codec cannot encode the item (nothing is sent).
    * @throws {ConnectionLostError} If the connection was lost before the server confirmed it.
+   * @throws {TimeoutError} If the server did not confirm it within `putTimeout` (in a cluster,
+   *   also when no stream leader took it meanwhile); its `id` makes a retry safe.
    * @throws {CancelledError} If `signal` aborts first.
    */
   async put(item: T, opts?: PutOptions): Promise<void> {

@@ -19,6 +19,7 @@ import type { Connection } from './connection.js';
 import type { Delivery } from './delivery.js';
 import { CodecError, remoteErrorInfo } from './errors.js';
 import { DistributedQueue } from './queue.js';
+import { checkReplicas } from './_streams.js';
 import { Timer } from './_timer.js';
 import {
   cancelSubject,
@@ -62,6 +63,12 @@ export interface ServeOptions {
   signal?: AbortSignal;
   /** Called once the worker takes jobs. */
   onReady?: (worker: string) => void;
+  /**
+   * Copies of the job queue's streams in a JetStream cluster, when this
+   * worker is the first to open the executor and makes them (default 1; give
+   * the executor's value). An existing queue keeps its own. A positive integer.
+   */
+  replicas?: number;
 }
 
 /** What a worker did, when it stops. */
@@ -310,10 +317,14 @@ export async function serve(
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`serve: concurrency must be a positive integer, received ${String(concurrency)}`);
   }
+  const replicas = checkReplicas(opts.replicas, 'serve');
   if (typeof functions !== 'object' || functions === null || Object.keys(functions).length === 0) {
     throw new TypeError('serve: functions must be an object with at least one function');
   }
-  const queue = await DistributedQueue.open<JobMessage>(conn, jobQueueName(executor), { maxDeliveries: 3 });
+  const queue = await DistributedQueue.open<JobMessage>(conn, jobQueueName(executor), {
+    maxDeliveries: 3,
+    replicas,
+  });
   const worker = new Worker(conn, functions, queue, executor, opts.name ?? `${hostname()}:${process.pid}`);
   const cancels = conn.raw.subscribe(cancelSubject(executor), {
     callback: (_e, msg) => worker.cancel(msg.data),
