@@ -198,7 +198,7 @@ void describe('tsaio: arguments', () => {
         /--fail/,
       ],
       serve: [/--port/, /--host/, /--quiet/, /\/ip/, /\/uuid/],
-      worker: [/--servers/, /--executor/, /--concurrency/, /--quiet/, /tsx/],
+      worker: [/--servers/, /--executor/, /--concurrency/, /--replicas/, /--quiet/, /tsx/],
     };
     for (const [name, options] of Object.entries(expected)) {
       const r = await cli([name, '--help']);
