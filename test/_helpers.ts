@@ -67,3 +67,22 @@ export async function reported(fn: () => Promise<void> | void): Promise<ErrorCon
   }
   return contexts;
 }
+
+/**
+ * Headless Chromium's flags on these machines (as root, on a closed network),
+ * with a fresh profile directory: without the background-networking flags
+ * its connections to the outside are refused, many at a time.
+ */
+export function headlessChromium(profile: string): string[] {
+  return [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--user-data-dir=${profile}`,
+  ];
+}

@@ -11,6 +11,7 @@ import { join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { Outcome } from './portable/checks.ts';
+import { headlessChromium } from './_helpers.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const dist = join(root, 'dist');
@@ -157,17 +158,7 @@ export async function runBrowser(bin: string, limit = 120_000): Promise<RuntimeR
   const profile = mkdtempSync(join(tmpdir(), 'tsaio-chromium-'));
   const page = await serve();
   const start = performance.now();
-  const flags = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    `--user-data-dir=${profile}`,
-  ];
+  const flags = headlessChromium(profile);
   // Its own process group, so that the browser's helpers end with it.
   const child = spawn(bin, [...flags, page.url], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';

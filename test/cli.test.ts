@@ -13,6 +13,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { startTestServer, type TestServer } from '../src/http/index.ts';
 import { MODE_COLORS } from '../src/cli/report.ts';
+import { headlessChromium } from './_helpers.ts';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -494,15 +495,7 @@ void describe('tsaio bench', () => {
       const chromium = async (extra: string[]): Promise<Outcome> => {
         const profile = await mkdtemp(join(tmp, 'chromium-'));
         const out = await runProgram(CHROMIUM, [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          `--user-data-dir=${profile}`,
+          ...headlessChromium(profile),
           '--window-size=1200,900',
           ...extra,
           `file://${html}`,
