@@ -42,9 +42,33 @@ export class Reader<T> {
   private readonly _it: AsyncIterator<T> | Iterator<T>;
   private _read: Future<IteratorResult<T>> | null = null;
   private _ended = false;
+  /** The source is a sync iterable: a read needs no wait. */
+  private readonly _sync: boolean;
 
   constructor(source: AnyIterable<T>, where: string) {
     this._it = iteratorOf(source, where);
+    this._sync = typeof (source as Partial<AsyncIterable<T>>)[Symbol.asyncIterator] !== 'function';
+  }
+
+  /**
+   * The next result if it is there at once, else `null` with a read under way
+   * (`request()` gives it). A sync source is read on the spot, without a
+   * promise; what its `next()` throws is thrown.
+   */
+  poll(): IteratorResult<T> | null {
+    if (!this._sync || this._read !== null) return this.request().done() ? this.take() : null;
+    let result: IteratorResult<T>;
+    try {
+      result = (this._it as Iterator<T>).next();
+      if (result === null || typeof result !== 'object') {
+        throw new TypeError(`Iterator result ${String(result)} is not an object`);
+      }
+    } catch (error) {
+      this._ended = true;
+      throw error;
+    }
+    if (result.done === true) this._ended = true;
+    return result;
   }
 
   /** The read under way, started if there is none. */

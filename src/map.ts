@@ -7,12 +7,10 @@
  */
 
 import { cancelledFrom } from './exceptions.js';
-import { FULFILLED, type Future, type Observer } from './futures.js';
-import { createTask, type Task } from './tasks.js';
+import type { Future } from './futures.js';
 import { checkFunction, checkLimit, checkSignal } from './_validate.js';
-import { ABORTED, DONE, Waiter } from './_waiter.js';
-import { cancelAndWait, waitFor } from './waitfor.js';
 import { Reader, type AnyIterable } from './_reader.js';
+import { Calls } from './_mapcalls.js';
 
 /** Options of `map` and `filter`. */
 export interface MapOptions {
@@ -24,34 +22,6 @@ export interface MapOptions {
   timeout?: number | null;
   /** Aborting it cancels the calls in flight and ends the iteration with `CancelledError`. */
   signal?: AbortSignal;
-}
-
-/** Cancels `tasks` and waits until every one has stopped. */
-async function cancelAll(tasks: Iterable<Task<unknown>>): Promise<void> {
-  await Promise.all([...tasks].map(cancelAndWait));
-}
-
-/** The calls of one `map`, in the order they finish. */
-class Finishing<R> implements Observer {
-  readonly order: Task<R>[] = [];
-  failed: Task<R> | null = null;
-  waiter: Waiter | null = null;
-  _futureDone(future: Future<unknown>): void {
-    const task = future as Task<R>;
-    this.order.push(task);
-    if (task._state !== FULFILLED) this.failed ??= task;
-    this.waiter?.wake(DONE);
-  }
-  /** The next call to hand out: a failure first, else the head (ordered) or the first finished. */
-  next(window: Task<R>[], ordered: boolean): Task<R> | null {
-    if (this.failed !== null) return this.failed;
-    if (!ordered) return this.order[0] ?? null;
-    return window[0]!.done() ? window[0]! : null;
-  }
-  remove(task: Task<R>): void {
-    const at = this.order.indexOf(task);
-    if (at >= 0) this.order.splice(at, 1);
-  }
 }
 
 /**
@@ -77,57 +47,42 @@ export async function* map<T, R>(
 ): AsyncGenerator<Awaited<R>, void, undefined> {
   checkFunction(fn, 'map', 'the mapper');
   const concurrency = checkLimit(opts?.concurrency, 'map', 'concurrency', 1);
-  const ordered = opts?.ordered ?? true;
   const signal = checkSignal(opts?.signal, 'map');
-  const limit = opts?.timeout ?? null;
   const reader = new Reader(source, 'map');
-  const apply = async (item: T, s: AbortSignal, i: number): Promise<Awaited<R>> => await fn(item, s, i);
-  const call =
-    (item: T, i: number) =>
-    (s: AbortSignal): Promise<Awaited<R>> =>
-      limit === null
-        ? apply(item, s, i)
-        : waitFor((inner: AbortSignal) => apply(item, inner, i), limit, { signal: s });
-  const window: Task<Awaited<R>>[] = []; // started, not yet yielded, in input order
-  const finishing = new Finishing<Awaited<R>>();
+  if (signal?.aborted) {
+    await reader.close();
+    throw cancelledFrom(signal.reason);
+  }
+  const calls = new Calls(fn, opts?.ordered ?? true, opts?.timeout ?? null, signal);
   let index = 0;
   let exhausted = false;
   try {
     for (;;) {
+      if (signal?.aborted) throw cancelledFrom(signal.reason);
       // Start calls while there is room; a read still in flight does not hold back finished results.
       let read: Future<IteratorResult<T>> | null = null;
-      while (!exhausted && window.length < concurrency && finishing.failed === null) {
-        read = reader.request();
-        if (!read.done()) break;
-        read = null;
-        const next = reader.take();
-        if (next.done === true) exhausted = true;
-        else {
-          const task = createTask(call(next.value, index++), { signal });
-          task._addCallback(finishing);
-          window.push(task);
+      while (!exhausted && calls.held < concurrency && calls.failed === null) {
+        const next = reader.poll();
+        if (next === null) {
+          read = reader.request();
+          break;
         }
+        if (next.done === true) exhausted = true;
+        else calls.start(next.value, index++);
       }
-      if (window.length === 0 && read === null) return;
-      // The first failure ends the map at once, even behind a slower head (p-map #42).
-      const ready = window.length === 0 ? null : finishing.next(window, ordered);
-      if (ready === null) {
-        const waiter = new Waiter(null, signal);
-        finishing.waiter = waiter;
-        read?._addCallback(waiter);
-        await waiter.promise;
-        finishing.waiter = null;
-        read?._removeCallback(waiter);
-        if (waiter.outcome === ABORTED) throw cancelledFrom(signal!.reason);
-        continue;
+      const ready = calls.ready();
+      if (ready !== null) {
+        if (ready === calls.failed) throw ready.value;
+        yield calls.take() as Awaited<R>;
+      } else if (calls.held === 0 && read === null) {
+        return;
+      } else {
+        await calls.wait(read);
+        read?._removeCallback(calls);
       }
-      if (ready._state !== FULFILLED && signal?.aborted) throw cancelledFrom(signal.reason);
-      window.splice(window.indexOf(ready), 1);
-      finishing.remove(ready);
-      yield ready.result();
     }
   } finally {
-    await cancelAll(window);
+    await calls.close();
     await reader.close();
   }
 }
