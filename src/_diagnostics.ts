@@ -68,7 +68,9 @@ const bodyCollected = new FinalizationRegistry<Task<any>>((task) => {
 // named by path (Node's file: frames) or by URL (a browser's, Deno's remote modules).
 const ownUrl = new URL('.', import.meta.url).href;
 let ownDir: string | null = null;
-const FRAMES = 8;
+// Three frames of tsaio's (gather -> toFutures -> ensureFuture) and three of the caller's:
+// each frame captured costs time and memory for as long as the task is pending.
+const FRAMES = 6;
 
 /** This folder as a path, found when debug mode first needs it ('' where there is no node:url). */
 function ownPath(): string {
