@@ -61,7 +61,13 @@ interface Track {
    * that a pause between the stretch and its hook cannot un-nest the wait.
    */
   firstWait: number;
-  /** Waits over so far (made on the first). */
+  /**
+   * The latest end of the waits already written on the track's first lane
+   * (a wait that ends while its task runs and starts after the ones written
+   * before it is written at once), or -1 for none.
+   */
+  high: number;
+  /** Waits over so far and not yet written (made on the first). */
   spans: Span[] | null;
   /** Instants so far, as JSON text without `sep` (made on the first). */
   instants: string[] | null;
@@ -97,7 +103,17 @@ let stopOnExit: (() => void) | null = null;
 const us = (ms: number): number => Math.round(ms * 1000);
 
 function newTrack(tid: number, name: string): Track {
-  return { tid, name, start: -1, firstWait: -1, spans: null, instants: null, lanes: -1, trace: traceNumber };
+  return {
+    tid,
+    name,
+    start: -1,
+    firstWait: -1,
+    high: -1,
+    spans: null,
+    instants: null,
+    lanes: -1,
+    trace: traceNumber,
+  };
 }
 
 function trackOf(task: object | null): Track {
@@ -151,10 +167,14 @@ function nameJson(name: string): string {
 }
 
 function emitSpan(s: Span, tid: number): void {
-  const ts = us(s.start);
-  const dur = Math.max(0, us(s.end) - ts);
+  emitSpanAt(s.name, s.cat, s.start, s.end, s.args, tid);
+}
+
+function emitSpanAt(name: string, cat: string, start: number, end: number, args: string, tid: number): void {
+  const ts = us(start);
+  const dur = Math.max(0, us(end) - ts);
   emit(
-    `${sep}{"name":${nameJson(s.name)},"ph":"X","pid":${pid},"tid":${tid},"ts":${ts},"dur":${dur},"cat":"${s.cat}"${s.args === '' ? '' : `,"args":${s.args}`}}`,
+    `${sep}{"name":${nameJson(name)},"ph":"X","pid":${pid},"tid":${tid},"ts":${ts},"dur":${dur},"cat":"${cat}"${args === '' ? '' : `,"args":${args}`}}`,
   );
 }
 
@@ -215,12 +235,7 @@ const traceHooks: DebugHooks = {
       instant(task, 'error', JSON.stringify({ error }));
     }
     // The task ended: its track is complete, so it is written out and its events let go.
-    const spans = track.spans;
-    if (spans === null) track.lanes = writeTrack(track, name, [life], track.instants, 0);
-    else {
-      spans.push(life);
-      track.lanes = writeTrack(track, name, spans, track.instants, 0);
-    }
+    track.lanes = writeLife(track, name, life);
     track.spans = null;
     track.instants = null;
     others.delete(track);
@@ -237,11 +252,35 @@ const traceHooks: DebugHooks = {
 
 function endWait(wait: Wait): void {
   if (fd === null) return;
-  wait.end = now();
+  const end = now();
   const track = wait.track;
-  // A wait that outlived its task (nobody awaited it) goes on lanes of its own.
-  if (track.lanes < 0) (track.spans ??= []).push(wait);
-  else track.lanes += writeTrack(track, track.name, [wait], null, track.lanes);
+  if (track.lanes >= 0) {
+    // A wait that outlived its task (nobody awaited it) goes on lanes of its own.
+    wait.end = end;
+    track.lanes += writeTrack(track, track.name, [wait], null, track.lanes);
+  } else if (track.start >= 0 && wait.start >= track.high) {
+    // After the waits written so far (the common case: one wait after another), inside the
+    // task's life: written now on the first lane, where the task's span will enclose it.
+    emitSpanAt(wait.name, wait.cat, wait.start, end, '', track.tid);
+    track.high = end;
+  } else {
+    wait.end = end;
+    (track.spans ??= []).push(wait);
+  }
+}
+
+/**
+ * Writes the task's life `life` with the waits of `track` not written yet:
+ * all on properly nested lanes if none was written at once, else the life on
+ * the first lane (around the waits written there) and the others on lanes
+ * after it. Returns the number of lanes.
+ */
+function writeLife(track: Track, name: string, life: Span): number {
+  const spans = track.spans;
+  if (track.high < 0)
+    return writeTrack(track, name, spans === null ? [life] : [...spans, life], track.instants, 0);
+  const lanes = writeTrack(track, name, [life], track.instants, 0);
+  return spans === null ? lanes : lanes + writeTrack(track, name, spans, null, lanes);
 }
 
 setTraceHooks(traceHooks);
@@ -285,8 +324,7 @@ export function stopTrace(): void {
     if (track === undefined || track.trace !== traceNumber || track.lanes >= 0) continue;
     const name = task.getName();
     const start = track.start < 0 ? end : track.start;
-    const life: Span = { name, cat: 'task', start, end, args: OUTCOME.pending };
-    writeTrack(track, name, [...(track.spans ?? []), life], track.instants, 0);
+    writeLife(track, name, { name, cat: 'task', start, end, args: OUTCOME.pending });
   }
   for (const track of others) writeTrack(track, track.name, track.spans ?? [], track.instants, 0);
   flush();
