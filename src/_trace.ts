@@ -32,6 +32,7 @@ import { runningTask } from './_tracker.js';
 import { now } from './_timers.js';
 import { hostProcess, nodeModule } from './_host.js';
 
+/** A span; times in µs. */
 interface Span {
   name: string;
   cat: string;
@@ -39,11 +40,6 @@ interface Span {
   end: number;
   /** The span's `args`, as JSON ('' for none). */
   args: string;
-}
-
-/** A wait not yet over: its span, and the track it goes on. */
-interface Wait extends Span {
-  track: Track;
 }
 
 /**
@@ -54,6 +50,7 @@ interface Track {
   tid: number;
   /** Set for the track of waits outside tasks and of a task seen only after it ended. */
   name: string;
+  /** When the task started (µs), or -1. */
   start: number;
   /**
    * The start of the first wait made in the body's first stretch (before
@@ -100,7 +97,8 @@ let fd: number | null = null;
 let pending = '';
 let stopOnExit: (() => void) | null = null;
 
-const us = (ms: number): number => Math.round(ms * 1000);
+/** Now in whole µs (times are kept so: small integers, stored without a box of their own). */
+const clock = (): number => Math.round(now() * 1000);
 
 function newTrack(tid: number, name: string): Track {
   return {
@@ -135,7 +133,7 @@ function trackOf(task: object | null): Track {
 function instant(task: object, name: string, args: string): void {
   const track = trackOf(task);
   (track.instants ??= []).push(
-    `{"name":${JSON.stringify(name)},"ph":"i","pid":${pid},"tid":${track.tid},"ts":${us(now())},"cat":"task","s":"t"${args === '' ? '' : `,"args":${args}`}}`,
+    `{"name":${JSON.stringify(name)},"ph":"i","pid":${pid},"tid":${track.tid},"ts":${clock()},"cat":"task","s":"t"${args === '' ? '' : `,"args":${args}`}}`,
   );
 }
 
@@ -171,8 +169,8 @@ function emitSpan(s: Span, tid: number): void {
 }
 
 function emitSpanAt(name: string, cat: string, start: number, end: number, args: string, tid: number): void {
-  const ts = us(start);
-  const dur = Math.max(0, us(end) - ts);
+  const ts = start;
+  const dur = Math.max(0, end - ts);
   emit(
     `${sep}{"name":${nameJson(name)},"ph":"X","pid":${pid},"tid":${tid},"ts":${ts},"dur":${dur},"cat":"${cat}"${args === '' ? '' : `,"args":${args}`}}`,
   );
@@ -217,7 +215,7 @@ const traceHooks: DebugHooks = {
   },
   taskStarted(task, _result, took) {
     const track = trackOf(task);
-    const start = now() - took;
+    const start = clock() - Math.round(took * 1000);
     track.start = track.firstWait >= 0 && track.firstWait < start ? track.firstWait : start;
   },
   taskCancelled(task) {
@@ -225,7 +223,7 @@ const traceHooks: DebugHooks = {
   },
   taskDone(task, state, value) {
     const track = trackOf(task);
-    const end = now();
+    const end = clock();
     const name = (track.name = (task as Task<any>).getName());
     if (track.start < 0) track.start = end; // cancelled before it started
     const outcome = OUTCOME[state === REJECTED ? 'failed' : state === CANCELLED ? 'cancelled' : 'done'];
@@ -243,29 +241,27 @@ const traceHooks: DebugHooks = {
   awaited() {},
   wait(promise, name, cat) {
     const track = trackOf(runningTask());
-    const wait: Wait = { name, cat, start: now(), end: -1, args: '', track };
-    if (track.start < 0 && track.firstWait < 0) track.firstWait = wait.start;
-    const end = (): void => endWait(wait);
+    const start = clock();
+    if (track.start < 0 && track.firstWait < 0) track.firstWait = start;
+    // The wait is what the closure holds: no object of its own while it lasts.
+    const end = (): void => endWait(track, name, cat, start);
     promise.then(end, end);
   },
 };
 
-function endWait(wait: Wait): void {
+function endWait(track: Track, name: string, cat: string, start: number): void {
   if (fd === null) return;
-  const end = now();
-  const track = wait.track;
+  const end = clock();
   if (track.lanes >= 0) {
     // A wait that outlived its task (nobody awaited it) goes on lanes of its own.
-    wait.end = end;
-    track.lanes += writeTrack(track, track.name, [wait], null, track.lanes);
-  } else if (track.start >= 0 && wait.start >= track.high) {
+    track.lanes += writeTrack(track, track.name, [{ name, cat, start, end, args: '' }], null, track.lanes);
+  } else if (track.start >= 0 && start >= track.high) {
     // After the waits written so far (the common case: one wait after another), inside the
     // task's life: written now on the first lane, where the task's span will enclose it.
-    emitSpanAt(wait.name, wait.cat, wait.start, end, '', track.tid);
+    emitSpanAt(name, cat, start, end, '', track.tid);
     track.high = end;
   } else {
-    wait.end = end;
-    (track.spans ??= []).push(wait);
+    (track.spans ??= []).push({ name, cat, start, end, args: '' });
   }
 }
 
@@ -318,7 +314,7 @@ export function stopTrace(): void {
   }
   if (fd === null) return;
   // A task still pending (the process is exiting, or it was not the run's) shows its life so far.
-  const end = now();
+  const end = clock();
   for (const task of allTasks()) {
     const track = (task as Tracked)._track;
     if (track === undefined || track.trace !== traceNumber || track.lanes >= 0) continue;
