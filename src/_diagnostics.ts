@@ -30,33 +30,47 @@ import { reportError, setCreationSites } from './_report.js';
 import { runningTask, setStretchListener } from './_tracker.js';
 import { nodeModule, unref } from './_host.js';
 
-/** What debug mode knows of one task. It never holds the task itself. */
+/**
+ * Where a task was made, as the engine captured it (debug mode knows nothing
+ * else of a task). `stack` is formatted the first time a warning or report
+ * reads it (`siteText`), then let go for the text.
+ */
 interface TaskRecord {
-  readonly source: string;
+  stack?: string;
+  /** The creation site as text, once read. */
+  text?: string;
 }
 
-const records = new WeakMap<object, TaskRecord>();
+// A task's record rides on the task itself (a WeakMap entry per task costs more,
+// and ephemerons slow every collection down). It never holds the task.
+const kRecord = Symbol('tsaio.createdAt');
+type Recorded = { [kRecord]?: TaskRecord | undefined };
 
-// The held value keeps the task: it is alive anyway while pending (tasks are held
-// until done), and once done its body promise is soon collected, which lets it go.
-const bodyCollected = new FinalizationRegistry<{ task: Task<any>; record: TaskRecord }>(
-  ({ task, record }) => {
-    if (task.done()) return;
-    reportError({
-      message:
-        `Task was destroyed but it is pending! The body of ${String(task)} waits on a promise ` +
-        `that nothing can settle any more, so the task can never finish.\n${createdAt(record)}`,
-      task,
-      source: record.source,
-    });
-  },
-);
+function recordOf(task: object): TaskRecord | undefined {
+  return (task as Recorded)[kRecord];
+}
+
+// The held value is the task, and so is the unregister token: it is alive anyway
+// while pending (tasks are held until done), and once done it is unregistered.
+const bodyCollected = new FinalizationRegistry<Task<any>>((task) => {
+  const record = recordOf(task);
+  if (task.done() || record === undefined) return;
+  reportError({
+    message:
+      `Task was destroyed but it is pending! The body of ${String(task)} waits on a promise ` +
+      `that nothing can settle any more, so the task can never finish.\n${createdAt(record)}`,
+    task,
+    source: siteText(record),
+  });
+});
 
 // tsaio's own frames: files under the folder of this one (the core and the I/O parts),
 // named by path (Node's file: frames) or by URL (a browser's, Deno's remote modules).
 const ownUrl = new URL('.', import.meta.url).href;
 let ownDir: string | null = null;
-const FRAMES = 8;
+// Three frames of tsaio's (gather -> toFutures -> ensureFuture) and three of the caller's:
+// each frame captured costs time and memory for as long as the task is pending.
+const FRAMES = 6;
 
 /** This folder as a path, found when debug mode first needs it ('' where there is no node:url). */
 function ownPath(): string {
@@ -67,21 +81,31 @@ function ownPath(): string {
 }
 
 /**
- * Where a task was made: up to three frames of the code that called
- * `createTask` (or `gather`, a task group ...), tsaio's and Node's own frames
- * left out. The stack is cut at `createTask` and kept short: formatting
- * frames is most of what debug mode costs per task.
+ * Where a task is being made, captured but not yet formatted: V8 and
+ * JavaScriptCore record the frames above `createTask` (the stack is cut
+ * there) and make the text only when `stack` is read, which a task that
+ * never appears in a warning or report never does. Formatting frames was
+ * most of what debug mode cost per task.
  */
-export function creationSite(): string {
+function captureSite(): TaskRecord {
+  const holder: TaskRecord = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = FRAMES;
-  const holder: { stack?: string } = {};
-  // V8 and JavaScriptCore cut the stack at `createTask`; elsewhere tsaio's frames are filtered out below.
   if (typeof Error.captureStackTrace === 'function') Error.captureStackTrace(holder, createTask);
-  else holder.stack = new Error().stack;
+  else holder.stack = new Error().stack; // elsewhere tsaio's frames are filtered out by `siteText`
   Error.stackTraceLimit = limit;
+  return holder;
+}
+
+/**
+ * Where a task was made: up to three frames of the code that called
+ * `createTask` (or `gather`, a task group ...), tsaio's and Node's own frames
+ * left out. Formats the captured stack on first call and keeps the text.
+ */
+function siteText(holder: TaskRecord): string {
+  if (holder.text !== undefined) return holder.text;
   const dir = ownPath();
-  return (holder.stack ?? '')
+  const text = (holder.stack ?? '')
     .split('\n')
     .slice(1)
     .filter(
@@ -91,16 +115,20 @@ export function creationSite(): string {
     .slice(0, 3)
     .map((line) => line.trim())
     .join('\n');
+  holder.text = text;
+  holder.stack = undefined; // the frames are let go once formatted
+  return text;
 }
 
 function createdAt(record: TaskRecord): string {
-  const site = record.source === '' ? '(unknown)' : record.source.split('\n').join('\n    ');
+  const source = siteText(record);
+  const site = source === '' ? '(unknown)' : source.split('\n').join('\n    ');
   return `  created at:\n    ${site}`;
 }
 
 /** `${task} ${what}`, then where the task was made (unknown for a task made before debug mode was on). */
 export function describeTask(task: object, what: string): string {
-  const record = records.get(task);
+  const record = recordOf(task);
   const site = record === undefined ? '  created at: (before debug mode was on)' : createdAt(record);
   return `${String(task)} ${what}\n${site}`;
 }
@@ -169,12 +197,11 @@ export function _cancelWatchStats(): { tasks: number; timerArmed: boolean } {
 
 const debugHooks: DebugHooks = {
   taskCreated(task) {
-    records.set(task, { source: creationSite() });
+    (task as Recorded)[kRecord] = captureSite();
   },
   taskStarted(task, result, took) {
-    const record = records.get(task);
-    if (record !== undefined && result !== null && typeof result === 'object') {
-      bodyCollected.register(result, { task: task as Task<any>, record }, record);
+    if (recordOf(task) !== undefined && result !== null && typeof result === 'object') {
+      bodyCollected.register(result, task as Task<any>, task);
     }
     slow(task as Task<any>, took);
   },
@@ -183,10 +210,13 @@ const debugHooks: DebugHooks = {
   },
   taskDone(task) {
     unwatchCancelled(task as Task<any>);
-    const record = records.get(task);
+    const t = task as Recorded;
+    if (t[kRecord] === undefined) return;
     // A done task's body can strand it no more: the registry lets go of it now, not in
-    // a finalization callback after the next collection.
-    if (record !== undefined) bodyCollected.unregister(record);
+    // a finalization callback after the next collection. Its creation site is needed
+    // no more either (a failure report took it as the task failed), so the frames go too.
+    bodyCollected.unregister(task);
+    t[kRecord] = undefined;
   },
   awaited(future) {
     if (!(future instanceof Task) || runningTask() !== future || future.done()) return;
@@ -198,7 +228,7 @@ const debugHooks: DebugHooks = {
 setDebugHooks(debugHooks);
 // A failure report names where its task was made, when debug mode saw it made.
 setCreationSites((task) => {
-  const record = records.get(task);
+  const record = recordOf(task);
   return record === undefined ? '' : createdAt(record);
 });
 setStretchListener((task, took) => {

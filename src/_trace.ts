@@ -17,45 +17,57 @@
  *
  * The file is written with `node:fs`, asked of the runtime when a trace
  * starts (Node, Deno and Bun have it; in a browser `trace` fails at once).
+ * Events are written as JSON text straight away (no event objects) and in
+ * pieces of about a megabyte; the file is completed when the run ends, also
+ * when it fails, and when the process exits before that (`process.exit`, a
+ * second SIGINT).
  *
  * @module
  */
 
 import { CANCELLED, REJECTED } from './futures.js';
-import type { Task } from './tasks.js';
+import { allTasks, type Task } from './tasks.js';
 import { setFlags, setTraceHooks, type DebugHooks } from './_debug.js';
 import { runningTask } from './_tracker.js';
 import { now } from './_timers.js';
 import { hostProcess, nodeModule } from './_host.js';
 
-/** One event of the trace-event format (times in µs). */
-export interface TraceEvent {
-  name: string;
-  ph: 'X' | 'i' | 'M';
-  pid: number;
-  tid: number;
-  ts: number;
-  dur?: number;
-  cat?: string;
-  s?: 't';
-  args?: Record<string, unknown>;
-}
-
+/** A span; times in µs. */
 interface Span {
   name: string;
   cat: string;
   start: number;
   end: number;
-  args?: Record<string, unknown>;
+  /** The span's `args`, as JSON ('' for none). */
+  args: string;
 }
 
-/** A task's track: its name, its life and its waits; once written out, only how many lanes it used. */
+/**
+ * A task's track: its life and its waits; once written out, only how many
+ * lanes it used. Its name is read from the task when it is written.
+ */
 interface Track {
   tid: number;
+  /** Set for the track of waits outside tasks and of a task seen only after it ended. */
   name: string;
+  /** When the task started (µs), or -1. */
   start: number;
-  spans: Span[];
-  instants: TraceEvent[];
+  /**
+   * The start of the first wait made in the body's first stretch (before
+   * `start` is known), or -1: the task's life is made to start no later, so
+   * that a pause between the stretch and its hook cannot un-nest the wait.
+   */
+  firstWait: number;
+  /**
+   * The latest end of the waits already written on the track's first lane
+   * (a wait that ends while its task runs and starts after the ones written
+   * before it is written at once), or -1 for none.
+   */
+  high: number;
+  /** Waits over so far and not yet written (made on the first). */
+  spans: Span[] | null;
+  /** Instants so far, as JSON text without `sep` (made on the first). */
+  instants: string[] | null;
   /** Set once the task ended and its events were written: the number of lanes they took. */
   lanes: number;
   /** The recording it belongs to (a task may outlive one and be seen in the next). */
@@ -67,128 +79,205 @@ let pid = 0;
 let fs: typeof import('node:fs') | null = null;
 /** Written out in pieces of about this many characters: a trace of a million tasks never sits in one string. */
 const CHUNK = 1 << 20;
-// A task's track rides on the task itself (in trace mode only): no map lookup per event.
-const kTrack = Symbol('tsaio.trackOf');
-type Tracked = { [kTrack]?: Track };
+// A task's track rides on the task itself, in a field kept for it (a property added
+// to each task costs a slow lookup per event): no map lookup per event.
+type Tracked = { _track?: Track };
 
-/** Tracks of tasks not yet ended, and the track of waits made outside any task. */
-let live = new Set<Track>();
+/**
+ * Tracks not found among the pending tasks when the trace stops: that of the
+ * waits outside any task, and those of tasks first seen after they ended.
+ * The tracks of pending tasks are found through `allTasks()`.
+ */
+let others = new Set<Track>();
 let outside: Track | null = null;
 let nextTid = 1;
 let traceNumber = 0;
 let fd: number | null = null;
-let pending: string[] = [];
-let pendingLength = 0;
-let count = 0;
+/** Events not yet written, as JSON text. */
+let pending = '';
+let stopOnExit: (() => void) | null = null;
 
-const us = (ms: number): number => Math.round(ms * 1000);
+/** Now in whole µs (times are kept so: small integers, stored without a box of their own). */
+const clock = (): number => Math.round(now() * 1000);
 
 function newTrack(tid: number, name: string): Track {
-  const track: Track = { tid, name, start: -1, spans: [], instants: [], lanes: -1, trace: traceNumber };
-  live.add(track);
-  return track;
+  return {
+    tid,
+    name,
+    start: -1,
+    firstWait: -1,
+    high: -1,
+    spans: null,
+    instants: null,
+    lanes: -1,
+    trace: traceNumber,
+  };
 }
 
 function trackOf(task: object | null): Track {
-  if (task === null) return (outside ??= newTrack(0, '(outside any task)'));
+  if (task === null) {
+    if (outside === null) others.add((outside = newTrack(0, '(outside any task)')));
+    return outside;
+  }
   const t = task as Tracked;
-  const track = t[kTrack];
+  const track = t._track;
   if (track !== undefined && track.trace === traceNumber) return track;
-  return (t[kTrack] = newTrack(nextTid++, (task as Task<any>).getName()));
+  const made = (t._track = newTrack(nextTid++, ''));
+  if ((task as Task<any>).done()) {
+    made.name = (task as Task<any>).getName();
+    others.add(made);
+  }
+  return made;
 }
 
-function instant(task: object, name: string, args?: Record<string, unknown>): void {
+function instant(task: object, name: string, args: string): void {
   const track = trackOf(task);
-  track.instants.push({ name, ph: 'i', s: 't', pid, tid: track.tid, ts: us(now()), cat: 'task', args });
+  (track.instants ??= []).push(
+    `{"name":${JSON.stringify(name)},"ph":"i","pid":${pid},"tid":${track.tid},"ts":${clock()},"cat":"task","s":"t"${args === '' ? '' : `,"args":${args}`}}`,
+  );
 }
 
-/** One event as JSON, written out by hand (several times faster than `JSON.stringify` of the object). */
-function json(e: TraceEvent): string {
-  let text = `{"name":${JSON.stringify(e.name)},"ph":"${e.ph}","pid":${e.pid},"tid":${e.tid},"ts":${e.ts}`;
-  if (e.dur !== undefined) text += `,"dur":${e.dur}`;
-  if (e.cat !== undefined) text += `,"cat":"${e.cat}"`;
-  if (e.s !== undefined) text += `,"s":"${e.s}"`;
-  if (e.args !== undefined) text += `,"args":${JSON.stringify(e.args)}`;
-  return `${text}}`;
-}
+/** What goes before the next event: nothing before the first. */
+let sep = '';
 
-/** Queues one event for the file; writes the queue out once it is big. */
-function emit(event: TraceEvent): void {
-  const text = json(event);
-  pending.push(count++ === 0 ? text : `,\n${text}`);
-  pendingLength += text.length + 2;
-  if (pendingLength >= CHUNK) flush();
+/** Queues one event (JSON text, `sep` first) for the file; writes the queue out once it is big. */
+function emit(text: string): void {
+  pending += text;
+  sep = ',\n';
+  if (pending.length >= CHUNK) flush();
 }
 
 function flush(): void {
-  if (fd !== null && pending.length > 0) fs!.writeSync(fd, pending.join(''));
-  pending = [];
-  pendingLength = 0;
+  if (fd !== null && pending.length > 0) fs!.writeSync(fd, pending);
+  pending = '';
+}
+
+/** The JSON of the last few wait names: most waits are named alike (`sleep 0 ms`). */
+let lastName = '';
+let lastNameJson = '""';
+
+function nameJson(name: string): string {
+  if (name !== lastName) {
+    lastName = name;
+    lastNameJson = JSON.stringify(name);
+  }
+  return lastNameJson;
+}
+
+function emitSpan(s: Span, tid: number): void {
+  emitSpanAt(s.name, s.cat, s.start, s.end, s.args, tid);
+}
+
+function emitSpanAt(name: string, cat: string, start: number, end: number, args: string, tid: number): void {
+  const ts = start;
+  const dur = Math.max(0, end - ts);
+  emit(
+    `${sep}{"name":${nameJson(name)},"ph":"X","pid":${pid},"tid":${tid},"ts":${ts},"dur":${dur},"cat":"${cat}"${args === '' ? '' : `,"args":${args}`}}`,
+  );
 }
 
 /** Writes `spans` and `instants` of `track`, the spans spread over properly nested lanes from lane `first`. */
-function writeTrack(track: Track, spans: Span[], instants: TraceEvent[], first: number): number {
-  const lanes = nest(spans);
-  lanes.forEach((lane, i) => {
+function writeTrack(
+  track: Track,
+  name: string,
+  spans: Span[],
+  instants: string[] | null,
+  first: number,
+): number {
+  const lanes = spans.length === 0 ? [] : spans.length === 1 ? [spans] : nest(spans);
+  for (let i = 0; i < lanes.length; i++) {
     const n = first + i;
     const tid = n === 0 ? track.tid : track.tid + 1_000_000 * n;
-    const name = n === 0 ? track.name : `${track.name} (${n + 1})`;
-    emit({ name: 'thread_name', ph: 'M', pid, tid, ts: 0, args: { name } });
-    emit({ name: 'thread_sort_index', ph: 'M', pid, tid, ts: 0, args: { sort_index: tid } });
-    for (const s of lane) {
-      const dur = Math.max(0, us(s.end) - us(s.start));
-      emit({ name: s.name, cat: s.cat, ph: 'X', pid, tid, ts: us(s.start), dur, args: s.args });
-    }
-  });
-  for (const e of instants) emit(e);
+    const laneName = JSON.stringify(n === 0 ? name : `${name} (${n + 1})`);
+    emit(
+      `${sep}{"name":"thread_name","ph":"M","pid":${pid},"tid":${tid},"ts":0,"args":{"name":${laneName}}}`,
+    );
+    emit(
+      `${sep}{"name":"thread_sort_index","ph":"M","pid":${pid},"tid":${tid},"ts":0,"args":{"sort_index":${tid}}}`,
+    );
+    for (const s of lanes[i]!) emitSpan(s, tid);
+  }
+  if (instants !== null) for (const e of instants) emit(sep + e);
   return lanes.length;
 }
 
-/** A task ended: its track is complete, so it is written out and its events let go. */
-function retire(track: Track): void {
-  live.delete(track);
-  track.lanes = writeTrack(track, track.spans, track.instants, 0);
-  track.spans = [];
-  track.instants = [];
-}
+/** The task span's `args` for each outcome. */
+const OUTCOME = {
+  done: '{"outcome":"done"}',
+  failed: '{"outcome":"failed"}',
+  cancelled: '{"outcome":"cancelled"}',
+  pending: '{"outcome":"pending"}',
+};
 
 const traceHooks: DebugHooks = {
   taskCreated(task) {
     trackOf(task);
   },
   taskStarted(task, _result, took) {
-    trackOf(task).start = now() - took;
+    const track = trackOf(task);
+    const start = clock() - Math.round(took * 1000);
+    track.start = track.firstWait >= 0 && track.firstWait < start ? track.firstWait : start;
   },
   taskCancelled(task) {
-    instant(task, 'cancel requested');
+    instant(task, 'cancel requested', '');
   },
   taskDone(task, state, value) {
     const track = trackOf(task);
-    const end = now();
-    track.name = (task as Task<any>).getName();
+    const end = clock();
+    const name = (track.name = (task as Task<any>).getName());
     if (track.start < 0) track.start = end; // cancelled before it started
-    const outcome = state === REJECTED ? 'failed' : state === CANCELLED ? 'cancelled' : 'done';
-    track.spans.push({ name: track.name, cat: 'task', start: track.start, end, args: { outcome } });
+    const outcome = OUTCOME[state === REJECTED ? 'failed' : state === CANCELLED ? 'cancelled' : 'done'];
+    const life: Span = { name, cat: 'task', start: track.start, end, args: outcome };
     if (state === REJECTED) {
       const error = value instanceof Error ? `${value.name}: ${value.message}` : String(value);
-      instant(task, 'error', { error });
+      instant(task, 'error', JSON.stringify({ error }));
     }
-    retire(track);
+    // The task ended: its track is complete, so it is written out and its events let go.
+    track.lanes = writeLife(track, name, life);
+    track.spans = null;
+    track.instants = null;
+    others.delete(track);
   },
   awaited() {},
   wait(promise, name, cat) {
     const track = trackOf(runningTask());
-    const span: Span = { name, cat, start: now(), end: -1 };
-    const end = (): void => {
-      if (fd === null) return;
-      span.end = now();
-      // A wait that outlived its task (nobody awaited it) goes on lanes of its own.
-      if (track.lanes < 0) track.spans.push(span);
-      else track.lanes += writeTrack(track, [span], [], track.lanes);
-    };
+    const start = clock();
+    if (track.start < 0 && track.firstWait < 0) track.firstWait = start;
+    // The wait is what the closure holds: no object of its own while it lasts.
+    const end = (): void => endWait(track, name, cat, start);
     promise.then(end, end);
   },
 };
+
+function endWait(track: Track, name: string, cat: string, start: number): void {
+  if (fd === null) return;
+  const end = clock();
+  if (track.lanes >= 0) {
+    // A wait that outlived its task (nobody awaited it) goes on lanes of its own.
+    track.lanes += writeTrack(track, track.name, [{ name, cat, start, end, args: '' }], null, track.lanes);
+  } else if (track.start >= 0 && start >= track.high) {
+    // After the waits written so far (the common case: one wait after another), inside the
+    // task's life: written now on the first lane, where the task's span will enclose it.
+    emitSpanAt(name, cat, start, end, '', track.tid);
+    track.high = end;
+  } else {
+    (track.spans ??= []).push({ name, cat, start, end, args: '' });
+  }
+}
+
+/**
+ * Writes the task's life `life` with the waits of `track` not written yet:
+ * all on properly nested lanes if none was written at once, else the life on
+ * the first lane (around the waits written there) and the others on lanes
+ * after it. Returns the number of lanes.
+ */
+function writeLife(track: Track, name: string, life: Span): number {
+  const spans = track.spans;
+  if (track.high < 0)
+    return writeTrack(track, name, spans === null ? [life] : [...spans, life], track.instants, 0);
+  const lanes = writeTrack(track, name, [life], track.instants, 0);
+  return spans === null ? lanes : lanes + writeTrack(track, name, spans, null, lanes);
+}
 
 setTraceHooks(traceHooks);
 
@@ -200,26 +289,46 @@ export function startTrace(path: string): void {
   fs = files;
   pid = hostProcess?.pid ?? 0;
   traceNumber++;
-  live = new Set();
+  others = new Set();
   outside = null;
   nextTid = 1;
-  count = 0;
+  sep = '';
+  pending = '';
   fs.writeSync(fd, '{"displayTimeUnit":"ms","traceEvents":[\n');
-  emit({ name: 'process_name', ph: 'M', pid, tid: 0, ts: 0, args: { name: `tsaio (pid ${pid})` } });
+  const title = JSON.stringify(`tsaio (pid ${pid})`);
+  emit(`${sep}{"name":"process_name","ph":"M","pid":${pid},"tid":0,"ts":0,"args":{"name":${title}}}`);
+  // A process that exits before the run ends (process.exit) still leaves a complete file.
+  if (typeof hostProcess?.once === 'function') hostProcess.once('exit', (stopOnExit = stopTrace));
   setFlags({ tracing: true });
 }
 
-/** Stops recording: writes what is left (tasks still pending, waits outside tasks) and closes the file. */
+/**
+ * Stops recording: writes what is left (tasks still pending, their life so
+ * far with the outcome `pending`; waits outside tasks) and closes the file.
+ */
 export function stopTrace(): void {
   setFlags({ tracing: false });
+  if (stopOnExit !== null) {
+    hostProcess?.off?.('exit', stopOnExit);
+    stopOnExit = null;
+  }
   if (fd === null) return;
-  for (const track of live) writeTrack(track, track.spans, track.instants, 0);
+  // A task still pending (the process is exiting, or it was not the run's) shows its life so far.
+  const end = clock();
+  for (const task of allTasks()) {
+    const track = (task as Tracked)._track;
+    if (track === undefined || track.trace !== traceNumber || track.lanes >= 0) continue;
+    const name = task.getName();
+    const start = track.start < 0 ? end : track.start;
+    writeLife(track, name, { name, cat: 'task', start, end, args: OUTCOME.pending });
+  }
+  for (const track of others) writeTrack(track, track.name, track.spans ?? [], track.instants, 0);
   flush();
   fs!.writeSync(fd, '\n]}\n');
   fs!.closeSync(fd);
   fd = null;
   fs = null;
-  live = new Set();
+  others = new Set();
   outside = null;
 }
 
@@ -229,6 +338,9 @@ export function stopTrace(): void {
  */
 function nest(spans: Span[]): Span[][] {
   const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  if (sorted.length === 2 && (sorted[1]!.end <= sorted[0]!.end || sorted[0]!.end <= sorted[1]!.start)) {
+    return [sorted]; // the common case: a task and its one wait
+  }
   const lanes: { spans: Span[]; open: Span[] }[] = [];
   for (const span of sorted) {
     let lane = lanes.find((l) => fits(l.open, span));

@@ -137,6 +137,7 @@ function cancelOnSignals(task: Task<unknown>): () => void {
     const handler = (): void => {
       if (task.cancelling() > 0 || task.done()) {
         remove();
+        stopTrace(); // the process ends now: the trace is completed first
         process.kill(process.pid, signal);
         return;
       }

@@ -101,6 +101,8 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal */ _node: TaskNode | null = null;
   /** @internal */ _prev: Task<any> | typeof registry | null = null;
   /** @internal */ _next: Task<any> | null = null;
+  /** @internal What tracing records of the task, while a trace is on (see `_trace.ts`). */
+  _track: unknown = undefined;
 
   /** @internal Use `createTask`. */
   constructor(body: TaskBody<T>, name: string | number) {

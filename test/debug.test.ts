@@ -429,6 +429,43 @@ async function slowDouble(x: number): Promise<number> {
 }
 
 void describe('what debug mode keeps', () => {
+  void test('creation sites are captured, and formatted only when a warning needs one', async () => {
+    let formatted = 0;
+    const prepare = Error.prepareStackTrace;
+    Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]) => {
+      formatted++;
+      return [String(error), ...frames.map((f) => `    at ${String(f)}`)].join('\n');
+    };
+    let healthy = -1;
+    let beforeWarning = -1;
+    try {
+      const out = await captured(() =>
+        run(
+          async () => {
+            await gather(Array.from({ length: 1000 }, () => () => sleep(0)));
+            healthy = formatted;
+            createTask((signal) => sleep(60_000, undefined, { signal }), { name: 'late' });
+            beforeWarning = formatted;
+            await sleep(1);
+          },
+          { debug: true },
+        ),
+      );
+      assert.equal(healthy, 0, 'a thousand tasks made and done: no stack formatted');
+      assert.equal(formatted - beforeWarning, 1, 'one warning: one stack formatted');
+      // (The frames given to a custom formatter are not source-mapped: the line is checked elsewhere.)
+      const m = out.filter((m) => m.includes("name='late'"));
+      assert.equal(m.length, 1, out.join('\n'));
+      assert.match(
+        m[0]!,
+        /was still pending when run\(\) ended: cancelling it\n {2}created at:\n {4}at .*debug\.test\.ts:/,
+      );
+    } finally {
+      Error.prepareStackTrace = prepare;
+    }
+    await assertNoLeaks();
+  });
+
   void test('tasks that ended are let go at once, and a second run keeps no more than the first', async () => {
     const N = 20_000;
     const once = () => run(() => gather(Array.from({ length: N }, () => () => sleep(0))), { debug: true });

@@ -221,6 +221,53 @@ void describe('run(main, { trace })', () => {
   });
 });
 
+void describe('the trace file is complete however the run ends', () => {
+  void test('a run whose main fails still closes its trace', async () => {
+    const file = join(dir, 'failed-run.json');
+    await assert.rejects(
+      run(
+        async () => {
+          createTask((signal) => sleep(60_000, undefined, { signal }), { name: 'left' });
+          await gather(Array.from({ length: 100 }, () => () => sleep(0)));
+          throw new Error('main failed');
+        },
+        { trace: file },
+      ),
+      /main failed/,
+    );
+    const events = (JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
+    assertWellFormed(events);
+    const names = [...trackNames(events).values()];
+    assert.ok(names.includes('main') && names.includes('left'), names.slice(0, 5).join(', '));
+    assert.equal(names.length, 102, 'main, the task left and the hundred gathered');
+  });
+
+  void test('a process that exits in the middle of a run leaves a complete trace', () => {
+    const file = join(dir, 'exited.json');
+    const index = new URL('../src/index.ts', import.meta.url).href;
+    const code = `
+      import { createTask, gather, run, sleep } from ${JSON.stringify(index)};
+      await run(async () => {
+        createTask(() => sleep(60_000), { name: 'sleeper' });
+        await gather(Array.from({ length: 20_000 }, () => () => sleep(0)));
+        process.exit(3);
+      }, { trace: ${JSON.stringify(file)} });`;
+    assert.throws(
+      () =>
+        execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+          stdio: 'pipe',
+          timeout: 60_000,
+        }),
+      (e) => (e as { status?: number }).status === 3,
+    );
+    const events = (JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
+    assertWellFormed(events, events[0]!.pid);
+    const names = [...trackNames(events).values()];
+    assert.ok(names.includes('main') && names.includes('sleeper'), 'the tasks still pending are written');
+    assert.equal(names.length, 20_002, 'main, the sleeper and every task that ended');
+  });
+});
+
 void describe('tsaio bench --trace', () => {
   void test("writes a trace of the seed's experiment: a track per request task, the semaphore's waits on them", () => {
     const file = join(dir, 'bench-trace.json');
