@@ -13,7 +13,7 @@ import { CancelledError, cancelledFrom } from './exceptions.js';
 import { FULFILLED, PENDING, REJECTED, isThenable, type Future, type Observer } from './futures.js';
 import { abortNode, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
 import { readsArgument } from './_signature.js';
-import { Queue } from './_queue.js';
+import { Fifo } from './_fifo.js';
 import { waitFor } from './waitfor.js';
 
 /** What `map` calls for each item. */
@@ -39,7 +39,7 @@ export class Call implements CancelNode {
  */
 export class Calls<T, R> implements Observer {
   /** Started and not handed out: all of them (ordered), or the finished ones (unordered). */
-  private readonly _window = new Queue<Call>();
+  private readonly _window = new Fifo<Call>();
   private readonly _running: Call[] = [];
   private readonly _withSignal: boolean;
   /** Calls started and not yet handed out (running or finished). */
@@ -87,7 +87,7 @@ export class Calls<T, R> implements Observer {
 
   /** Hands out the call `ready()` gave (not a failure): its result. */
   take(): unknown {
-    const call = this._window.shift();
+    const call = this._window.pop();
     this.held--;
     return call.value;
   }
