@@ -135,3 +135,6 @@ export function times(ratio: number | null): string {
 export function int(x: number): string {
   return Math.round(x).toLocaleString('en-US');
 }
+
+/** One turn of the event loop, the yield the W3, W3B and W5 jobs make. */
+export const turn = (): Promise<void> => new Promise<void>((r) => setImmediate(r));

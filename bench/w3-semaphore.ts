@@ -36,14 +36,13 @@
 // Every body calls `mark()` after its yield; only the first call counts, and
 // by then all N bodies exist: 100 hold a permit and the rest wait for one.
 import type { Mark, Workload } from './_workload.ts';
-import { within } from './_workload.ts';
+import { turn, within } from './_workload.ts';
 
 const PERMITS = 100;
 /** Effect's semaphore wakes every waiter on each release (see the note): it gives up after this. */
 const EFFECT_LIMIT_MS = 15_000;
 
 /** The one-turn yield of the peers. */
-const turn = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
 
 /** Counts bodies inside the semaphore; `check` throws unless the limit held and was reached. */
 function probe(n: number, mark: Mark) {

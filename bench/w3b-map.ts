@@ -14,10 +14,9 @@
 // Each variant fails unless the highest number of jobs seen running at once
 // is exactly 100 and all N ran. `mark()` is called when the first job ends.
 import type { Mark, Workload } from './_workload.ts';
+import { turn } from './_workload.ts';
 
 const CONCURRENCY = 100;
-
-const turn = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
 
 /** Counts running jobs; `check` throws unless the limit held and was reached. */
 function probe(n: number, mark: Mark) {

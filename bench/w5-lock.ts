@@ -19,13 +19,11 @@
 // Every critical section calls `mark()` after its yield; only the first call
 // counts, and by then all N tasks exist and all but one wait for the lock.
 import type { Mark, Workload } from './_workload.ts';
-import { within } from './_workload.ts';
+import { turn, within } from './_workload.ts';
 
 const ROUNDS = 100;
 /** Effect's semaphore wakes every waiter on each release (see the note): it gives up after this. */
 const EFFECT_LIMIT_MS = 15_000;
-
-const turn = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
 
 /** Watches the critical section; `check` throws unless it was exclusive and ran n × ROUNDS times. */
 function probe(n: number, mark: Mark) {
