@@ -7,9 +7,9 @@
 // so that only the machinery around it differs.
 //
 // `tsaio-semaphore-loop` is tsaio's own Semaphore used by hand: acquire a
-// permit, then start the job, which releases it when done. `p-map` needs the
-// p-map package, which is not a dependency of the project yet: without it the
-// variant fails ("p-map is not installed") and its targets are not measured.
+// permit, then start the job, which releases it when done. `p-map` is the
+// p-map package, a pinned devDependency; should it be missing the variant
+// fails ("p-map is not installed") and its targets are not measured.
 //
 // Each variant fails unless the highest number of jobs seen running at once
 // is exactly 100 and all N ran. `mark()` is called when the first job ends.
@@ -51,8 +51,7 @@ export const w3b: Workload = {
     'Each variant starts a job only when one of 100 slots is free (no variant creates all N up front, unlike ' +
     'W3). The yield is one turn of the event loop everywhere: `new Promise((r) => setImmediate(r))`, and ' +
     "`Effect.promise` of it for Effect. `tsaio-semaphore-loop` is tsaio's Semaphore by hand: acquire, then " +
-    'start the job, which releases. `p-map` needs the p-map package (not yet a dependency: without it the ' +
-    'variant fails and its target is not measured). Each variant fails unless the highest number of jobs ' +
+    'start the job, which releases. `p-map` is the p-map package (a pinned devDependency). Each variant fails unless the highest number of jobs ' +
     'running at once is exactly 100 and all N ran. `mark()` is called when the first job ends.',
   unit: 'job',
   baseline: 'tsaio-semaphore-loop',
