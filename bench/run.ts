@@ -16,7 +16,9 @@
 // figures of the time runs.
 //
 // Unless `--no-write` is given, the sections of the workloads measured are
-// rewritten in docs/benchmarks.md; the other sections stay as they were. The
+// rewritten in docs/benchmarks.md, each as soon as its workload is done (a
+// run stopped part-way keeps the sections it finished); the other sections
+// stay as they were. The
 // runner refuses to write figures measured on a dirty tree (anything changed
 // but docs/benchmarks.md): with `--dirty` it writes them marked as not a
 // result, and test/bench-verdicts.test.ts fails on them.
@@ -335,37 +337,45 @@ async function main(argv: string[]): Promise<void> {
   const loadStart = os.loadavg();
   const random = rng(seed);
   const results: WorkloadResult[] = [];
+  const dirtyOk = argv.includes('--dirty');
   for (const w of selected) {
     const r = await measure(w, runs, random);
     printSummary(r, runs);
     results.push(r);
+    // Each workload's section is written as soon as it is measured, so a run stopped part-way keeps
+    // what it finished; the sections of one run share its date, command and seed.
+    if (write)
+      writeResults(
+        results,
+        { date, command: commandLine(argv), runs, load: [loadStart], seed },
+        code,
+        dirtyOk,
+      );
   }
-  // The tree must also be the same at the end: code changed during the run is not what was measured.
-  const after = codeState();
-  if (after.commit !== code.commit) code.dirty.push(`HEAD moved to ${after.commit} during the run`);
-  for (const path of after.dirty)
-    if (!code.dirty.includes(path)) code.dirty.push(`${path} (changed during the run)`);
-  if (write && code.dirty.length > 0 && !argv.includes('--dirty')) {
-    throw new Error(
-      `the tree changed during the run (${code.dirty.join(', ')}): docs/benchmarks.md not written.`,
-    );
-  }
-  const meta: RunMeta = {
-    date,
-    command: commandLine(argv),
-    runs,
-    load: [loadStart, os.loadavg()],
-    seed,
-    ...code,
-  };
+  if (!write) console.log('\ndocs/benchmarks.md not written (--no-write).');
+  else console.log(`\nWrote ${selected.map((w) => w.id).join(', ')} into docs/benchmarks.md`);
+}
 
-  if (!write) {
-    console.log('\ndocs/benchmarks.md not written (--no-write).');
-    return;
+/**
+ * Writes the sections of `results` into docs/benchmarks.md. The tree must be the same as at the start:
+ * code changed during the run is not what was measured.
+ */
+function writeResults(
+  results: WorkloadResult[],
+  run: Omit<RunMeta, 'load' | 'commit' | 'dirty'> & { load: [number[]] },
+  code: { commit: string | null; dirty: string[] },
+  dirtyOk: boolean,
+): void {
+  const dirty = [...code.dirty];
+  const after = codeState();
+  if (after.commit !== code.commit) dirty.push(`HEAD moved to ${after.commit} during the run`);
+  for (const path of after.dirty) if (!dirty.includes(path)) dirty.push(`${path} (changed during the run)`);
+  if (dirty.length > 0 && !dirtyOk) {
+    throw new Error(`the tree changed during the run (${dirty.join(', ')}): docs/benchmarks.md not written.`);
   }
+  const meta: RunMeta = { ...run, load: [run.load[0], os.loadavg()], ...code, dirty };
   const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '';
   writeFileSync(DOC, document(WORKLOADS, loadTargets(), results, meta, previous));
-  console.log(`\nWrote ${selected.map((w) => w.id).join(', ')} into docs/benchmarks.md`);
 }
 
 await main(process.argv.slice(2));
