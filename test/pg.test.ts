@@ -1040,6 +1040,19 @@ pgTest("pool pipelining: a cancelled or timed-out call never cancels another tas
   assert.equal(p.getIdleSize(), 1);
 });
 
+pgTest('pool pipelining: no read joins a lane stalled on a slow statement', async () => {
+  const p = await pool({ minSize: 1, maxSize: 1 });
+  const sql = 'SELECT pg_sleep($1::float8), $2::int AS v';
+  await p.fetchval(sql, 0, 0, { column: 'v' });
+  const slow = p.fetchval(sql, 0.3, 1, { column: 'v' });
+  const early = p.fetchval(sql, 0, 2, { column: 'v' });
+  assert.deepEqual(laneLoads(p), [2], 'joined at once');
+  await sleep(100);
+  const late = p.fetchval(sql, 0, 3, { column: 'v' });
+  assert.deepEqual(laneLoads(p), [2], 'waits for a connection of its own');
+  assert.deepEqual(await Promise.all([slow, early, late]), [1, 2, 3]);
+});
+
 pgTest(
   'pool pipelining: a statement gone stale is prepared again; a lost connection fails its lane and is replaced',
   async () => {

@@ -356,6 +356,8 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
   _laneLoad = 0;
   /** @internal The pool permit the lane holds. */
   _laneHeld: Held | null = null;
+  /** @internal When the lane opened or last had a statement answered (`now()` units). */
+  _laneAnswered = 0;
 
   /** @internal True when `text` is in the statement cache (prepared on the server). */
   _hasStatement(text: string): boolean {

@@ -72,6 +72,13 @@ interface Taken {
  */
 const READS = /^\s*(?:select|with|values|table)\b/i;
 
+/**
+ * A lane that has had no answer for this long (ms) is running something
+ * slow: no statement joins it, so that a long read does not hold up the
+ * reads of other tasks behind it.
+ */
+const LANE_STALL_MS = 20;
+
 /** What `RESET` a connection gets back to the pool with (as asyncpg's `Connection.reset`). */
 const RESET = 'SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL';
 
@@ -304,7 +311,8 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   /**
    * A connection to pipeline a statement of `text` on: an idle one (a new
    * lane), else, when every connection is open and in use, the least busy
-   * lane; `null` to run it on a connection of its own.
+   * lane that is not stalled (`LANE_STALL_MS`); `null` to run it on a
+   * connection of its own.
    */
   private _lane(text: string): Connection | null {
     if (this._closing !== null || this._slots._hasWaiters()) return null;
@@ -314,6 +322,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
       const idle = this._popIdle();
       if (idle !== null && idle._hasStatement(text)) {
         this._inUse++;
+        idle._laneAnswered = now();
         idle._openLane(held);
         this._lanes.push(idle);
         return idle;
@@ -323,8 +332,14 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
       return null;
     }
     let best: Connection | null = null;
+    const answered = now() - LANE_STALL_MS;
     for (const conn of this._lanes) {
-      if (conn._hasStatement(text) && !conn.isClosed() && (best === null || conn._laneLoad < best._laneLoad))
+      if (
+        conn._laneAnswered >= answered &&
+        conn._hasStatement(text) &&
+        !conn.isClosed() &&
+        (best === null || conn._laneLoad < best._laneLoad)
+      )
         best = conn;
     }
     return best;
@@ -342,6 +357,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
     try {
       result = await lane._runInLane(req);
     } finally {
+      lane._laneAnswered = now();
       if (--lane._laneLoad === 0) {
         this._lanes.splice(this._lanes.indexOf(lane), 1);
         await this._giveBack(lane, lane._closeLane(), false);
