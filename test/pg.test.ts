@@ -1098,3 +1098,31 @@ pgTest('pool pipelining: close waits for the lanes; terminate fails them', async
   for (const e of await Promise.all(doomed.map(rejection)))
     assert.ok(e instanceof PostgresConnectionError, String(e));
 });
+
+pgTest(
+  'pool: a call with a signal waiting for a connection parks on that signal: cancelled by it, refused by close, no hook left',
+  async () => {
+    const p = await pool({ minSize: 1, maxSize: 1 });
+    const ac = new AbortController();
+    const held = await p.acquire();
+    const waiting = Array.from({ length: 3 }, (_, i) =>
+      p.fetchval('SELECT $1::int', i, { signal: ac.signal }),
+    );
+    assert.equal(_hookCount(ac.signal), 6, 'each call: its scope and its wait');
+    const other = new AbortController();
+    const cancelled = p.fetchval('SELECT 1', { signal: other.signal });
+    other.abort(new Error('stop'));
+    assert.ok((await rejection(cancelled)) instanceof CancelledError);
+    await held.release();
+    assert.deepEqual(await Promise.all(waiting), [0, 1, 2]);
+    assert.equal(_hookCount(ac.signal), 0);
+    const again = await p.acquire();
+    const refused = p.fetchval('SELECT 1', { signal: ac.signal });
+    const closing = p.close();
+    const e = await rejection(refused);
+    assert.ok(e instanceof InvalidStateError, String(e));
+    await again.release();
+    await closing;
+    assert.equal(_hookCount(ac.signal), 0);
+  },
+);

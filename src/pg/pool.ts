@@ -413,8 +413,11 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
       }
     }
     this._waiting.add(scope);
+    // Without a deadline only the caller's signal (or closing the pool, which rejects every
+    // waiter) ends the wait: park on that signal, and make no signal of the scope's own.
+    const signal = scope.when() === null && scope._link !== undefined ? scope._link : scope.signal;
     try {
-      return await this._slots.acquire({ signal: scope.signal });
+      return await this._slots.acquire({ signal });
     } catch (error) {
       throw scopeError(scope, error);
     } finally {
