@@ -358,6 +358,8 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
   _laneHeld: Held | null = null;
   /** @internal When the lane opened or last had a statement answered (`now()` units). */
   _laneAnswered = 0;
+  /** The socket holds the lane's writes until the end of this turn (`_runInLane`). */
+  private _corked = false;
 
   /** @internal True when `text` is in the statement cache (prepared on the server). */
   _hasStatement(text: string): boolean {
@@ -402,6 +404,16 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
     this._queryCount++;
     const config: QueryConfig = { text: req.text, values, name: statement.name };
     if (req.mode === 'arrays') config.rowMode = 'array';
+    if (!this._corked) {
+      // The statements pipelined in one turn leave in one write (node-postgres writes each at once).
+      this._corked = true;
+      const stream = wireOf(this._client).stream;
+      stream.cork();
+      process.nextTick(() => {
+        this._corked = false;
+        stream.uncork();
+      });
+    }
     const running = this._client.query(config);
     if (debugState.tracing) hooks.wait(running, `pg ${traceLabel(req.text)}`, 'pg');
     let result: Awaited<typeof running>;
