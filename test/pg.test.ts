@@ -1040,18 +1040,28 @@ pgTest("pool pipelining: a cancelled or timed-out call never cancels another tas
   assert.equal(p.getIdleSize(), 1);
 });
 
-pgTest('pool pipelining: no read joins a lane stalled on a slow statement', async () => {
-  const p = await pool({ minSize: 1, maxSize: 1 });
-  const sql = 'SELECT pg_sleep($1::float8), $2::int AS v';
-  await p.fetchval(sql, 0, 0, { column: 'v' });
-  const slow = p.fetchval(sql, 0.3, 1, { column: 'v' });
-  const early = p.fetchval(sql, 0, 2, { column: 'v' });
-  assert.deepEqual(laneLoads(p), [2], 'joined at once');
-  await sleep(100);
-  const late = p.fetchval(sql, 0, 3, { column: 'v' });
-  assert.deepEqual(laneLoads(p), [2], 'waits for a connection of its own');
-  assert.deepEqual(await Promise.all([slow, early, late]), [1, 2, 3]);
-});
+pgTest(
+  'pool pipelining: no read joins a lane stalled on a slow statement while another lane answers',
+  async () => {
+    const p = await pool({ minSize: 2, maxSize: 2 });
+    const sql = 'SELECT pg_sleep($1::float8), $2::int AS v';
+    const v = { column: 'v' };
+    await prepareOnAll(p, 2, sql, 0, 0);
+    const held = await p.acquire();
+    // One lane: three reads, the first answered after 50 ms, the others at 350 and 650 ms.
+    const busy = [p.fetchval(sql, 0.05, 1, v), p.fetchval(sql, 0.3, 2, v), p.fetchval(sql, 0.3, 3, v)];
+    await held.release();
+    // The other connection: one slow read, no answer for 600 ms.
+    const slow = p.fetchval(sql, 0.6, 4, v);
+    assert.deepEqual(laneLoads(p), [3, 1]);
+    await sleep(200);
+    assert.deepEqual(laneLoads(p), [2, 1]);
+    // The least busy lane is stalled: the read joins the one that answers.
+    const late = p.fetchval(sql, 0, 5, v);
+    assert.deepEqual(laneLoads(p), [3, 1]);
+    assert.deepEqual(await Promise.all([...busy, slow, late]), [1, 2, 3, 4, 5]);
+  },
+);
 
 pgTest(
   'pool pipelining: a statement gone stale is prepared again; a lost connection fails its lane and is replaced',

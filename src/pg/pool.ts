@@ -73,9 +73,12 @@ interface Taken {
 const READS = /^\s*(?:select|with|values|table)\b/i;
 
 /**
- * A lane that has had no answer for this long (ms) is running something
- * slow: no statement joins it, so that a long read does not hold up the
- * reads of other tasks behind it.
+ * A lane whose last answer is this much older (ms) than the pool's last
+ * answer on any lane is running something slow: no statement joins it, so
+ * that a long read does not hold up the reads of other tasks behind it
+ * while other connections are answering. Measured against the pool's last
+ * answer, not the clock, so that a process held up as a whole (a busy
+ * machine) does not find every lane stalled.
  */
 const LANE_STALL_MS = 20;
 
@@ -141,6 +144,8 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   private _inUse = 0;
   /** Connections pipelining the pool's fetch calls (`_request`). */
   private readonly _lanes: Connection[] = [];
+  /** When a lane last had a statement answered (`now()` units). */
+  private _lastAnswer = 0;
   private _drained: (() => void) | null = null;
   private _closing: Promise<void> | null = null;
   private _sweep: Bucket | null = null;
@@ -332,7 +337,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
       return null;
     }
     let best: Connection | null = null;
-    const answered = now() - LANE_STALL_MS;
+    const answered = this._lastAnswer - LANE_STALL_MS;
     for (const conn of this._lanes) {
       if (
         conn._laneAnswered >= answered &&
@@ -357,7 +362,7 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
     try {
       result = await lane._runInLane(req);
     } finally {
-      lane._laneAnswered = now();
+      lane._laneAnswered = this._lastAnswer = now();
       if (--lane._laneLoad === 0) {
         this._lanes.splice(this._lanes.indexOf(lane), 1);
         await this._giveBack(lane, lane._closeLane(), false);
