@@ -115,7 +115,9 @@ export async function createPool(dsnOrOptions?: string | PoolOptions): Promise<P
  * A pool of connections. `acquire()` hands one out (released by
  * `await using`, `release()` or `pool.release(conn)`); `fetch`, `fetchrow`,
  * `fetchval`, `execute` and `executemany` on the pool take one for the one
- * call. A connection the server dropped (`pg_terminate_backend`, a restart)
+ * call; a read by `fetch`, `fetchrow` or `fetchval` without signal or
+ * timeout may instead be pipelined on a busy connection (docs/pg.md,
+ * "Pipelining"). A connection the server dropped (`pg_terminate_backend`, a restart)
  * is replaced by a new one on the next acquire. Same as `asyncpg.Pool`.
  *
  * @example Shortcuts on the pool
