@@ -1010,6 +1010,23 @@ pgTest('pool pipelining: an error fails only its own statement, never the others
       assert.deepEqual(r, { status: 'fulfilled', value: Math.trunc(100 / i) });
     }
   });
+  // A value that cannot be sent fails that call alone, before anything is sent.
+  const mixed = [
+    p.fetchval(sql, 5),
+    p.fetchval(sql, Symbol('x')),
+    p.fetchval(sql, 10, 11),
+    p.fetchval(sql, 20),
+  ];
+  const [ok1, bad, many, ok2] = await Promise.allSettled(mixed);
+  assert.deepEqual(
+    [ok1, ok2],
+    [
+      { status: 'fulfilled', value: 20 },
+      { status: 'fulfilled', value: 5 },
+    ],
+  );
+  assert.ok(bad!.status === 'rejected' && bad.reason instanceof TypeError, String(bad));
+  assert.ok(many!.status === 'rejected' && many.reason instanceof TypeError, String(many));
   // The connection came back clean, outside any transaction, and is still the same one.
   assert.equal(p.getSize(), 1);
   assert.equal(p.getIdleSize(), 1);
