@@ -16,6 +16,12 @@
 // one connection; `postgres-reserve` is postgres.js used the way the asyncpg
 // API uses a connection (one query at a time on a connection held for it):
 // the driver measurement behind the choice (docs/pg.md).
+//
+// `tsaio` pipelines (its pool sends a read without signal or timeout on a
+// busy connection, in node-postgres's pipeline mode); `tsaio-alone` is the
+// same call with a signal, which is never pipelined (one statement per
+// connection at a time, as pg-pool-named). `pg-pipeline` is node-postgres's
+// pipeline mode used raw: 10 clients, queries spread round robin.
 import type { Body, Workload } from './_workload.ts';
 import { sharedDsn } from '../test/_postgres.ts';
 
@@ -55,7 +61,9 @@ export const w8: Workload = {
     'Each pool is opened and warmed (50 queries: every connection open) outside the timed body; the body is ' +
     'the same for every client: 50 workers looping "SELECT $1::int with the next number, check it" until N ' +
     'are done. Queries/s = N / elapsed. `pg-pool` is the raw driver tsaio/pg runs on (node-postgres) with unnamed ' +
-    'statements; `pg-pool-named` the same with a named statement, as tsaio sends, so the target is judged against it.',
+    'statements; `pg-pool-named` the same with a named statement, as tsaio sends, so the target is judged against it. ' +
+    '`tsaio` pipelines these reads (several on a busy connection, node-postgres pipeline mode); `tsaio-alone` gives each ' +
+    'call a signal, which keeps it alone on its connection; `pg-pipeline` is node-postgres pipeline mode used raw (10 clients, round robin).',
   unit: 'query',
   baseline: 'pg-pool-named',
   variants: [
@@ -78,12 +86,42 @@ export const w8: Workload = {
       },
     },
     {
+      name: 'tsaio-alone',
+      code: "const signal = new AbortController().signal; await pool.fetchval('SELECT $1::int AS v', i, { signal })",
+      async load() {
+        const { createPool } = await import('tsaio/pg');
+        const pool = await createPool({ dsn: sharedDsn(), minSize: POOL, maxSize: POOL });
+        // A call with a signal can be cancelled, so it is never pipelined: one statement per connection at a time.
+        const signal = new AbortController().signal;
+        return ready((i) => pool.fetchval(SQL, i, { signal }));
+      },
+    },
+    {
       name: 'pg-pool-named',
       code: "(await pool.query({ name: 'w8', text: 'SELECT $1::int AS v', values: [i] })).rows[0].v",
       async load() {
         const { default: pg } = await import('pg');
         const pool = new pg.Pool({ connectionString: sharedDsn(), max: POOL });
         return ready(async (i) => (await pool.query({ name: 'w8', text: SQL, values: [i] })).rows[0].v);
+      },
+    },
+    {
+      name: 'pg-pipeline',
+      code: "const c = clients[i % 10]; /* new pg.Client({ pipeline: true }) */ (await c.query({ name: 'w8', text: 'SELECT $1::int AS v', values: [i] })).rows[0].v",
+      async load() {
+        const { default: pg } = await import('pg');
+        const clients = await Promise.all(
+          Array.from({ length: POOL }, async () => {
+            const c = new pg.Client({ connectionString: sharedDsn(), pipeline: true });
+            await c.connect();
+            return c;
+          }),
+        );
+        let turn = 0;
+        return ready(
+          async (i) =>
+            (await clients[turn++ % POOL]!.query({ name: 'w8', text: SQL, values: [i] })).rows[0].v,
+        );
       },
     },
     {

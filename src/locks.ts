@@ -363,6 +363,11 @@ export class Semaphore {
     return this._value === 0;
   }
 
+  /** @internal True while someone waits for a permit. */
+  _hasWaiters(): boolean {
+    return this._waiters.size > 0;
+  }
+
   /** Runs `fn` holding a permit. */
   run<T>(fn: () => T | PromiseLike<T>, opts?: AcquireOptions): Promise<Awaited<T>> {
     return runHolding(this, fn, opts);

@@ -13,6 +13,7 @@ import { _hookCount } from '../src/_cancel.ts';
 import {
   Connection,
   Cursor,
+  DivisionByZeroError,
   ForeignKeyViolationError,
   InFailedSQLTransactionError,
   InvalidTextRepresentationError,
@@ -941,5 +942,214 @@ pgTest(
     const e = await rejection(running);
     assert.ok(e instanceof PostgresConnectionError, String(e));
     await c.release();
+  },
+);
+
+// ---------------------------------------------------------------- pipelining
+
+/** Statements in flight on the pool's pipelining connections (its lanes). */
+function laneLoads(p: Pool): number[] {
+  return (p as unknown as { _lanes: { _laneLoad: number }[] })._lanes.map((c) => c._laneLoad);
+}
+
+/** Prepares `sql` on each of the pool's `n` connections (each acquired and run once). */
+async function prepareOnAll(p: Pool, n: number, sql: string, ...args: unknown[]): Promise<void> {
+  const held = await Promise.all(Array.from({ length: n }, () => p.acquire()));
+  for (const c of held) await c.fetch(sql, ...args);
+  for (const c of held) await c.release();
+}
+
+pgTest(
+  'pool: fetch calls without signal or timeout are pipelined on busy connections, answers in order',
+  async () => {
+    const p = await pool({ minSize: 2, maxSize: 2 });
+    const sql = 'SELECT $1::int AS v';
+    await prepareOnAll(p, 2, sql, 0);
+    const calls = Array.from({ length: 40 }, (_, i) =>
+      i % 3 === 0 ? p.fetchval(sql, i) : i % 3 === 1 ? p.fetchrow(sql, i) : p.fetch(sql, i),
+    );
+    const loads = laneLoads(p);
+    assert.equal(loads.length, 2, 'both connections pipeline');
+    assert.equal(
+      loads.reduce((a, b) => a + b, 0),
+      40,
+      'every call was sent without waiting for a connection',
+    );
+    const got = await Promise.all(calls);
+    got.forEach((v, i) => assert.deepEqual(v, i % 3 === 0 ? i : i % 3 === 1 ? { v: i } : [{ v: i }]));
+    assert.deepEqual(laneLoads(p), []);
+    assert.equal(p.getIdleSize(), 2);
+    // A call with a signal or a timeout, or that is not a read, is never pipelined.
+    await prepareOnAll(p, 2, 'SELECT $1::int AS v', 0);
+    const busy = [p.fetchval(sql, 1), p.fetchval(sql, 2)];
+    const own = [
+      p.fetchval(sql, 3, { timeout: 5_000 }),
+      p.fetchval(sql, 4, { signal: new AbortController().signal }),
+      p.execute('SELECT 1'),
+    ];
+    assert.deepEqual(
+      laneLoads(p).reduce((a, b) => a + b, 0),
+      2,
+      'only the two plain reads are in the lanes',
+    );
+    assert.deepEqual(await Promise.all([...busy, ...own]), [1, 2, 3, 4, 'SELECT 1']);
+  },
+);
+
+pgTest('pool pipelining: an error fails only its own statement, never the others in flight', async () => {
+  const p = await pool({ minSize: 1, maxSize: 1 });
+  const sql = 'SELECT 100 / $1::int AS v';
+  await p.fetchval(sql, 1);
+  const calls = Array.from({ length: 30 }, (_, i) => p.fetchval(sql, i % 3 === 0 ? 0 : i));
+  assert.deepEqual(laneLoads(p), [30]);
+  const settled = await Promise.allSettled(calls);
+  settled.forEach((r, i) => {
+    if (i % 3 === 0) {
+      assert.ok(r.status === 'rejected' && r.reason instanceof DivisionByZeroError, String(r));
+    } else {
+      assert.deepEqual(r, { status: 'fulfilled', value: Math.trunc(100 / i) });
+    }
+  });
+  // A value that cannot be sent fails that call alone, before anything is sent.
+  const mixed = [
+    p.fetchval(sql, 5),
+    p.fetchval(sql, Symbol('x')),
+    p.fetchval(sql, 10, 11),
+    p.fetchval(sql, 20),
+  ];
+  const [ok1, bad, many, ok2] = await Promise.allSettled(mixed);
+  assert.deepEqual(
+    [ok1, ok2],
+    [
+      { status: 'fulfilled', value: 20 },
+      { status: 'fulfilled', value: 5 },
+    ],
+  );
+  assert.ok(bad!.status === 'rejected' && bad.reason instanceof TypeError, String(bad));
+  assert.ok(many!.status === 'rejected' && many.reason instanceof TypeError, String(many));
+  // The connection came back clean, outside any transaction, and is still the same one.
+  assert.equal(p.getSize(), 1);
+  assert.equal(p.getIdleSize(), 1);
+  await using c = await p.acquire();
+  assert.equal(c.isInTransaction(), false);
+  assert.equal(await c.fetchval(sql, 4), 25);
+});
+
+pgTest("pool pipelining: a cancelled or timed-out call never cancels another task's statement", async () => {
+  const p = await pool({ minSize: 1, maxSize: 1 });
+  const sql = 'SELECT pg_sleep($1::float8), $2::int AS v';
+  await p.fetchval(sql, 0, 0, { column: 'v' });
+  // A lane is running: a call with a timeout waits for the connection, and times out waiting.
+  const lane = [p.fetchval(sql, 0.3, 1, { column: 'v' }), p.fetchval(sql, 0, 2, { column: 'v' })];
+  const waited = await rejection(p.fetchval(sql, 0, 3, { column: 'v', timeout: 50 }));
+  assert.ok(waited instanceof TimeoutError, String(waited));
+  const ac = new AbortController();
+  const aborted = p.fetchval(sql, 0, 4, { column: 'v', signal: ac.signal });
+  ac.abort();
+  assert.ok((await rejection(aborted)) instanceof CancelledError);
+  assert.deepEqual(await Promise.all(lane), [1, 2]);
+  // A call with a timeout runs alone: the reads issued behind it wait, and its cancel request reaches only it.
+  const slow = p.fetchval(sql, 30, 5, { column: 'v', timeout: 100 });
+  const behind = Array.from({ length: 5 }, (_, i) => p.fetchval(sql, 0.05, 10 + i, { column: 'v' }));
+  assert.deepEqual(laneLoads(p), []);
+  assert.ok((await rejection(slow)) instanceof TimeoutError);
+  assert.deepEqual(await Promise.all(behind), [10, 11, 12, 13, 14]);
+  assert.equal(p.getIdleSize(), 1);
+});
+
+pgTest(
+  'pool pipelining: no read joins a lane stalled on a slow statement while another lane answers',
+  async () => {
+    const p = await pool({ minSize: 2, maxSize: 2 });
+    const sql = 'SELECT pg_sleep($1::float8), $2::int AS v';
+    const v = { column: 'v' };
+    await prepareOnAll(p, 2, sql, 0, 0);
+    const held = await p.acquire();
+    // One lane: three reads, the first answered after 50 ms, the others at 350 and 650 ms.
+    const busy = [p.fetchval(sql, 0.05, 1, v), p.fetchval(sql, 0.3, 2, v), p.fetchval(sql, 0.3, 3, v)];
+    await held.release();
+    // The other connection: one slow read, no answer for 600 ms.
+    const slow = p.fetchval(sql, 0.6, 4, v);
+    assert.deepEqual(laneLoads(p), [3, 1]);
+    await sleep(200);
+    assert.deepEqual(laneLoads(p), [2, 1]);
+    // The least busy lane is stalled: the read joins the one that answers.
+    const late = p.fetchval(sql, 0, 5, v);
+    assert.deepEqual(laneLoads(p), [3, 1]);
+    assert.deepEqual(await Promise.all([...busy, slow, late]), [1, 2, 3, 4, 5]);
+  },
+);
+
+pgTest(
+  'pool pipelining: a statement gone stale is prepared again; a lost connection fails its lane and is replaced',
+  async () => {
+    const p = await pool({ minSize: 1, maxSize: 1 });
+    await p.execute('CREATE TABLE lane_t (a int)');
+    await p.execute('INSERT INTO lane_t VALUES (1)');
+    const sql = 'SELECT * FROM lane_t';
+    await p.fetch(sql);
+    await p.execute('ALTER TABLE lane_t ADD COLUMN b int DEFAULT 2');
+    const rows = await Promise.all(Array.from({ length: 5 }, () => p.fetch(sql)));
+    for (const r of rows) assert.deepEqual(r, [{ a: 1, b: 2 }]);
+
+    const pid = await p.fetchval<number>('SELECT pg_backend_pid()');
+    await p.fetchval('SELECT pg_sleep($1::float8)', 0);
+    const lane = Array.from({ length: 5 }, () => p.fetchval('SELECT pg_sleep($1::float8)', 0.2));
+    assert.deepEqual(laneLoads(p), [5]);
+    await using admin = await connect(sharedDsn());
+    await admin.fetchval('SELECT pg_terminate_backend($1::int)', pid);
+    for (const r of await Promise.allSettled(lane))
+      assert.ok(
+        (r.status === 'rejected' && r.reason instanceof PostgresError) ||
+          (r.status === 'rejected' && r.reason instanceof PostgresConnectionError),
+        String(r.status === 'rejected' ? r.reason : r.value),
+      );
+    assert.notEqual(await p.fetchval('SELECT pg_backend_pid()'), pid);
+    assert.equal(p.getSize(), 1);
+  },
+);
+
+pgTest('pool pipelining: close waits for the lanes; terminate fails them', async () => {
+  const p = await pool({ minSize: 1, maxSize: 1 });
+  const sql = 'SELECT pg_sleep($1::float8), $2::int AS v';
+  await p.fetchval(sql, 0, 0, { column: 'v' });
+  const lane = [p.fetchval(sql, 0.1, 1, { column: 'v' }), p.fetchval(sql, 0, 2, { column: 'v' })];
+  await p.close();
+  assert.deepEqual(await Promise.all(lane), [1, 2]);
+  assert.equal(p.getSize(), 0);
+  const q = await pool({ minSize: 1, maxSize: 1 });
+  await q.fetchval(sql, 0, 0, { column: 'v' });
+  const doomed = [q.fetchval(sql, 30, 1, { column: 'v' }), q.fetchval(sql, 0, 2, { column: 'v' })];
+  await sleep(50);
+  await q.terminate();
+  for (const e of await Promise.all(doomed.map(rejection)))
+    assert.ok(e instanceof PostgresConnectionError, String(e));
+});
+
+pgTest(
+  'pool: a call with a signal waiting for a connection parks on that signal: cancelled by it, refused by close, no hook left',
+  async () => {
+    const p = await pool({ minSize: 1, maxSize: 1 });
+    const ac = new AbortController();
+    const held = await p.acquire();
+    const waiting = Array.from({ length: 3 }, (_, i) =>
+      p.fetchval('SELECT $1::int', i, { signal: ac.signal }),
+    );
+    assert.equal(_hookCount(ac.signal), 6, 'each call: its scope and its wait');
+    const other = new AbortController();
+    const cancelled = p.fetchval('SELECT 1', { signal: other.signal });
+    other.abort(new Error('stop'));
+    assert.ok((await rejection(cancelled)) instanceof CancelledError);
+    await held.release();
+    assert.deepEqual(await Promise.all(waiting), [0, 1, 2]);
+    assert.equal(_hookCount(ac.signal), 0);
+    const again = await p.acquire();
+    const refused = p.fetchval('SELECT 1', { signal: ac.signal });
+    const closing = p.close();
+    const e = await rejection(refused);
+    assert.ok(e instanceof InvalidStateError, String(e));
+    await again.release();
+    await closing;
+    assert.equal(_hookCount(ac.signal), 0);
   },
 );

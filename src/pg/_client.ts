@@ -40,6 +40,8 @@ export interface QueryResult {
 /** A node-postgres `Client`, as tsaio uses it. */
 export interface Client {
   readonly port: number;
+  /** node-postgres's pipeline mode (its `pipeline` option): queries are sent without waiting for the previous one's answer. */
+  pipeline: boolean;
   readonly database?: string | undefined;
   connect(): Promise<unknown>;
   query(config: QueryConfig | string): Promise<QueryResult>;

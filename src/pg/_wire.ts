@@ -33,7 +33,7 @@ export interface WireConnection {
   describe(msg: { type: 'S' | 'P'; name: string }): void;
   sync(): void;
   parsedStatements: Record<string, string>;
-  stream: { destroy(error?: Error): void };
+  stream: { destroy(error?: Error): void; cork(): void; uncork(): void };
 }
 
 /** The socket-level view of a node-postgres `Client`. */

@@ -348,6 +348,85 @@ export class Connection extends ConnectionLike implements AsyncDisposable {
     }
   }
 
+  /**
+   * @internal Pipelined statements in flight on this connection (the pool's
+   * lane, `Pool._request`); while above 0, node-postgres runs in pipeline mode
+   * and no other statement runs on the connection.
+   */
+  _laneLoad = 0;
+  /** @internal The pool permit the lane holds. */
+  _laneHeld: Held | null = null;
+  /** @internal When the lane opened or last had a statement answered (`now()` units). */
+  _laneAnswered = 0;
+  /** The socket holds the lane's writes until the end of this turn (`_runInLane`). */
+  private _corked = false;
+
+  /** @internal True when `text` is in the statement cache (prepared on the server). */
+  _hasStatement(text: string): boolean {
+    return this._cache.has(text);
+  }
+
+  /** @internal Starts pipelining (the connection is quiet: no statement in flight). */
+  _openLane(held: Held): void {
+    this._laneHeld = held;
+    this._client.pipeline = true;
+  }
+
+  /** @internal The last pipelined statement is answered: back to one at a time; returns the permit. */
+  _closeLane(): Held {
+    const held = this._laneHeld!;
+    this._laneHeld = null;
+    this._client.pipeline = false;
+    return held;
+  }
+
+  /**
+   * @internal One statement of the lane: `req`, whose statement is cached,
+   * sent behind those already in flight (node-postgres's pipeline mode: each
+   * has its own Sync, so an error fails only its own statement). It cannot
+   * be cancelled (only calls without a signal or timeout are pipelined, so
+   * that a cancel request never reaches another task's statement). Resolves
+   * to `null` when the cached statement went stale (the caller runs `req`
+   * again, on its own).
+   */
+  async _runInLane(req: QueryRequest): Promise<QueryResult | null> {
+    const bad = this._unusable(req.where);
+    if (bad !== null) throw bad;
+    const statement = this._cache.get(req.text);
+    if (statement === undefined) return null;
+    const values = req.params.map((v, i) => toParam(v, req.where, i));
+    if (statement.params.length !== values.length) {
+      const n = statement.params.length;
+      throw new TypeError(
+        `${req.where}: the query takes ${n} parameter${n === 1 ? '' : 's'}, received ${values.length}`,
+      );
+    }
+    this._queryCount++;
+    const config: QueryConfig = { text: req.text, values, name: statement.name };
+    if (req.mode === 'arrays') config.rowMode = 'array';
+    if (!this._corked) {
+      // The statements pipelined in one turn leave in one write (node-postgres writes each at once).
+      this._corked = true;
+      const stream = wireOf(this._client).stream;
+      stream.cork();
+      process.nextTick(() => {
+        this._corked = false;
+        stream.uncork();
+      });
+    }
+    const running = this._client.query(config);
+    if (debugState.tracing) hooks.wait(running, `pg ${traceLabel(req.text)}`, 'pg');
+    let result: Awaited<typeof running>;
+    try {
+      result = await running;
+    } catch (error) {
+      if (this._stale(error, req)) return null;
+      throw this._failure(error);
+    }
+    // No status: only fetch, fetchrow and fetchval are pipelined, and they do not read it.
+    return { rows: result.rows ?? [], fields: result.fields ?? statement.fields, status: '' };
+  }
+
   /** @internal `prepare()`: a statement of its own, outside the cache. */
   async _prepare(text: string, scope: Scope | null): Promise<Statement> {
     const held = this._gate.tryAcquire() ?? (await this._waitTurn(scope));

@@ -17,7 +17,7 @@ import {
   type Bucket,
   type Runnable,
 } from '../_lowlevel.js';
-import { checkOptions } from './_args.js';
+import { checkOptions, type QueryOptions } from './_args.js';
 import { inScope, scopeFor } from './_call.js';
 import { ConnectionLike, Queryable } from './_queryable.js';
 import { Scope, scopeError } from './_scope.js';
@@ -25,6 +25,8 @@ import type { ClientConfig } from './_client.js';
 import {
   Connection,
   checkConnectOptions,
+  type QueryRequest,
+  type QueryResult,
   clientConfig,
   connectOptions,
   openConnection,
@@ -63,6 +65,23 @@ interface Taken {
   held: Held;
 }
 
+/**
+ * The statements a pool may pipeline: those that read (`SELECT`, `WITH`,
+ * `VALUES`, `TABLE`), which neither open a transaction nor `SET` anything
+ * for the statements sent behind them.
+ */
+const READS = /^\s*(?:select|with|values|table)\b/i;
+
+/**
+ * A lane whose last answer is this much older (ms) than the pool's last
+ * answer on any lane is running something slow: no statement joins it, so
+ * that a long read does not hold up the reads of other tasks behind it
+ * while other connections are answering. Measured against the pool's last
+ * answer, not the clock, so that a process held up as a whole (a busy
+ * machine) does not find every lane stalled.
+ */
+const LANE_STALL_MS = 20;
+
 /** What `RESET` a connection gets back to the pool with (as asyncpg's `Connection.reset`). */
 const RESET = 'SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL';
 
@@ -96,7 +115,9 @@ export async function createPool(dsnOrOptions?: string | PoolOptions): Promise<P
  * A pool of connections. `acquire()` hands one out (released by
  * `await using`, `release()` or `pool.release(conn)`); `fetch`, `fetchrow`,
  * `fetchval`, `execute` and `executemany` on the pool take one for the one
- * call. A connection the server dropped (`pg_terminate_backend`, a restart)
+ * call; a read by `fetch`, `fetchrow` or `fetchval` without signal or
+ * timeout may instead be pipelined on a busy connection (docs/pg.md,
+ * "Pipelining"). A connection the server dropped (`pg_terminate_backend`, a restart)
  * is replaced by a new one on the next acquire. Same as `asyncpg.Pool`.
  *
  * @example Shortcuts on the pool
@@ -123,6 +144,10 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
   private readonly _waiting = new Set<Scope>();
   private readonly _closingConnections = new Set<Promise<void>>();
   private _inUse = 0;
+  /** Connections pipelining the pool's fetch calls (`_request`). */
+  private readonly _lanes: Connection[] = [];
+  /** When a lane last had a statement answered (`now()` units). */
+  private _lastAnswer = 0;
   private _drained: (() => void) | null = null;
   private _closing: Promise<void> | null = null;
   private _sweep: Bucket | null = null;
@@ -267,6 +292,88 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
     await this.close();
   }
 
+  /**
+   * @internal A pool's `fetch`, `fetchrow` or `fetchval` that reads and has
+   * neither signal nor timeout runs pipelined: sent on a connection already
+   * running such statements (node-postgres's pipeline mode) without waiting
+   * for their answers, when no connection is idle. Anything else, or when the
+   * statement is not prepared yet on the connection, runs on a connection of
+   * its own.
+   */
+  override _request(where: string, req: QueryRequest, opts: QueryOptions): Promise<QueryResult> {
+    if (
+      req.mode !== 'status' &&
+      req.statement === undefined &&
+      req.cache !== false &&
+      opts.signal === undefined &&
+      (opts.timeout === undefined ? (this._options.commandTimeout ?? null) : opts.timeout) === null &&
+      READS.test(req.text)
+    ) {
+      const lane = this._lane(req.text);
+      if (lane !== null) return this._inLane(where, lane, req, opts);
+    }
+    return super._request(where, req, opts);
+  }
+
+  /**
+   * A connection to pipeline a statement of `text` on: an idle one (a new
+   * lane), else, when every connection is open and in use, the least busy
+   * lane that is not stalled (`LANE_STALL_MS`); `null` to run it on a
+   * connection of its own.
+   */
+  private _lane(text: string): Connection | null {
+    if (this._closing !== null || this._slots._hasWaiters()) return null;
+    const held = this._slots.tryAcquire();
+    if (held !== null) {
+      // A connection is free (or may be opened): pipeline on it only if the statement is prepared there.
+      const idle = this._popIdle();
+      if (idle !== null && idle._hasStatement(text)) {
+        this._inUse++;
+        idle._laneAnswered = now();
+        idle._openLane(held);
+        this._lanes.push(idle);
+        return idle;
+      }
+      if (idle !== null) this._idle.push(idle);
+      held.release();
+      return null;
+    }
+    let best: Connection | null = null;
+    const answered = this._lastAnswer - LANE_STALL_MS;
+    for (const conn of this._lanes) {
+      if (
+        conn._laneAnswered >= answered &&
+        conn._hasStatement(text) &&
+        !conn.isClosed() &&
+        (best === null || conn._laneLoad < best._laneLoad)
+      )
+        best = conn;
+    }
+    return best;
+  }
+
+  /** Runs `req` in `lane`; the last statement out closes the lane and gives the connection back. */
+  private async _inLane(
+    where: string,
+    lane: Connection,
+    req: QueryRequest,
+    opts: QueryOptions,
+  ): Promise<QueryResult> {
+    lane._laneLoad++;
+    let result: QueryResult | null;
+    try {
+      result = await lane._runInLane(req);
+    } finally {
+      lane._laneAnswered = this._lastAnswer = now();
+      if (--lane._laneLoad === 0) {
+        this._lanes.splice(this._lanes.indexOf(lane), 1);
+        await this._giveBack(lane, lane._closeLane(), false);
+      }
+    }
+    // The cached statement went stale: run it again on a connection of its own (it is prepared again there).
+    return result ?? super._request(where, req, opts);
+  }
+
   /** @internal Takes a connection for one pool shortcut (`pool.fetch`, ...) and gives it back after. */
   async _use<T>(where: string, scope: Scope | null, fn: (conn: Connection) => Promise<T>): Promise<T> {
     const { conn, held } = await this._take(where, scope);
@@ -313,8 +420,11 @@ export class Pool extends Queryable implements AsyncDisposable, Runnable {
       }
     }
     this._waiting.add(scope);
+    // Without a deadline only the caller's signal (or closing the pool, which rejects every
+    // waiter) ends the wait: park on that signal, and make no signal of the scope's own.
+    const signal = scope.when() === null && scope._link !== undefined ? scope._link : scope.signal;
     try {
-      return await this._slots.acquire({ signal: scope.signal });
+      return await this._slots.acquire({ signal });
     } catch (error) {
       throw scopeError(scope, error);
     } finally {
