@@ -613,22 +613,42 @@ export class Connection implements AsyncDisposable {
       if (this._read === this._batch.length) {
         this._batch = [];
         busy = this._write();
-      } else if (!this._waitSync()) {
+        continue;
+      }
+      const waited = this._waitSync();
+      if (waited === 'timed-out') {
+        // The worker is slow with this batch: the loop waits for it, free.
         this._waitAsync();
+        return;
+      }
+      if (waited === 'budget') {
+        // Replies come fast but the stretch is spent: one turn of the loop, then on.
+        this._yield();
         return;
       }
     }
   }
 
-  /** Waits for `H_DONE` to move, synchronously, within the budget; false if it did not. */
-  private _waitSync(): boolean {
-    const header = this._header;
+  /** Waits for `H_DONE` to move, synchronously, within the budget of this stretch. */
+  private _waitSync(): 'ok' | 'timed-out' | 'budget' {
     const now = performance.now();
     if (this._blockUntil === 0) this._blockUntil = now + BLOCK_BUDGET_MS;
-    if (now >= this._blockUntil) return false;
-    // No spinning (see the worker's wait): sleeping leaves the core to the worker.
     const ms = Math.min(BLOCK_MAX_MS, this._blockUntil - now);
-    return Atomics.wait(header, H_DONE, this._done, ms) !== 'timed-out';
+    if (ms <= 0) return 'budget';
+    // No spin (see the worker's wait): sleeping leaves the core to the worker.
+    if (Atomics.wait(this._header, H_DONE, this._done, ms) !== 'timed-out') return 'ok';
+    return ms === BLOCK_MAX_MS ? 'timed-out' : 'budget';
+  }
+
+  /** Lets the event loop turn once (timers, I/O), then goes on reading with a new stretch. */
+  private _yield(): void {
+    if (this._waitingAsync) return;
+    this._waitingAsync = true;
+    setImmediate(() => {
+      this._waitingAsync = false;
+      this._blockUntil = 0;
+      this._pump(this._batch.length > 0);
+    });
   }
 
   /** Waits for `H_DONE` to move while the event loop turns, then goes on reading. */
