@@ -242,7 +242,8 @@ const OPS = new Set([
 /** A request that came through the port, checked: an object with a numeric id and a known op. */
 function asRequest(msg: unknown): Request {
   if (msg === null || typeof msg !== 'object') throw new TypeError('the worker was sent no request');
-  const { id, op } = msg as { id?: unknown; op?: unknown };
+  const { id, op, unsendable } = msg as { id?: unknown; op?: unknown; unsendable?: unknown };
+  if (typeof unsendable === 'string') throw new TypeError(`the request could not be sent: ${unsendable}`);
   if (typeof id !== 'number' || !Number.isInteger(id))
     throw new TypeError('the worker was sent a request with no id');
   if (typeof op !== 'string' || !OPS.has(op))

@@ -148,6 +148,11 @@ class Opening extends CancelScope {
  */
 function ignore(): void {}
 
+/** The reply of a call whose reply should be in the port and is not (it never should happen). */
+function lostReply(call: Call): Reply {
+  return { id: call.request.id, ok: false, error: { name: 'Error', message: 'the reply was lost' } };
+}
+
 /**
  * Starts the connection's worker thread, with the parent's flags that apply
  * to a thread (`workerExecArgv`: not `--input-type`, `-e` and the like).
@@ -581,11 +586,16 @@ export class Connection implements AsyncDisposable {
       try {
         wire.putRequest(outbox[n]!.request);
       } catch (error) {
-        if (error !== FULL) throw error;
         wire.pos = start;
-        if (n > 0) break; // the rest go in the next batch
-        this._port.postMessage(outbox[n]!.request);
-        wire.putViaPort(outbox[n]!.request.id);
+        if (n > 0 && error === FULL) break; // the rest go in the next batch
+        const request = outbox[n]!.request;
+        try {
+          this._port.postMessage(request);
+        } catch (unsendable) {
+          // It never should happen (the values were checked): the worker answers it with the error.
+          this._port.postMessage({ id: request.id, unsendable: String(unsendable) });
+        }
+        wire.putViaPort(request.id);
       }
     }
     this._batch = n === outbox.length ? outbox : outbox.slice(0, n);
@@ -674,7 +684,10 @@ export class Connection implements AsyncDisposable {
       this._done = (this._done + 1) | 0;
       const call = this._batch[this._read++]!;
       const entry = wire.getReply();
-      const reply = entry === VIA_PORT ? (receiveMessageOnPort(this._port)?.message as Reply) : entry;
+      const reply =
+        entry === VIA_PORT
+          ? ((receiveMessageOnPort(this._port)?.message as Reply | undefined) ?? lostReply(call))
+          : entry;
       this._answer(call, reply);
     }
     this._replyAt = wire.pos;
