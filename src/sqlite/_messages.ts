@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { MessagePort } from 'node:worker_threads';
+
 /** A parameter list: positional (`?`) or named (`:name`, `@name`, `$name`). */
 export type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
 
@@ -44,6 +46,10 @@ export interface OpenOptions {
    * it finds there instead of running it.
    */
   cancelled: Int32Array;
+  /** The shared memory of the request and reply areas (`_channel.ts`). */
+  channel: SharedArrayBuffer;
+  /** The port for what does not fit in the channel's areas (transferred to the worker). */
+  port: MessagePort;
   readonly: boolean;
   /** Busy timeout, ms. */
   timeout: number;

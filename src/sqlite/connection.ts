@@ -7,7 +7,7 @@
  */
 
 import { existsSync } from 'node:fs';
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { startWorkerThread } from '../executor/execargv.js';
 import { InvalidStateError, cancelledFrom } from '../exceptions.js';
 import {
@@ -19,6 +19,17 @@ import {
   describe,
   resolveDriver,
 } from '../_lowlevel.js';
+import {
+  CHANNEL_BYTES,
+  FULL,
+  H_BATCH,
+  H_COUNT,
+  H_DONE,
+  REPLY_START,
+  REQUEST_START,
+  VIA_PORT,
+  Wire,
+} from './_channel.js';
 import {
   CANCEL_SLOTS,
   type OpenOptions,
@@ -79,6 +90,21 @@ export interface TransactionOptions {
 /** Requests the worker may be handed at once: later ones queue here, where a signal can still drop them. */
 const WINDOW = CANCEL_SLOTS / 2;
 
+/**
+ * How long the main thread may wait synchronously for replies in one stretch,
+ * ms, before it waits with `Atomics.waitAsync` and lets the event loop turn.
+ */
+const BLOCK_BUDGET_MS = 2;
+/** The longest one synchronous wait for a reply, ms. */
+const BLOCK_MAX_MS = 1;
+
+type WaitAsync = (
+  typed: Int32Array,
+  index: number,
+  value: number,
+) => { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /**
@@ -122,20 +148,26 @@ class Opening extends CancelScope {
  */
 function ignore(): void {}
 
+/** The reply of a call whose reply should be in the port and is not (it never should happen). */
+function lostReply(call: Call): Reply {
+  return { id: call.request.id, ok: false, error: { name: 'Error', message: 'the reply was lost' } };
+}
+
 /**
  * Starts the connection's worker thread, with the parent's flags that apply
  * to a thread (`workerExecArgv`: not `--input-type`, `-e` and the like).
  */
 function worker(options: OpenOptions): Worker {
+  const start = { workerData: options, transferList: [options.port] };
   if (!import.meta.url.endsWith('.ts'))
-    return startWorkerThread(new URL('./_worker.js', import.meta.url), { workerData: options });
+    return startWorkerThread(new URL('./_worker.js', import.meta.url), start);
   // From the TypeScript sources (the tests): the built worker when there is one (`npm test` builds
   // first), since registering tsx in each worker costs about half a second; else tsx.
   const built = new URL('../../dist/sqlite/_worker.js', import.meta.url);
-  if (existsSync(built)) return startWorkerThread(built, { workerData: options });
+  if (existsSync(built)) return startWorkerThread(built, start);
   const source = JSON.stringify(new URL('./_worker.ts', import.meta.url).href);
   const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`;
-  return startWorkerThread(boot, { eval: true, workerData: options });
+  return startWorkerThread(boot, { ...start, eval: true });
 }
 
 function checkParams(params: unknown, where: string): Params | undefined {
@@ -258,6 +290,24 @@ export class Connection implements AsyncDisposable {
   private readonly _isolation: string | null;
   private readonly _calls = new Map<number, Call>();
   private readonly _cancelled: Int32Array;
+  /** The channel's header, its wire, and the port for what does not fit (`_channel.ts`). */
+  private readonly _header: Int32Array;
+  private readonly _wire: Wire;
+  private readonly _port: MessagePort;
+  /** Calls posted, not yet written to the channel, in call order. */
+  private _outbox: Call[] = [];
+  /** The calls of the batch in the channel, in order; `_read` of them are answered. */
+  private _batch: Call[] = [];
+  private _read = 0;
+  /** Batches written, and replies read: the channel's `H_BATCH` and `H_DONE` as last seen. */
+  private _batches = 0;
+  private _done = 0;
+  /** Where the next reply of the batch starts in the reply area. */
+  private _replyAt = REPLY_START;
+  private _flushQueued = false;
+  private _waitingAsync = false;
+  /** Until when (`performance.now()`) the main thread may still wait synchronously; 0: not set. */
+  private _blockUntil = 0;
   /** Calls waiting for room in the window, in call order; a cancelled one leaves at once. */
   private readonly _queue = new ParkingLot<void>('sqlite.Connection call');
   private _inFlight = 0;
@@ -271,19 +321,25 @@ export class Connection implements AsyncDisposable {
   /** @internal Use `connect()`. */
   constructor(
     path: string,
-    open: Omit<OpenOptions, 'cancelled'>,
+    open: Omit<OpenOptions, 'cancelled' | 'channel' | 'port'>,
     opts: { rowMode: RowMode; isolation: string | null },
   ) {
     this.path = path;
     this._rowMode = opts.rowMode;
     this._isolation = opts.isolation;
     this._cancelled = new Int32Array(new SharedArrayBuffer(CANCEL_SLOTS * 4));
-    this._worker = worker({ ...open, cancelled: this._cancelled });
-    this._worker.on('message', (reply: Reply) => this._reply(reply));
+    const channel = new SharedArrayBuffer(CHANNEL_BYTES);
+    this._header = new Int32Array(channel, 0, 16);
+    this._wire = new Wire(channel);
+    const { port1, port2 } = new MessageChannel();
+    this._port = port1;
+    this._worker = worker({ ...open, cancelled: this._cancelled, channel, port: port2 });
+    this._worker.on('message', (reply: Reply) => this._opening(reply));
     this._worker.on('error', (error) => this._crash(error));
     this._exited = new Promise((resolve) => {
       this._worker.once('exit', (code) => {
         this._crash(new Error(`the worker thread exited with code ${code}`));
+        this._port.close();
         resolve();
       });
     });
@@ -479,10 +535,19 @@ export class Connection implements AsyncDisposable {
     });
   }
 
+  /** Hands `call` to the worker: it joins the next batch, written once the calls of this turn are in. */
   private _post(call: Call): void {
     call.posted = true;
     if (this._inFlight++ === 0) this._worker.ref();
-    this._worker.postMessage(call.request);
+    this._outbox.push(call);
+    if (this._batch.length === 0 && !this._flushQueued) {
+      this._flushQueued = true;
+      // After the microtasks of this turn: the calls that several tasks make in one turn go as one batch.
+      process.nextTick(() => {
+        this._flushQueued = false;
+        if (this._batch.length === 0 && this._crashed === null) this._pump(this._write());
+      });
+    }
   }
 
   /**
@@ -494,7 +559,7 @@ export class Connection implements AsyncDisposable {
    */
   _abandon(call: Call, reason: unknown): void {
     if (call.posted) {
-      Atomics.store(this._cancelled, call.request.id % CANCEL_SLOTS, call.request.id);
+      Atomics.store(this._cancelled, call.request.id % CANCEL_SLOTS, call.request.id | 0);
       return;
     }
     this._settle(call);
@@ -506,15 +571,129 @@ export class Connection implements AsyncDisposable {
     call.end();
   }
 
-  private _reply(reply: Reply): void {
-    if (reply.id === 0) {
-      this._worker.unref(); // idle: an open connection alone does not keep the process alive
-      if (reply.ok) this._ready?.resolve();
-      else this._ready?.reject(errorFromWorker(reply.error, 'connect'));
-      return;
+  /**
+   * Writes the calls of the outbox into the request area, as many as fit
+   * (one too big for the area alone goes through the port), and wakes the
+   * worker. Returns whether a batch was written.
+   */
+  private _write(): boolean {
+    const outbox = this._outbox;
+    if (outbox.length === 0) return false;
+    const wire = this._wire.at(REQUEST_START, REPLY_START);
+    let n = 0;
+    for (; n < outbox.length; n++) {
+      const start = wire.pos;
+      try {
+        wire.putRequest(outbox[n]!.request);
+      } catch (error) {
+        wire.pos = start;
+        if (n > 0 && error === FULL) break; // the rest go in the next batch
+        const request = outbox[n]!.request;
+        try {
+          this._port.postMessage(request);
+        } catch (unsendable) {
+          // It never should happen (the values were checked): the worker answers it with the error.
+          this._port.postMessage({ id: request.id, unsendable: String(unsendable) });
+        }
+        wire.putViaPort(request.id);
+      }
     }
-    const call = this._calls.get(reply.id);
-    if (call === undefined) return;
+    this._batch = n === outbox.length ? outbox : outbox.slice(0, n);
+    this._outbox = n === outbox.length ? [] : outbox.slice(n);
+    this._read = 0;
+    this._replyAt = REPLY_START;
+    Atomics.store(this._header, H_COUNT, n);
+    this._batches = (this._batches + 1) | 0;
+    Atomics.store(this._header, H_BATCH, this._batches);
+    Atomics.notify(this._header, H_BATCH);
+    return true;
+  }
+
+  /**
+   * Reads the replies of the batch as they come, and writes the next batch
+   * when this one is answered. It waits synchronously (`Atomics.wait`,
+   * never longer than `BLOCK_MAX_MS` at once nor
+   * `BLOCK_BUDGET_MS` in one stretch): a statement of better-sqlite3 takes
+   * microseconds, and a thread woken by the event loop tens of them. Past
+   * that it waits with `Atomics.waitAsync`, and the event loop turns.
+   */
+  private _pump(busy: boolean): void {
+    while (busy && this._crashed === null) {
+      this._readReplies();
+      if (this._read === this._batch.length) {
+        this._batch = [];
+        busy = this._write();
+        continue;
+      }
+      const waited = this._waitSync();
+      if (waited === 'timed-out') {
+        // The worker is slow with this batch: the loop waits for it, free.
+        this._waitAsync();
+        return;
+      }
+      if (waited === 'budget') {
+        // Replies come fast but the stretch is spent: one turn of the loop, then on.
+        this._yield();
+        return;
+      }
+    }
+  }
+
+  /** Waits for `H_DONE` to move, synchronously, within the budget of this stretch. */
+  private _waitSync(): 'ok' | 'timed-out' | 'budget' {
+    const now = performance.now();
+    if (this._blockUntil === 0) this._blockUntil = now + BLOCK_BUDGET_MS;
+    const ms = Math.min(BLOCK_MAX_MS, this._blockUntil - now);
+    if (ms <= 0) return 'budget';
+    // No spin (see the worker's wait): sleeping leaves the core to the worker.
+    if (Atomics.wait(this._header, H_DONE, this._done, ms) !== 'timed-out') return 'ok';
+    return ms === BLOCK_MAX_MS ? 'timed-out' : 'budget';
+  }
+
+  /** Lets the event loop turn once (timers, I/O), then goes on reading with a new stretch. */
+  private _yield(): void {
+    if (this._waitingAsync) return;
+    this._waitingAsync = true;
+    setImmediate(() => {
+      this._waitingAsync = false;
+      this._blockUntil = 0;
+      this._pump(this._batch.length > 0);
+    });
+  }
+
+  /** Waits for `H_DONE` to move while the event loop turns, then goes on reading. */
+  private _waitAsync(): void {
+    if (this._waitingAsync) return;
+    this._waitingAsync = true;
+    const wait = waitAsync(this._header, H_DONE, this._done);
+    const resume = (): void => {
+      this._waitingAsync = false;
+      this._blockUntil = 0; // a new turn of the loop: a new stretch of synchronous waits
+      this._pump(this._batch.length > 0);
+    };
+    if (wait.async) void wait.value.then(resume);
+    else queueMicrotask(resume);
+  }
+
+  /** Settles the calls of the batch whose replies the worker has written. */
+  private _readReplies(): void {
+    const done = Atomics.load(this._header, H_DONE);
+    if (done === this._done) return;
+    const wire = this._wire.at(this._replyAt, REPLY_START);
+    while (this._done !== done && this._read < this._batch.length) {
+      this._done = (this._done + 1) | 0;
+      const call = this._batch[this._read++]!;
+      const entry = wire.getReply();
+      const reply =
+        entry === VIA_PORT
+          ? ((receiveMessageOnPort(this._port)?.message as Reply | undefined) ?? lostReply(call))
+          : entry;
+      this._answer(call, reply);
+    }
+    this._replyAt = wire.pos;
+  }
+
+  private _answer(call: Call, reply: Reply): void {
     this._settle(call);
     if (--this._inFlight === 0 && this._queue.size === 0 && this._closing === null) this._worker.unref();
     while (this._inFlight < WINDOW && this._queue.size > 0) {
@@ -529,6 +708,14 @@ export class Connection implements AsyncDisposable {
       call.resolve(reply.result);
     } else if (reply.skipped === true) call.reject(call.aborted ? call.reason : cancelledFrom(undefined));
     else call.reject(errorFromWorker(reply.error, call.where));
+  }
+
+  /** The worker's first message: it opened the database, or could not. */
+  private _opening(reply: Reply): void {
+    if (reply.id !== 0) return;
+    this._worker.unref(); // idle: an open connection alone does not keep the process alive
+    if (reply.ok) this._ready?.resolve();
+    else this._ready?.reject(errorFromWorker(reply.error, 'connect'));
   }
 
   /** The worker died: every pending call rejects with `WorkerCrashedError`. */
@@ -550,6 +737,9 @@ export class Connection implements AsyncDisposable {
     }
     this._queue.rejectAll(() => this._crashed);
     this._inFlight = 0;
+    this._outbox = [];
+    this._batch = [];
+    Atomics.notify(this._header, H_DONE); // ends a pending waitAsync
   }
 
   toString(): string {
