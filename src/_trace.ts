@@ -243,15 +243,66 @@ const traceHooks: DebugHooks = {
     const track = trackOf(runningTask());
     const start = clock();
     if (track.start < 0 && track.firstWait < 0) track.firstWait = start;
+    if (promise === lastWait && name === lastWaitName && cat === lastWaitCat) {
+      // Another wait on the promise of the last one (the sleep(0)s of a turn share theirs): it
+      // joins the group of the waits after the first, ended by one reaction.
+      let group = lastGroup;
+      if (group === null) {
+        const made: WaitGroup = (group = lastGroup = { name, cat, waits: [] });
+        const end = (): void => endGroup(made);
+        promise.then(end, end);
+      }
+      group.waits.push(track, start);
+      return;
+    }
+    lastWait = promise;
+    lastWaitName = name;
+    lastWaitCat = cat;
+    lastGroup = null;
     // The wait is what the closure holds: no object of its own while it lasts.
-    const end = (): void => endWait(track, name, cat, start);
+    const end = (): void => {
+      if (lastWait === promise) forgetLastWait();
+      endWait(track, name, cat, start, fd === null ? 0 : clock());
+    };
     promise.then(end, end);
   },
 };
 
-function endWait(track: Track, name: string, cat: string, start: number): void {
+/** Waits on one promise, after the first: their tracks and starts, in pairs. */
+interface WaitGroup {
+  name: string;
+  cat: string;
+  waits: (Track | number)[];
+}
+
+/**
+ * The promise, name and category of the last wait, and the group of the
+ * waits made on it after that one (`null` until a second): until the promise
+ * settles, a wait on it joins the group, so that many waits on one promise
+ * cost a pair of array slots each, not a reaction and a closure.
+ */
+let lastWait: Promise<unknown> | null = null;
+let lastWaitName = '';
+let lastWaitCat = '';
+let lastGroup: WaitGroup | null = null;
+
+function forgetLastWait(): void {
+  lastWait = null;
+  lastGroup = null;
+}
+
+/** The promise of a group settled: its waits end together, in the order they began. */
+function endGroup(group: WaitGroup): void {
+  if (lastGroup === group) forgetLastWait();
   if (fd === null) return;
   const end = clock();
+  const waits = group.waits;
+  for (let i = 0; i < waits.length; i += 2)
+    endWait(waits[i] as Track, group.name, group.cat, waits[i + 1] as number, end);
+}
+
+function endWait(track: Track, name: string, cat: string, start: number, end: number): void {
+  if (fd === null) return;
   if (track.lanes >= 0) {
     // A wait that outlived its task (nobody awaited it) goes on lanes of its own.
     track.lanes += writeTrack(track, track.name, [{ name, cat, start, end, args: '' }], null, track.lanes);
@@ -330,6 +381,7 @@ export function stopTrace(): void {
   fs = null;
   others = new Set();
   outside = null;
+  forgetLastWait();
 }
 
 /**
