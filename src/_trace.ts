@@ -18,7 +18,7 @@
  * The file is written with `node:fs`, asked of the runtime when a trace
  * starts (Node, Deno and Bun have it; in a browser `trace` fails at once).
  * Events are written as JSON text straight away (no event objects) and in
- * pieces of about a megabyte; the file is completed when the run ends, also
+ * pieces of about 64 kB; the file is completed when the run ends, also
  * when it fails, and when the process exits before that (`process.exit`, a
  * second SIGINT).
  *
@@ -79,8 +79,12 @@ let pid = 0;
 let pidTid = '';
 /** `node:fs`, while a trace is being written. */
 let fs: typeof import('node:fs') | null = null;
-/** Written out in pieces of about this many characters: a trace of a million tasks never sits in one string. */
-const CHUNK = 1 << 20;
+/**
+ * Written out in pieces of about this many characters: a trace of a million tasks
+ * never sits in one string, and the piece being built, which every collection of
+ * the young generation copies, stays small.
+ */
+const CHUNK = 1 << 16;
 // A task's track rides on the task itself, in a field kept for it (a property added
 // to each task costs a slow lookup per event): no map lookup per event.
 type Tracked = { _track?: Track };
