@@ -332,7 +332,9 @@ interface WaitGroup {
  * The promise, name and category of the last wait, and the group of the
  * waits made on it after that one (`null` until a second): until the promise
  * settles, a wait on it joins the group, so that many waits on one promise
- * cost a pair of array slots each, not a reaction and a closure.
+ * cost a pair of array slots each, not a reaction and a closure. The promise
+ * is let go when it settles, at the next wait on another one, or when the
+ * trace stops.
  */
 let lastWait: Promise<unknown> | null = null;
 let lastWaitName = '';
