@@ -66,6 +66,12 @@ export const debugState = {
   slowCallbackDuration: 100,
   tracing: false,
   watching: fromEnv(),
+  /**
+   * Set while a task's body promise gets its reaction (`_start`): the promise
+   * that makes is left without an owner, for its reaction is tsaio's, not the
+   * task's (see `_tracker.ts`).
+   */
+  untracked: false,
 };
 
 /** Which hooks are called: debug mode's, the trace's, or both in turn. */

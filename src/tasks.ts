@@ -226,7 +226,19 @@ export class Task<T = unknown> extends Future<T> {
     if (isThenable(result)) {
       // Bound methods, not arrow functions: two bound functions take less
       // memory than two closures and the context they share.
-      result.then(this._bodyFulfilled.bind(this), this._bodyRejected.bind(this));
+      const fulfilled = this._bodyFulfilled.bind(this);
+      const rejected = this._bodyRejected.bind(this);
+      if (debugState.watching && Object.getPrototypeOf(result) === Promise.prototype) {
+        // The promise this makes needs no owner for debug mode and tracing (see `_tracker.ts`).
+        debugState.untracked = true;
+        try {
+          result.then(fulfilled, rejected);
+        } finally {
+          debugState.untracked = false;
+        }
+      } else {
+        result.then(fulfilled, rejected);
+      }
     } else {
       this._finish(FULFILLED, result);
     }
