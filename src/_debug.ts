@@ -20,8 +20,11 @@ function fromEnv(): boolean {
 
 /** What a task or a wait reports while debug mode or tracing is on. `task` is a `Task`. */
 export interface DebugHooks {
-  /** A task was made (its creation site is read here). */
-  taskCreated(task: object): void;
+  /**
+   * A task was made (its creation site is read here); `shared` when it is one
+   * of many made at one place (a gather's bodies), which share one site.
+   */
+  taskCreated(task: object, shared: SharedSite | null): void;
   /** A task's body ran its first synchronous part for `took` ms; `result` is what it returned. */
   taskStarted(task: object, result: unknown, took: number): void;
   /** A task was asked to cancel. */
@@ -32,6 +35,16 @@ export interface DebugHooks {
   awaited(future: object): void;
   /** A wait began; `promise` settles when it ends. */
   wait(promise: Promise<unknown>, name: string, category: string): void;
+}
+
+/**
+ * The creation site shared by the tasks one call makes (`gather`'s bodies):
+ * debug mode captures it once, for the first of them, with the stack cut at
+ * `cut` (the call), and records it for every one.
+ */
+export interface SharedSite {
+  readonly cut: (...args: any[]) => unknown;
+  site: object | undefined;
 }
 
 const none: DebugHooks = {
@@ -53,6 +66,12 @@ export const debugState = {
   slowCallbackDuration: 100,
   tracing: false,
   watching: fromEnv(),
+  /**
+   * Set while a task's body promise gets its reaction (`_start`): the promise
+   * that makes is left without an owner, for its reaction is tsaio's, not the
+   * task's (see `_tracker.ts`).
+   */
+  untracked: false,
 };
 
 /** Which hooks are called: debug mode's, the trace's, or both in turn. */
@@ -70,7 +89,7 @@ function combine(): void {
     const a = debugHooks;
     const b = traceHooks;
     hooks = {
-      taskCreated: (t) => (a.taskCreated(t), b.taskCreated(t)),
+      taskCreated: (t, s) => (a.taskCreated(t, s), b.taskCreated(t, s)),
       taskStarted: (t, r, took) => (a.taskStarted(t, r, took), b.taskStarted(t, r, took)),
       taskCancelled: (t) => (a.taskCancelled(t), b.taskCancelled(t)),
       taskDone: (t, s, v) => (a.taskDone(t, s, v), b.taskDone(t, s, v)),

@@ -42,7 +42,8 @@ interface TaskRecord {
 }
 
 // A task's record rides on the task itself (a WeakMap entry per task costs more,
-// and ephemerons slow every collection down). It never holds the task.
+// and ephemerons slow every collection down). It never holds the task; the tasks
+// made by one call (a gather's bodies) share one record.
 const kRecord = Symbol('tsaio.createdAt');
 type Recorded = { [kRecord]?: TaskRecord | undefined };
 
@@ -68,7 +69,7 @@ const bodyCollected = new FinalizationRegistry<Task<any>>((task) => {
 // named by path (Node's file: frames) or by URL (a browser's, Deno's remote modules).
 const ownUrl = new URL('.', import.meta.url).href;
 let ownDir: string | null = null;
-// Three frames of tsaio's (gather -> toFutures -> ensureFuture) and three of the caller's:
+// Three frames of tsaio's (say waitFor -> ensureFuture) and three of the caller's:
 // each frame captured costs time and memory for as long as the task is pending.
 const FRAMES = 6;
 
@@ -82,16 +83,19 @@ function ownPath(): string {
 
 /**
  * Where a task is being made, captured but not yet formatted: V8 and
- * JavaScriptCore record the frames above `createTask` (the stack is cut
- * there) and make the text only when `stack` is read, which a task that
- * never appears in a warning or report never does. Formatting frames was
- * most of what debug mode cost per task.
+ * JavaScriptCore record the frames above `cut` (`createTask`, or the
+ * `gather` whose bodies share the capture: the stack is cut there) and make
+ * the text only when `stack` is read, which a task that never appears in a
+ * warning or report never does. Formatting frames was most of what debug
+ * mode cost per task; the capture itself (several µs and about 500 bytes
+ * while the task is pending) is what is left, once per `createTask` call and
+ * once per `gather`.
  */
-function captureSite(): TaskRecord {
+function captureSite(cut: (...args: any[]) => unknown): TaskRecord {
   const holder: TaskRecord = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = FRAMES;
-  if (typeof Error.captureStackTrace === 'function') Error.captureStackTrace(holder, createTask);
+  if (typeof Error.captureStackTrace === 'function') Error.captureStackTrace(holder, cut);
   else holder.stack = new Error().stack; // elsewhere tsaio's frames are filtered out by `siteText`
   Error.stackTraceLimit = limit;
   return holder;
@@ -196,8 +200,10 @@ export function _cancelWatchStats(): { tasks: number; timerArmed: boolean } {
 }
 
 const debugHooks: DebugHooks = {
-  taskCreated(task) {
-    (task as Recorded)[kRecord] = captureSite();
+  taskCreated(task, shared) {
+    // The tasks of one call (a gather's bodies) were made at one place: one capture for them all.
+    (task as Recorded)[kRecord] =
+      shared === null ? captureSite(createTask) : ((shared.site ??= captureSite(shared.cut)) as TaskRecord);
   },
   taskStarted(task, result, took) {
     if (recordOf(task) !== undefined && result !== null && typeof result === 'object') {

@@ -18,7 +18,7 @@
  * The file is written with `node:fs`, asked of the runtime when a trace
  * starts (Node, Deno and Bun have it; in a browser `trace` fails at once).
  * Events are written as JSON text straight away (no event objects) and in
- * pieces of about a megabyte; the file is completed when the run ends, also
+ * pieces of about 64 kB; the file is completed when the run ends, also
  * when it fails, and when the process exits before that (`process.exit`, a
  * second SIGINT).
  *
@@ -75,10 +75,16 @@ interface Track {
 }
 
 let pid = 0;
+/** `,"pid":<pid>,"tid":`, the middle of every event. */
+let pidTid = '';
 /** `node:fs`, while a trace is being written. */
 let fs: typeof import('node:fs') | null = null;
-/** Written out in pieces of about this many characters: a trace of a million tasks never sits in one string. */
-const CHUNK = 1 << 20;
+/**
+ * Written out in pieces of about this many characters: a trace of a million tasks
+ * never sits in one string, and the piece being built, which every collection of
+ * the young generation copies, stays small.
+ */
+const CHUNK = 1 << 16;
 // A task's track rides on the task itself, in a field kept for it (a property added
 // to each task costs a slow lookup per event): no map lookup per event.
 type Tracked = { _track?: Track };
@@ -168,11 +174,56 @@ function emitSpan(s: Span, tid: number): void {
   emitSpanAt(s.name, s.cat, s.start, s.end, s.args, tid);
 }
 
+// The events are joined with `+` from few pieces, the constant ones made once per trace
+// (`pidTid`): a trace of a million tasks writes four million events.
+
 function emitSpanAt(name: string, cat: string, start: number, end: number, args: string, tid: number): void {
-  const ts = start;
-  const dur = Math.max(0, end - ts);
-  emit(
-    `${sep}{"name":${nameJson(name)},"ph":"X","pid":${pid},"tid":${tid},"ts":${ts},"dur":${dur},"cat":"${cat}"${args === '' ? '' : `,"args":${args}`}}`,
+  emit(spanText(nameJson(name), cat, start, end, args, tid));
+}
+
+/** A complete event (`ph` X), `sep` first; `nameText` is the name as JSON. */
+function spanText(
+  nameText: string,
+  cat: string,
+  start: number,
+  end: number,
+  args: string,
+  tid: number,
+): string {
+  const dur = end > start ? end - start : 0;
+  const tail = args === '' ? '"}' : '","args":' + args + '}';
+  return (
+    sep +
+    '{"name":' +
+    nameText +
+    ',"ph":"X"' +
+    pidTid +
+    tid +
+    ',"ts":' +
+    start +
+    ',"dur":' +
+    dur +
+    ',"cat":"' +
+    cat +
+    tail
+  );
+}
+
+/** The two metadata events of a lane (its name and its place), `sep` first; `nameText` is JSON. */
+function laneText(tid: number, nameText: string): string {
+  return (
+    sep +
+    '{"name":"thread_name","ph":"M"' +
+    pidTid +
+    tid +
+    ',"ts":0,"args":{"name":' +
+    nameText +
+    '}},\n{"name":"thread_sort_index","ph":"M"' +
+    pidTid +
+    tid +
+    ',"ts":0,"args":{"sort_index":' +
+    tid +
+    '}}'
   );
 }
 
@@ -188,13 +239,7 @@ function writeTrack(
   for (let i = 0; i < lanes.length; i++) {
     const n = first + i;
     const tid = n === 0 ? track.tid : track.tid + 1_000_000 * n;
-    const laneName = JSON.stringify(n === 0 ? name : `${name} (${n + 1})`);
-    emit(
-      `${sep}{"name":"thread_name","ph":"M","pid":${pid},"tid":${tid},"ts":0,"args":{"name":${laneName}}}`,
-    );
-    emit(
-      `${sep}{"name":"thread_sort_index","ph":"M","pid":${pid},"tid":${tid},"ts":0,"args":{"sort_index":${tid}}}`,
-    );
+    emit(laneText(tid, JSON.stringify(n === 0 ? name : `${name} (${n + 1})`)));
     for (const s of lanes[i]!) emitSpan(s, tid);
   }
   if (instants !== null) for (const e of instants) emit(sep + e);
@@ -227,13 +272,21 @@ const traceHooks: DebugHooks = {
     const name = (track.name = (task as Task<any>).getName());
     if (track.start < 0) track.start = end; // cancelled before it started
     const outcome = OUTCOME[state === REJECTED ? 'failed' : state === CANCELLED ? 'cancelled' : 'done'];
-    const life: Span = { name, cat: 'task', start: track.start, end, args: outcome };
     if (state === REJECTED) {
       const error = value instanceof Error ? `${value.name}: ${value.message}` : String(value);
       instant(task, 'error', JSON.stringify({ error }));
     }
     // The task ended: its track is complete, so it is written out and its events let go.
-    track.lanes = writeLife(track, name, life);
+    if (track.spans === null) {
+      // No wait left to place (the common case): one lane, its events in one piece.
+      const nameText = JSON.stringify(name);
+      emit(laneText(track.tid, nameText));
+      emit(spanText(nameText, 'task', track.start, end, outcome, track.tid));
+      if (track.instants !== null) for (const e of track.instants) emit(sep + e);
+      track.lanes = 1;
+    } else {
+      track.lanes = writeLife(track, name, { name, cat: 'task', start: track.start, end, args: outcome });
+    }
     track.spans = null;
     track.instants = null;
     others.delete(track);
@@ -243,15 +296,68 @@ const traceHooks: DebugHooks = {
     const track = trackOf(runningTask());
     const start = clock();
     if (track.start < 0 && track.firstWait < 0) track.firstWait = start;
+    if (promise === lastWait && name === lastWaitName && cat === lastWaitCat) {
+      // Another wait on the promise of the last one (the sleep(0)s of a turn share theirs): it
+      // joins the group of the waits after the first, ended by one reaction.
+      let group = lastGroup;
+      if (group === null) {
+        const made: WaitGroup = (group = lastGroup = { name, cat, waits: [] });
+        const end = (): void => endGroup(made);
+        promise.then(end, end);
+      }
+      group.waits.push(track, start);
+      return;
+    }
+    lastWait = promise;
+    lastWaitName = name;
+    lastWaitCat = cat;
+    lastGroup = null;
     // The wait is what the closure holds: no object of its own while it lasts.
-    const end = (): void => endWait(track, name, cat, start);
+    const end = (): void => {
+      if (lastWait === promise) forgetLastWait();
+      endWait(track, name, cat, start, fd === null ? 0 : clock());
+    };
     promise.then(end, end);
   },
 };
 
-function endWait(track: Track, name: string, cat: string, start: number): void {
+/** Waits on one promise, after the first: their tracks and starts, in pairs. */
+interface WaitGroup {
+  name: string;
+  cat: string;
+  waits: (Track | number)[];
+}
+
+/**
+ * The promise, name and category of the last wait, and the group of the
+ * waits made on it after that one (`null` until a second): until the promise
+ * settles, a wait on it joins the group, so that many waits on one promise
+ * cost a pair of array slots each, not a reaction and a closure. The promise
+ * is let go when it settles, at the next wait on another one, or when the
+ * trace stops.
+ */
+let lastWait: Promise<unknown> | null = null;
+let lastWaitName = '';
+let lastWaitCat = '';
+let lastGroup: WaitGroup | null = null;
+
+function forgetLastWait(): void {
+  lastWait = null;
+  lastGroup = null;
+}
+
+/** The promise of a group settled: its waits end together, in the order they began. */
+function endGroup(group: WaitGroup): void {
+  if (lastGroup === group) forgetLastWait();
   if (fd === null) return;
   const end = clock();
+  const waits = group.waits;
+  for (let i = 0; i < waits.length; i += 2)
+    endWait(waits[i] as Track, group.name, group.cat, waits[i + 1] as number, end);
+}
+
+function endWait(track: Track, name: string, cat: string, start: number, end: number): void {
+  if (fd === null) return;
   if (track.lanes >= 0) {
     // A wait that outlived its task (nobody awaited it) goes on lanes of its own.
     track.lanes += writeTrack(track, track.name, [{ name, cat, start, end, args: '' }], null, track.lanes);
@@ -288,6 +394,7 @@ export function startTrace(path: string): void {
   fd = files.openSync(path, 'w');
   fs = files;
   pid = hostProcess?.pid ?? 0;
+  pidTid = `,"pid":${pid},"tid":`;
   traceNumber++;
   others = new Set();
   outside = null;
@@ -330,6 +437,7 @@ export function stopTrace(): void {
   fs = null;
   others = new Set();
   outside = null;
+  forgetLastWait();
 }
 
 /**

@@ -45,6 +45,9 @@ export function runningTask(): Task<any> | null {
 }
 
 function init(promise: Owned, parent: Owned | undefined): void {
+  // The promise of a task's reaction to its body's end: what runs then is the task's end, tsaio's
+  // code, neither timed as a stretch of the task nor worth an owner (a property) per task.
+  if (debugState.untracked) return;
   const task = currentTask() ?? running ?? parent?.[kOwner];
   if (task != null) promise[kOwner] = task;
 }

@@ -6,7 +6,8 @@
 
 import { CancelledError, cancelledFrom } from './exceptions.js';
 import { FULFILLED, Future, isThenable, type Observer } from './futures.js';
-import { ensureFuture } from './tasks.js';
+import { createSharedSiteTask, ensureFuture, type TaskBody } from './tasks.js';
+import { debugState, type SharedSite } from './_debug.js';
 import { linkSignal, unlinkSignal } from './_cancel.js';
 import { checkSignal, describe } from './_validate.js';
 
@@ -73,13 +74,21 @@ export function gather(aws: readonly unknown[], opts?: GatherOptions): Promise<u
  * One future per input. The same promise given twice shares one future, as
  * CPython's gather shares one per awaitable (plain sleeps due in the same ms
  * share a promise, so a hundred thousand of them need only a few futures).
+ * The bodies become tasks made at one place, the caller of `gather`: in debug
+ * mode they share one capture of it.
  */
 function toFutures(aws: readonly unknown[]): Future<unknown>[] {
   let seen: Map<unknown, Future<unknown>> | null = null;
+  let shared: SharedSite | null = null;
   const children = new Array<Future<unknown>>(aws.length);
   for (let i = 0; i < aws.length; i++) {
     const aw = aws[i];
-    if (aw instanceof Future || typeof aw === 'function' || !isThenable(aw)) {
+    if (typeof aw === 'function') {
+      if (debugState.watching) shared ??= { cut: gather, site: undefined };
+      children[i] = createSharedSiteTask(aw as TaskBody<unknown>, shared);
+      continue;
+    }
+    if (aw instanceof Future || !isThenable(aw)) {
       children[i] = ensureFuture<unknown>(aw);
       continue;
     }

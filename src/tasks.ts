@@ -16,7 +16,7 @@ import {
 } from './futures.js';
 import { abortNode, linkSignal, signalOf, unlinkSignal, type CancelNode, type Hook } from './_cancel.js';
 import { checkSignal, describe } from './_validate.js';
-import { debugState, hooks } from './_debug.js';
+import { debugState, hooks, type SharedSite } from './_debug.js';
 import { readsArgument } from './_signature.js';
 import { watchFailure } from './_report.js';
 
@@ -105,7 +105,7 @@ export class Task<T = unknown> extends Future<T> {
   _track: unknown = undefined;
 
   /** @internal Use `createTask`. */
-  constructor(body: TaskBody<T>, name: string | number) {
+  constructor(body: TaskBody<T>, name: string | number, shared: SharedSite | null = null) {
     super();
     this._body = body;
     this._name = name;
@@ -114,7 +114,7 @@ export class Task<T = unknown> extends Future<T> {
     this._next = head;
     if (head !== null) head._prev = this;
     registry._next = this;
-    if (debugState.watching) hooks.taskCreated(this);
+    if (debugState.watching) hooks.taskCreated(this, shared);
   }
 
   /** The task's name. */
@@ -226,7 +226,19 @@ export class Task<T = unknown> extends Future<T> {
     if (isThenable(result)) {
       // Bound methods, not arrow functions: two bound functions take less
       // memory than two closures and the context they share.
-      result.then(this._bodyFulfilled.bind(this), this._bodyRejected.bind(this));
+      const fulfilled = this._bodyFulfilled.bind(this);
+      const rejected = this._bodyRejected.bind(this);
+      if (debugState.watching && Object.getPrototypeOf(result) === Promise.prototype) {
+        // The promise this makes needs no owner for debug mode and tracing (see `_tracker.ts`).
+        debugState.untracked = true;
+        try {
+          result.then(fulfilled, rejected);
+        } finally {
+          debugState.untracked = false;
+        }
+      } else {
+        result.then(fulfilled, rejected);
+      }
     } else {
       this._finish(FULFILLED, result);
     }
@@ -300,6 +312,17 @@ export function createTask<T>(body: TaskBody<T>, opts?: TaskOptions): Task<Await
       linkSignal(signal, node);
     }
   }
+  scheduleStart(task);
+  return task;
+}
+
+/**
+ * @internal `createTask(body)` for one of many bodies made into tasks by one
+ * call (`gather`'s): in debug mode they share the creation site in `shared`,
+ * captured once.
+ */
+export function createSharedSiteTask<T>(body: TaskBody<T>, shared: SharedSite | null): Task<Awaited<T>> {
+  const task = new Task<Awaited<T>>(body as TaskBody<Awaited<T>>, ++taskCounter, shared);
   scheduleStart(task);
   return task;
 }

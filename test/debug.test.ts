@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
   createTask,
+  currentTask,
   gather,
   getRunningLoop,
   run,
@@ -102,6 +103,28 @@ void describe('debug mode warnings', () => {
           await t;
           const m = messageAbout(out, 'late-blocker', line);
           assert.ok(seconds(m) >= 0.15, m);
+        },
+        { debug: true },
+      ),
+    );
+    await assertNoLeaks();
+  });
+
+  void test("a gather's bodies are named with the line of their gather, each gather its own", async () => {
+    const blocker = (name: string) => async () => {
+      currentTask()!.setName(name);
+      await sleep(1);
+      busy(150);
+    };
+    await captured((out) =>
+      run(
+        async () => {
+          const first = here() + 1;
+          await gather([() => sleep(0), blocker('gathered-1'), () => sleep(0)]);
+          const second = here() + 1;
+          await gather([blocker('gathered-2'), () => sleep(0)]);
+          assert.ok(seconds(messageAbout(out, 'gathered-1', first)) >= 0.15);
+          assert.ok(seconds(messageAbout(out, 'gathered-2', second)) >= 0.15);
         },
         { debug: true },
       ),

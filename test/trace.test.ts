@@ -156,6 +156,41 @@ void describe('run(main, { trace })', () => {
     await assertNoLeaks();
   });
 
+  void test('waits on one shared promise (the sleep(0)s of a turn) are each a span of their own task', async () => {
+    const N = 50;
+    const events = await traced(async () => {
+      await gather(
+        Array.from({ length: N }, (_, i) => async () => {
+          await sleep(0);
+          if (i % 2 === 0) await sleep(0); // a second turn: a second shared promise
+          await sleep(1, undefined, { signal: AbortSignal.timeout(60_000) }); // a wait not shared
+        }),
+      );
+    });
+    assertWellFormed(events);
+    const names = trackNames(events);
+    let tasks = 0;
+    for (const [tid, name] of names) {
+      if (!/^Task-\d+$/.test(name)) continue;
+      tasks++;
+      const spans = spansOf(events, tid);
+      const life = spans.find((s) => s.cat === 'task')!;
+      const waits = spans.filter((s) => s !== life);
+      assert.deepEqual(
+        waits.map((s) => s.name).sort(),
+        waits.length === 3 ? ['sleep 0 ms', 'sleep 0 ms', 'sleep 1 ms'] : ['sleep 0 ms', 'sleep 1 ms'],
+        `${name}: its own waits`,
+      );
+      for (const s of waits) assert.ok(s.ts >= life.ts && s.ts + s.dur! <= life.ts + life.dur!, name);
+    }
+    assert.equal(tasks, N);
+    const threeWaits = [...names].filter(
+      ([tid, name]) => /^Task-\d+$/.test(name) && spansOf(events, tid).length === 4,
+    );
+    assert.equal(threeWaits.length, N / 2, 'every other task slept two turns');
+    await assertNoLeaks();
+  });
+
   void test('instants for a cancel request and a failure; outcomes on the task spans', async () => {
     const events = await traced(async () => {
       const victim = createTask((signal) => sleep(60_000, undefined, { signal }), { name: 'victim' });
