@@ -280,12 +280,12 @@ function commandLine(argv: string[]): string {
 /** The commit measured and what differs from it (docs/benchmarks.md, the runner's own output, aside). */
 function codeState(): { commit: string | null; dirty: string[] } {
   const commit = sh('git', ['rev-parse', '--short=12', 'HEAD']);
-  const status = sh('git', ['status', '--porcelain', '--untracked-files=all']) ?? '';
-  const dirty = status
+  // Paths only (no status columns, which trimming the output would cut into): changed against HEAD, and untracked.
+  const changed = sh('git', ['diff', '--name-only', 'HEAD']) ?? '';
+  const untracked = sh('git', ['ls-files', '--others', '--exclude-standard']) ?? '';
+  const dirty = `${changed}\n${untracked}`
     .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => l.slice(3))
-    .filter((path) => path !== 'docs/benchmarks.md');
+    .filter((path) => path.trim() !== '' && path !== 'docs/benchmarks.md');
   return { commit, dirty };
 }
 
