@@ -187,7 +187,7 @@ export const HEADER = [
   'and at which commit it was measured; every figure in a section comes from that one run.',
   '`npm run bench -- --only W3` measures one workload again and rewrites only its section. A',
   'section measured on a busy machine says so in its load line; read its verdicts with that in',
-  'mind.',
+  'mind. For the targets missed, [performance.md](performance.md) says what their profiles show.',
   '',
   '## How to read it',
   '',
