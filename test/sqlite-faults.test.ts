@@ -316,3 +316,14 @@ void test('the channel: a long run of tiny awaited statements lets the event loo
   await db.commit();
   assert.deepEqual(await (await db.execute('SELECT count(*) AS n FROM t')).fetchone(), { n: 20_000 });
 });
+
+void test('the channel: an idle connection costs no CPU (the worker watches for a next batch only briefly, then sleeps)', async () => {
+  const db = await open();
+  await db.execute('SELECT 1');
+  const start = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, 300));
+  const { user, system } = process.cpuUsage(start);
+  // A worker spinning while idle would use about 300 ms of CPU here.
+  assert.ok(user + system < 100_000, `${Math.round((user + system) / 1000)} ms of CPU in 300 idle ms`);
+  await db.close();
+});
