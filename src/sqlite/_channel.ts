@@ -47,7 +47,8 @@ const T_TEXT = 3;
 const T_BYTES = 4;
 const T_BIGINT = 5;
 
-const OPS = [
+/** The requests a worker serves, in the order of their codes on the wire. */
+export const OPS = [
   'execute',
   'executemany',
   'executescript',

@@ -25,6 +25,7 @@ import {
   H_COUNT,
   H_DONE,
   MARKER_BYTES,
+  OPS,
   REPLY_BYTES,
   REPLY_START,
   REQUEST_START,
@@ -228,16 +229,7 @@ function errorOf(error: unknown): Extract<Reply, { ok: false }>['error'] {
   return out;
 }
 
-const OPS = new Set([
-  'execute',
-  'executemany',
-  'executescript',
-  'fetch',
-  'closeCursor',
-  'commit',
-  'rollback',
-  'close',
-]);
+const KNOWN_OPS = new Set<string>(OPS);
 
 /** A request that came through the port, checked: an object with a numeric id and a known op. */
 function asRequest(msg: unknown): Request {
@@ -246,7 +238,7 @@ function asRequest(msg: unknown): Request {
   if (typeof unsendable === 'string') throw new TypeError(`the request could not be sent: ${unsendable}`);
   if (typeof id !== 'number' || !Number.isInteger(id))
     throw new TypeError('the worker was sent a request with no id');
-  if (typeof op !== 'string' || !OPS.has(op))
+  if (typeof op !== 'string' || !KNOWN_OPS.has(op))
     throw new TypeError(`the worker was sent an unknown request: ${String(op)}`);
   return msg as Request;
 }
@@ -258,7 +250,8 @@ function run(req: Request): Reply {
     return { id: req.id, ok: false, skipped: true, error: { name: 'CancelledError', message: 'cancelled' } };
   }
   try {
-    if (!OPS.has(req.op)) throw new TypeError(`the worker was sent an unknown request: ${String(req.op)}`);
+    if (!KNOWN_OPS.has(req.op))
+      throw new TypeError(`the worker was sent an unknown request: ${String(req.op)}`);
     return { id: req.id, ok: true, result: handle(req) };
   } catch (error) {
     return { id: req.id, ok: false, error: errorOf(error) };
